@@ -1,0 +1,31 @@
+# The two commands a newcomer needs: `make run` and `make test`. Both create .venv and install first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install run test bench model clean
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/ofsted-letters ingest corpus/ --out outputs/
+
+test: install
+	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/ofsted-letters bench
+
+# Rebuild the spaCy pipeline in models/ after changing pipeline/data/statistics.toml.
+model: install
+	$(BIN)/python -m pipeline.nlp models/ofsted_letters
+
+clean:
+	rm -rf $(VENV) outputs/* .pytest_cache

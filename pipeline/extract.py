@@ -1,0 +1,319 @@
+"""Extract the letter's values from its segments: authority, date, rating, scale, people, statistics.
+
+Every value comes back as a FieldValue that says where in the normalised text it was found
+and how, so the dataset can show its provenance.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import regex
+from rapidfuzz import fuzz, process
+
+from pipeline.config import compiled, patterns
+from pipeline.gazetteer import AuthorityMatch, find_authorities, fuzzy_find_authority
+from pipeline.nlp import load_pipeline
+from pipeline.records import FieldValue, LetterRecord, ScaleRow, Segment, Statistic
+from pipeline.segment import find_scale_rows
+
+_MONTHS = {m[:3]: i for i, m in enumerate(patterns()["dates"]["months"], start=1)}
+_OCR_DIGITS = str.maketrans({"l": "1", "I": "1", "|": "1", "O": "0", "o": "0"})
+
+
+def _segments(segments: list[Segment], name: str) -> list[Segment]:
+    return [s for s in segments if s.segment == name]
+
+
+def _first(segments: list[Segment], name: str) -> Segment | None:
+    found = _segments(segments, name)
+    return found[0] if found else None
+
+
+def parse_date(text: str) -> tuple[dt.date, int, int] | None:
+    """The first date written in text, read as British day/month, with its offsets."""
+    best: tuple[dt.date, int, int] | None = None
+    for key in ("day_month_year", "month_day_year", "numeric", "iso"):
+        for m in compiled("dates", key).finditer(text):
+            month = m["month"]
+            month_no = int(month) if month.isdigit() else _MONTHS.get(month[:3].lower())
+            try:
+                date = dt.date(int(m["year"]), month_no or 0, int(m["day"]))
+            except (TypeError, ValueError):
+                continue
+            if best is None or m.start() < best[1]:
+                best = (date, m.start(), m.end())
+            break
+    return best
+
+
+def extract_date(record: LetterRecord, text: str, segments: list[Segment]) -> None:
+    header = _first(segments, "header")
+    start, end = (header.start, header.end) if header else (0, min(len(text), 1500))
+    found = parse_date(text[start:end])
+    if found is None:
+        if regex.search(r"\b(19|20)\d\d\b", text[start:end]):
+            record.flag("letter_date: a date is written in the header but could not be read")
+        return
+    date, s, e = found
+    record.set(FieldValue("letter_date", date.isoformat(), start + s, start + e, method="regex", confidence=1.0))
+
+
+def extract_scale(record: LetterRecord, text: str) -> None:
+    labels = patterns()["scale"]["labels"]
+    scores = patterns()["scale"]["scores"]
+    for row in find_scale_rows(text):
+        label, score_label = _canonical_label(row["label"])
+        score_text = row["score"].translate(_OCR_DIGITS)
+        score = int(score_text) if score_text.isdigit() else scores[labels.index(label)]
+        description = regex.sub(r"\s+", " ", row["description"]).strip()
+        if not description.lower().startswith("an "):
+            description = "An " + description
+        record.scale.append(ScaleRow(score, label, description))
+        if score != scores[labels.index(label)]:
+            record.flag(f"scale: row {score} is labelled {label!r}, which the scale gives score {scores[labels.index(label)]}")
+
+
+def _canonical_label(written: str) -> tuple[str, float]:
+    """The scale label a (possibly OCR-damaged) label stands for, and how close it was."""
+    labels = patterns()["scale"]["labels"]
+    match = process.extractOne(written, labels, scorer=fuzz.ratio, processor=str.lower)
+    return match[0], match[1] / 100
+
+
+def extract_rating(record: LetterRecord, text: str, segments: list[Segment]) -> None:
+    rating = _first(segments, "rating")
+    start = rating.start if rating else 0
+    end = rating.end if rating else len(text)
+    line = compiled("segment", "rating_line").search(text, start, end)
+    if line:
+        label, closeness = _canonical_label(line["label"])
+        score_text = line["score"].translate(_OCR_DIGITS)
+        method = "regex" if closeness == 1.0 else "regex-fuzzy"
+        record.set(FieldValue("rating_label", label, line.start("label"), line.end("label"), method=method, confidence=round(closeness, 3)))
+        record.set(FieldValue("rating_score", int(score_text), line.start("score"), line.end("score"), method="regex", confidence=1.0 if line["score"].isdigit() else 0.8))
+    heading = compiled("segment", "rating_heading").search(text, start, end) or compiled("segment", "rating_heading").search(text)
+    if heading:
+        record.set(FieldValue("rating_year", int(heading["year"]), heading.start("year"), heading.end("year"), method="regex"))
+    record.letter_type = "annual assessment" if compiled("letter", "annual_assessment").search(text) else "annual rating"
+
+
+def _person_line(line: str) -> tuple[str, str]:
+    """Split 'Mrs Gillian Pearson Director of ...' into the name and what follows it."""
+    people = patterns()["people"]
+    title_words = set(people["title_words"])
+    words = line.split()
+    for i, word in enumerate(words[1:], start=1):
+        if word.strip(",") in title_words:
+            return " ".join(words[:i]).rstrip(","), " ".join(words[i:])
+    return line.strip().rstrip(","), ""
+
+
+def _honorific_name(text: str) -> regex.Match | None:
+    honorifics = "|".join(patterns()["people"]["honorifics"])
+    return regex.search(rf"\b(?:{honorifics})\.?(?:\s+[\p{{Lu}}][\p{{L}}'\-]+\.?){{1,3}}", text)
+
+
+def extract_recipient(record: LetterRecord, text: str, segments: list[Segment]) -> None:
+    header = _first(segments, "header")
+    if header is None:
+        return
+    salutation = compiled("segment", "salutation").search(text, header.start, header.end)
+    if salutation:
+        record.set(FieldValue("salutation", salutation.group().strip(), salutation.start(), salutation.end(), method="regex"))
+    date = record.fields.get("letter_date")
+    block_start = date.end if date and date.end and date.end <= header.end else header.start
+    block_end = salutation.start() if salutation else header.end
+    block = text[block_start:block_end]
+    postcodes = list(compiled("people", "postcode", regex.MULTILINE).finditer(block))
+    if postcodes:
+        pc = postcodes[-1]
+        record.set(FieldValue("recipient_postcode", regex.sub(r"\s+", " ", pc["postcode"]).upper(), block_start + pc.start(), block_start + pc.end(), method="regex"))
+    name = _recipient_name(block, salutation.group() if salutation else "")
+    if name is None:
+        return
+    n_start, n_end = name
+    record.set(FieldValue("recipient_name", regex.sub(r"\s+", " ", block[n_start:n_end]).strip(" ,"), block_start + n_start, block_start + n_end, method="regex"))
+    _recipient_title(record, text, block_start, block[n_end:], n_end)
+
+
+def _recipient_name(block: str, salutation: str) -> tuple[int, int] | None:
+    """The addressee's name: up to the surname the salutation uses, else an honorific and capitalised words."""
+    surname = regex.search(r"dear\s+(?:\S+\s+)?(?P<surname>[\p{Lu}][\p{L}'\-]+)\s*,?\s*$", salutation, regex.IGNORECASE)
+    first_line = regex.search(r"\S.*", block)
+    if first_line is None:
+        return None
+    if surname and surname["surname"].lower() not in {"sir", "madam", "colleague"}:
+        hit = regex.search(rf"\b{regex.escape(surname['surname'])}\b", block[first_line.start():first_line.start() + 120])
+        if hit:
+            return first_line.start(), first_line.start() + hit.end()
+    honorific = _honorific_name(block[first_line.start():first_line.start() + 120])
+    if honorific:
+        name, _ = _person_line(honorific.group())
+        return first_line.start() + honorific.start(), first_line.start() + honorific.start() + len(name)
+    return None
+
+
+def _recipient_title(record: LetterRecord, text: str, offset: int, rest_block: str, rest_offset: int) -> None:
+    """The job title: what stands between the name and the authority (or the next line)."""
+    authority = record.fields.get("authority_as_written")
+    rest = rest_block
+    stop = len(rest)
+    if authority and authority.start is not None:
+        local = authority.start - (offset + rest_offset)
+        if 0 < local <= len(rest):
+            stop = local
+    if stop == len(rest):
+        lines = [ln for ln in rest.split("\n") if ln.strip()]
+        if not lines:
+            return
+        first = rest.index(lines[0])
+        stop = first + len(lines[0])
+    chunk = rest[:stop]
+    lead = len(chunk) - len(chunk.lstrip(" ,\n"))
+    title = regex.sub(r"\s+", " ", chunk).strip(" ,")
+    if title and len(title) < 150:
+        start = offset + rest_offset + lead
+        record.set(FieldValue("recipient_title", title, start, start + len(chunk.strip(" ,\n")), method="regex"))
+
+
+def _set_authority(record: LetterRecord, match: AuthorityMatch, method_suffix: str = "") -> None:
+    a = match.authority
+    conf = round(match.score, 3)
+    method = match.method + method_suffix
+    record.set(FieldValue("authority_as_written", match.as_written, match.start, match.end, method=method, confidence=conf))
+    for name, value in (("authority_name", a.name), ("authority_la_code", a.la_code), ("authority_gss_code", a.gss_code), ("authority_region", a.region)):
+        record.set(FieldValue(name, value, match.start, match.end, method=method, confidence=conf))
+
+
+def extract_authority(record: LetterRecord, text: str, segments: list[Segment]) -> None:
+    """The authority from the address block, checked against the 'Children's services in X perform' sentence."""
+    header = _first(segments, "header")
+    narrative = _first(segments, "narrative")
+    address_matches = _authority_in(text, header) if header else []
+    perform = compiled("segment", "perform_sentence").search(text, narrative.start if narrative else 0)
+    narrative_matches = []
+    if perform:
+        narrative_matches = [m for m in find_authorities(text[perform.start("authority"):perform.end("authority")])]
+        narrative_matches = [_shift(m, perform.start("authority")) for m in narrative_matches]
+        if not narrative_matches:
+            fuzzy = fuzzy_find_authority(text[perform.start():perform.end()])
+            narrative_matches = [_shift(fuzzy, perform.start())] if fuzzy else []
+    chosen = address_matches[0] if address_matches else (narrative_matches[0] if narrative_matches else None)
+    if chosen is None:
+        fuzzy = fuzzy_find_authority(text[: header.end] if header else text[:2000])
+        chosen = fuzzy
+    if chosen is None:
+        return
+    _set_authority(record, chosen)
+    if address_matches and narrative_matches and address_matches[0].authority.la_code != narrative_matches[0].authority.la_code:
+        record.flag(
+            f"authority: the address names {address_matches[0].authority.name!r} but the narrative names {narrative_matches[0].authority.name!r}"
+        )
+
+
+def _shift(match: AuthorityMatch, by: int) -> AuthorityMatch:
+    return AuthorityMatch(match.authority, match.as_written, match.start + by, match.end + by, match.score, match.method)
+
+
+def _authority_in(text: str, segment: Segment) -> list[AuthorityMatch]:
+    """Authorities named in the address block, longest written form first among those at one place."""
+    matches = [_shift(m, segment.start) for m in find_authorities(segment.text)]
+    if not matches:
+        fuzzy = fuzzy_find_authority(segment.text)
+        matches = [_shift(fuzzy, segment.start)] if fuzzy else []
+    return matches
+
+
+def extract_signatory(record: LetterRecord, text: str, segments: list[Segment]) -> None:
+    closing = _first(segments, "closing")
+    if closing is None:
+        return
+    people = patterns()["people"]
+    image_line = regex.compile(people["signature_image"], regex.IGNORECASE)
+    sign_off = regex.compile(people["sign_off"], regex.IGNORECASE)
+    lines: list[tuple[int, str]] = []
+    pos = closing.start
+    for line in closing.text.split("\n"):
+        if line.strip():
+            lines.append((pos, line.strip()))
+        pos += len(line) + 1
+    # the signature area: the short lines after the last long paragraph
+    tail: list[tuple[int, str]] = []
+    for start, line in reversed(lines):
+        if len(line) > 90 or line.endswith(".") and len(line) > 60 and not image_line.search(line):
+            break
+        tail.insert(0, (start, line))
+    tail = [(s, ln) for s, ln in tail if not sign_off.match(ln) and not image_line.search(ln)]
+    if not tail:
+        return
+    name_at, title_at = _signature_lines(tail)
+    if name_at is None:
+        return
+    start, line = tail[name_at]
+    name, after = _person_line(line)
+    record.set(FieldValue("signatory_name", name, start, start + len(name), method="regex"))
+    title = after.strip()
+    title_start = start + line.index(after) if after else None
+    if not title and title_at is not None:
+        title_start, title = tail[title_at]
+    if title:
+        record.set(FieldValue("signatory_title", title, title_start, title_start + len(title), method="regex"))
+
+
+def _looks_like_name(line: str) -> bool:
+    words = _person_line(line)[0].split()
+    return 2 <= len(words) <= 4 and all(regex.match(r"[\p{Lu}][\p{L}'\-.]*$", w) for w in words)
+
+
+def _signature_lines(tail: list[tuple[int, str]]) -> tuple[int | None, int | None]:
+    """Which of the last short lines is the signatory's name and which the title.
+
+    The line just before the title that reads as a person's name wins; a one-word line above
+    it is the signature itself (often an OCR misreading of the surname) and is passed over.
+    """
+    for i in range(len(tail) - 1, -1, -1):
+        line = tail[i][1]
+        if _looks_like_name(line):
+            title_at = i + 1 if i + 1 < len(tail) else None
+            return i, title_at
+    return None, None
+
+
+def extract_statistics(text: str, segments: list[Segment]) -> list[Statistic]:
+    """Every statistic the narrative (and any areas for improvement) cites, offsets into text."""
+    nlp = load_pipeline()
+    stats: list[Statistic] = []
+    for seg in _segments(segments, "narrative") + _segments(segments, "improvements"):
+        doc = nlp(seg.text)
+        for s in doc._.statistics:
+            s.start += seg.start
+            s.end += seg.start
+            stats.append(s)
+    for i, s in enumerate(stats):
+        s.stat_index = i
+    return stats
+
+
+def extract_letter(record: LetterRecord, segments: list[Segment]) -> None:
+    """Fill the record's fields, scale and statistics from its text and segments."""
+    assert record.text is not None
+    text = record.text.text
+    extract_date(record, text, segments)
+    extract_authority(record, text, segments)
+    extract_recipient(record, text, segments)
+    extract_rating(record, text, segments)
+    extract_scale(record, text)
+    extract_signatory(record, text, segments)
+    record.statistics = extract_statistics(text, segments)
+    for fv in record.fields.values():
+        _apply_ocr_confidence(record, fv)
+
+
+def _apply_ocr_confidence(record: LetterRecord, fv: FieldValue) -> None:
+    """A value read from an OCR'd page is only as sure as the OCR was."""
+    if fv.start is None or record.text is None:
+        return
+    conf = record.text.ocr_confidence_at(fv.start)
+    if conf is not None:
+        fv.method = f"ocr+{fv.method}"
+        fv.confidence = round(min(fv.confidence, conf / 100), 3)

@@ -1,0 +1,196 @@
+"""Run the pipeline over many documents: discover, skip what is cached, process in parallel, write.
+
+Results are the same whatever the number of workers: documents are processed in sorted path
+order and their rows written in that order.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import multiprocessing as mp
+import os
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+from pipeline import EXTRACTOR_VERSION, __version__
+from pipeline.process import file_sha256, process_document
+from pipeline.write import DatasetWriter, record_rows
+
+SUPPORTED_SUFFIXES = {".txt", ".pdf"}
+
+
+@dataclass
+class RunSummary:
+    out_dir: Path
+    n_documents: int = 0
+    by_status: Counter = field(default_factory=Counter)
+    duplicates: int = 0
+    from_cache: int = 0
+    seconds: float = 0.0
+    workers: int = 1
+    files: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def letters_per_second(self) -> float:
+        return self.n_documents / self.seconds if self.seconds else 0.0
+
+    @property
+    def any_problem(self) -> bool:
+        return any(self.by_status[s] for s in ("failed", "needs_review"))
+
+
+def discover(paths: list[Path]) -> list[Path]:
+    """Files named directly, and .txt/.pdf files found recursively in folders (hidden ones skipped)."""
+    found: set[Path] = set()
+    for path in paths:
+        if path.is_dir():
+            for root, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                found.update(Path(root) / f for f in files if Path(f).suffix.lower() in SUPPORTED_SUFFIXES and not f.startswith("."))
+        else:
+            found.add(path)
+    return sorted(found, key=lambda p: str(p))
+
+
+def default_workers() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def _cache_path(out_dir: Path, sha: str, options: str) -> Path:
+    return out_dir / ".cache" / f"v{EXTRACTOR_VERSION}-{options}" / sha[:2] / f"{sha}.json"
+
+
+def _work(task: tuple[str, str, str, str]) -> dict[str, list[dict]]:
+    path, sha, ocr, layout = task
+    return record_rows(process_document(Path(path), ocr=ocr, layout=layout, sha256=sha))
+
+
+def _init_worker() -> None:
+    from pipeline.nlp import load_pipeline
+
+    load_pipeline()
+
+
+def _results(tasks: list[tuple[str, str, str, str]], workers: int) -> Iterator[dict[str, list[dict]]]:
+    if workers <= 1 or len(tasks) <= 1:
+        for task in tasks:
+            yield _work(task)
+        return
+    ctx = mp.get_context("forkserver" if sys.platform != "win32" else "spawn")
+    with ctx.Pool(workers, initializer=_init_worker) as pool:
+        yield from pool.imap(_work, tasks, chunksize=max(1, min(16, len(tasks) // (workers * 8) or 1)))
+
+
+def _mark_duplicate(rows: dict[str, list[dict]], seen_bytes: dict[str, str], seen_letters: dict[tuple, str], sha: str) -> bool:
+    """Give a repeated document its own letter_id and point duplicate_of at the first one."""
+    letter = rows["letters"][0]
+    original = seen_bytes.get(sha)
+    if original is not None:
+        n = sum(1 for k in seen_bytes if k.startswith(sha + "#")) + 2
+        seen_bytes[f"{sha}#{n}"] = original
+        new_id = f"{sha[:16]}-{n}"
+        for table_rows in rows.values():
+            for row in table_rows:
+                row["letter_id"] = new_id
+        letter["duplicate_of"] = original
+        return True
+    seen_bytes[sha] = letter["letter_id"]
+    key = (letter.get("authority_la_code"), letter.get("rating_year"), letter.get("letter_date"))
+    if letter["status"] in ("ok", "needs_review") and all(key):
+        if key in seen_letters:
+            letter["duplicate_of"] = seen_letters[key]
+            return True
+        seen_letters[key] = letter["letter_id"]
+    return False
+
+
+def ingest(
+    paths: list[Path],
+    out_dir: Path,
+    *,
+    workers: int | None = None,
+    formats: tuple[str, ...] = ("csv", "parquet"),
+    force: bool = False,
+    ocr: str = "auto",
+    layout: str = "auto",
+    progress: Callable[[int, int], None] | None = None,
+) -> RunSummary:
+    """Turn the documents under paths into the dataset in out_dir."""
+    started = time.perf_counter()
+    started_at = dt.datetime.now(dt.timezone.utc)
+    out_dir = Path(out_dir)
+    files = discover(paths)
+    workers = workers or default_workers()
+    summary = RunSummary(out_dir=out_dir, n_documents=len(files), workers=workers)
+    options = f"{ocr}-{layout}"
+    writer = DatasetWriter(out_dir, formats)
+    try:
+        hashes: list[str] = []
+        for path in files:
+            try:
+                hashes.append(file_sha256(path))
+            except OSError:
+                hashes.append("")
+        cached: dict[int, dict] = {}
+        todo: list[int] = []
+        for i, sha in enumerate(hashes):
+            cache = _cache_path(out_dir, sha, options) if sha else None
+            if cache is not None and not force and cache.exists():
+                cached[i] = json.loads(cache.read_text(encoding="utf-8"))
+            else:
+                todo.append(i)
+        summary.from_cache = len(cached)
+        fresh = _results([(str(files[i]), hashes[i], ocr, layout) for i in todo], workers)
+        seen_bytes: dict[str, str] = {}
+        seen_letters: dict[tuple, str] = {}
+        done = 0
+        for i, path in enumerate(files):
+            if i in cached:
+                rows = cached[i]
+            else:
+                rows = next(fresh)
+                if hashes[i]:
+                    _store(_cache_path(out_dir, hashes[i], options), rows)
+            for table_rows in rows.values():
+                for row in table_rows:
+                    if "source_path" in row:
+                        row["source_path"] = str(path)
+            summary.duplicates += _mark_duplicate(rows, seen_bytes, seen_letters, hashes[i])
+            summary.by_status[rows["letters"][0]["status"]] += 1
+            writer.add(rows)
+            done += 1
+            if progress:
+                progress(done, len(files))
+        summary.seconds = time.perf_counter() - started
+        run_info = {
+            "started_at": started_at.isoformat(timespec="seconds"),
+            "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "version": __version__,
+            "extractor_version": EXTRACTOR_VERSION,
+            "inputs": [str(p) for p in paths],
+            "n_documents": len(files),
+            "counts_by_status": dict(sorted(summary.by_status.items())),
+            "duplicates": summary.duplicates,
+            "reused_from_cache": summary.from_cache,
+            "workers": workers,
+            "options": {"ocr": ocr, "layout": layout, "formats": list(formats)},
+            "seconds": round(summary.seconds, 3),
+            "letters_per_second": round(summary.letters_per_second, 2),
+        }
+        summary.files = writer.close(run_info)
+    except BaseException:
+        writer.discard()
+        raise
+    return summary
+
+
+def _store(path: Path, rows: dict) -> None:
+    """Cache one document's rows; written then renamed so an interrupted run never leaves half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(rows, default=str), encoding="utf-8")
+    os.replace(tmp, path)

@@ -1,0 +1,130 @@
+"""Normalise what text extraction leaves behind into one clean text per letter.
+
+Every offset the pipeline reports points into the text this stage returns, so it runs
+before anything else looks at the letter.
+"""
+from __future__ import annotations
+
+import unicodedata
+
+import regex
+
+from pipeline.config import alternation, compiled, patterns
+from pipeline.records import LetterText, SourceDocument
+
+_CHARACTERS = str.maketrans(
+    {
+        "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "`": "'",
+        "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2033": '"',
+        "\u2013": "-", "\u2014": "-", "\u2012": "-", "\u2212": "-", "\u2010": "-", "\u2011": "-",
+        "\u00a0": " ", "\u2007": " ", "\u202f": " ", "\u2009": " ", "\u200a": " ", "\u3000": " ",
+        "\u00ad": None, "\u200b": None, "\u200c": None, "\u200d": None, "\ufeff": None,
+        "\u2022": "-", "\u25cf": "-", "\u25aa": "-", "\uf0b7": "-", "\u2026": "...",
+        "\r": None, "\f": "\n\n", "\v": "\n",
+    }
+)
+_LIGATURES = {"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl", "\ufb05": "st", "\ufb06": "st"}
+_HYPHEN_BREAK = regex.compile(r"(?<=\p{Ll})-\n(?=\p{Ll})")
+_SPACES = regex.compile(r"[ \p{Zs}]{2,}")
+_TRAILING = regex.compile(r"[ \t]+$", regex.MULTILINE)
+_LEADING = regex.compile(r"^[ ]+", regex.MULTILINE)
+_BLANK_RUNS = regex.compile(r"\n{3,}")
+_SENTENCE_END = regex.compile(r"[.:;!?\"')]$")
+# Words that stay hyphenated when a line break falls after their hyphen.
+_KEEP_HYPHEN = {"sixth", "non", "well", "self", "cross", "multi", "under", "over", "long", "short", "full", "part", "co", "pre", "post", "low", "high", "above", "below", "one", "two", "three", "four", "five"}
+
+
+def normalise_characters(text: str) -> str:
+    """Straighten quotes and dashes, expand ligatures, drop invisible characters."""
+    for lig, plain in _LIGATURES.items():
+        text = text.replace(lig, plain)
+    text = text.replace("\r\n", "\n").translate(_CHARACTERS)
+    return unicodedata.normalize("NFC", text)
+
+
+def _join_hyphenation(text: str) -> str:
+    def join(match: regex.Match) -> str:
+        word = regex.search(r"\p{L}+$", text[: match.start()])
+        return "-" if word and word.group().lower() in _KEEP_HYPHEN else ""
+
+    return _HYPHEN_BREAK.sub(join, text)
+
+
+def split_scale_cells(text: str) -> str:
+    """Put a scale table whose cells ran together back into one row per line, cells tab-separated.
+
+    PDF-to-text tools often glue the table into "4Performs excellentlyAn organisation...3Performs well...".
+    """
+    scale = patterns()["scale"]
+    labels = alternation(scale["labels"])
+    row = regex.compile(
+        rf"(?<![\d.])(?P<score>[1-4])[ \t]*(?P<label>{labels})[ \t]*(?P<desc>An\s+organisation\s+that\s.*?requirements)(?=\s*[1-4]?\s*(?:{labels})|\s*$)",
+        regex.IGNORECASE | regex.MULTILINE,
+    )
+
+    def fix_line(line_match: regex.Match) -> str:
+        line = line_match.group()
+        rows = list(row.finditer(line))
+        if len(rows) < 2 or "\t" in line:
+            return line
+        return "\n".join(f"{m['score']}\t{m['label']}\t{m['desc']}" for m in rows)
+
+    return regex.sub(r"^.*$", fix_line, text, flags=regex.MULTILINE)
+
+
+def _unwrap(text: str) -> str:
+    """Join the hard-wrapped lines of prose paragraphs; keep address blocks and table rows as lines."""
+    out: list[str] = []
+    for block in text.split("\n\n"):
+        lines = block.split("\n")
+        if len(lines) < 2 or any("\t" in ln for ln in lines):
+            out.append(block)
+            continue
+        long_lines = sum(len(ln) >= 55 for ln in lines[:-1])
+        if long_lines < max(1, (len(lines) - 1) // 2):
+            out.append(block)
+            continue
+        joined = lines[0]
+        for prev, line in zip(lines, lines[1:]):
+            wrapped = len(prev) >= 40 and not regex.match(r"\s*([-*]|\d+[.)])\s", line)
+            joined += (" " if wrapped else "\n") + line
+        out.append(joined)
+    return "\n\n".join(out)
+
+
+def _drop_furniture(text: str) -> str:
+    rules = [regex.compile(p, regex.IGNORECASE) for p in patterns()["normalise"]["furniture"]]
+    lines = [ln for ln in text.split("\n") if not any(r.match(ln) for r in rules)]
+    return "\n".join(lines)
+
+
+def normalise_text(text: str) -> str:
+    """One page of extracted text, normalised."""
+    text = normalise_characters(text)
+    text = _TRAILING.sub("", text)
+    text = _LEADING.sub("", text)
+    text = _SPACES.sub(" ", text)
+    text = _drop_furniture(text)
+    text = _join_hyphenation(text)
+    text = split_scale_cells(text)
+    text = _BLANK_RUNS.sub("\n\n", text)
+    text = _unwrap(text)
+    return text.strip("\n ")
+
+
+def normalise_document(document: SourceDocument) -> LetterText:
+    """All pages normalised and joined by a blank line, remembering where each page starts."""
+    parts: list[str] = []
+    starts: list[int] = []
+    offset = 0
+    for page in document.pages:
+        page_text = normalise_text(page.text)
+        starts.append(offset)
+        parts.append(page_text)
+        offset += len(page_text) + 2
+    return LetterText(
+        text="\n\n".join(parts),
+        page_starts=starts or [0],
+        page_methods=[p.method for p in document.pages] or ["text"],
+        page_confidences=[p.ocr_confidence for p in document.pages] or [None],
+    )

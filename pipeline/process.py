@@ -1,0 +1,66 @@
+"""One document through every stage: read, normalise, segment, extract, validate.
+
+A document that fails at any stage still comes back as a LetterRecord (status `failed`, with
+the stage and the reason), so a bad file never stops a run or loses another file's row.
+"""
+from __future__ import annotations
+
+import hashlib
+import traceback
+from pathlib import Path
+
+from pipeline.extract import extract_letter
+from pipeline.normalise import normalise_document
+from pipeline.read import read_document
+from pipeline.records import LetterRecord, ReadError
+from pipeline.segment import segment_letter
+from pipeline.validate import validate_letter
+
+
+def _failed(record: LetterRecord, stage: str, error: str, message: str) -> LetterRecord:
+    record.status = "failed"
+    record.flag(f"{stage}: {message}")
+    record.errors.append({"stage": stage, "error": error, "message": message})
+    return record
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def process_document(path: Path, *, ocr: str = "auto", layout: str = "auto", sha256: str | None = None) -> LetterRecord:
+    """The complete record of one input file; never raises for bad input."""
+    path = Path(path)
+    try:
+        sha = sha256 or file_sha256(path)
+    except OSError as exc:
+        record = LetterRecord(letter_id=hashlib.sha256(str(path).encode()).hexdigest()[:16], source_path=str(path))
+        return _failed(record, "read", "unreadable", f"cannot open the file: {exc.strerror or exc}")
+    record = LetterRecord(letter_id=sha[:16], source_path=str(path), sha256=sha)
+    try:
+        document = read_document(path, ocr=ocr, layout=layout)
+    except ReadError as exc:
+        record.source_format = "pdf" if path.suffix.lower() == ".pdf" else path.suffix.lower().lstrip(".")
+        return _failed(record, "read", exc.error, exc.message)
+    record.source_format = document.source_format
+    record.pages = len(document.pages)
+    for warning in document.warnings:
+        record.flag(f"read: {warning}")
+    stage = "normalise"
+    try:
+        record.text = normalise_document(document)
+        stage = "segment"
+        record.segments = segment_letter(record.text.text)
+        stage = "extract"
+        if record.segments:
+            extract_letter(record, record.segments)
+        stage = "validate"
+        validate_letter(record)
+    except Exception as exc:  # a bug must cost one row, not the run
+        detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
+        return _failed(record, stage, "internal", f"unexpected error ({detail}); please report it with this file")
+    return record

@@ -1,0 +1,156 @@
+"""The records that flow between the pipeline's stages.
+
+read -> SourceDocument -> normalise -> LetterText -> segment -> [Segment]
+     -> extract -> LetterRecord (fields, scale, statistics, provenance) -> validate -> write
+"""
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class ReadError(Exception):
+    """A document could not be turned into text; the message tells the user why."""
+
+    def __init__(self, error: str, message: str) -> None:
+        super().__init__(message)
+        self.error = error
+        self.message = message
+
+
+@dataclass
+class Page:
+    """The text of one page (a text file is one page) and how it was obtained."""
+
+    number: int
+    text: str
+    method: str = "text"  # text | pdfium | pdfplumber | ocr
+    ocr_confidence: float | None = None  # mean Tesseract word confidence, 0-100
+
+
+@dataclass
+class SourceDocument:
+    path: Path
+    source_format: str  # txt | pdf | pdf-ocr
+    sha256: str
+    pages: list[Page]
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def letter_id(self) -> str:
+        return self.sha256[:16]
+
+
+@dataclass
+class LetterText:
+    """The normalised text every reported offset points into, and where each page starts."""
+
+    text: str
+    page_starts: list[int] = field(default_factory=lambda: [0])
+    page_methods: list[str] = field(default_factory=lambda: ["text"])
+    page_confidences: list[float | None] = field(default_factory=lambda: [None])
+
+    def page_at(self, offset: int) -> int:
+        return bisect.bisect_right(self.page_starts, offset)
+
+    def ocr_confidence_at(self, offset: int) -> float | None:
+        return self.page_confidences[self.page_at(offset) - 1]
+
+
+@dataclass
+class Segment:
+    segment: str  # header | preamble | scale_table | rating | narrative | closing
+    start: int
+    end: int
+    text: str
+
+
+@dataclass
+class ScaleRow:
+    score: int
+    label: str
+    description: str
+
+
+@dataclass
+class FieldValue:
+    """One extracted value and its provenance."""
+
+    field: str
+    value: object
+    start: int | None = None
+    end: int | None = None
+    page: int | None = None
+    method: str = ""
+    confidence: float = 1.0
+
+
+@dataclass
+class Statistic:
+    text: str
+    start: int
+    end: int
+    sentence: str
+    kind: str  # percentage | count
+    value: float
+    denominator: float | None = None
+    qualifier: str | None = None
+    subject: str | None = None
+    judgement: str | None = None
+    stat_index: int = 0
+
+
+LETTER_FIELDS = [
+    "authority_name",
+    "authority_as_written",
+    "authority_la_code",
+    "authority_gss_code",
+    "letter_date",
+    "rating_year",
+    "rating_score",
+    "rating_label",
+    "recipient_name",
+    "recipient_title",
+    "recipient_postcode",
+    "salutation",
+    "signatory_name",
+    "signatory_title",
+]
+
+
+@dataclass
+class LetterRecord:
+    """Everything the pipeline knows about one input document."""
+
+    letter_id: str
+    source_path: str
+    source_format: str = ""
+    sha256: str = ""
+    status: str = "ok"  # ok | needs_review | failed | not_rating_letter
+    issues: list[str] = field(default_factory=list)
+    duplicate_of: str | None = None
+    letter_type: str | None = None  # annual rating | annual assessment
+    text: LetterText | None = None
+    pages: int = 0
+    fields: dict[str, FieldValue] = field(default_factory=dict)
+    scale: list[ScaleRow] = field(default_factory=list)
+    statistics: list[Statistic] = field(default_factory=list)
+    segments: list[Segment] = field(default_factory=list)
+    improvements: list[str] = field(default_factory=list)
+    errors: list[dict] = field(default_factory=list)
+
+    def value(self, name: str) -> object:
+        fv = self.fields.get(name)
+        return None if fv is None else fv.value
+
+    def set(self, fv: FieldValue) -> None:
+        if fv.value is None or fv.value == "":
+            return
+        if self.text is not None and fv.start is not None and fv.page is None:
+            fv.page = self.text.page_at(fv.start)
+        self.fields[fv.field] = fv
+
+    def flag(self, reason: str) -> None:
+        if reason not in self.issues:
+            self.issues.append(reason)

@@ -1,0 +1,245 @@
+"""The one definition of the dataset's tables.
+
+The CSV/Parquet column types, datapackage.json and the README's data dictionary are all
+generated from TABLES, so they cannot drift apart.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+import pyarrow as pa
+
+EMPTY_MEANS = (
+    "An empty cell (CSV) or null (Parquet) means the value was not found in the letter, "
+    "or does not apply; it never means zero."
+)
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # string | integer | number | date | boolean | datetime
+    description: str
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    description: str
+    columns: list[Column]
+    primary_key: list[str]
+    foreign_keys: list[tuple[list[str], str, list[str]]] = field(default_factory=list)
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+def _c(name: str, type_: str, description: str, required: bool = False) -> Column:
+    return Column(name, type_, description, required)
+
+
+LETTER_ID = _c("letter_id", "string", "Stable identifier of the document: the first 16 hex digits of the SHA-256 of its bytes.", True)
+_LETTER_FK = [(["letter_id"], "letters", ["letter_id"])]
+
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in [
+        Table(
+            "letters",
+            "One row per input document, with the values extracted from it and its validation status.",
+            [
+                LETTER_ID,
+                _c("source_path", "string", "Path of the input file as given on the command line.", True),
+                _c("source_format", "string", "How the text was obtained: `txt`, `pdf` (text layer) or `pdf-ocr` (at least one page read by OCR)."),
+                _c("status", "string", "`ok`, `needs_review` (see issues), `failed` (could not be read) or `not_rating_letter`.", True),
+                _c("authority_name", "string", "Canonical short name of the local authority, as in DfE statistics (e.g. `Bromley`)."),
+                _c("authority_as_written", "string", "The authority as the letter writes it (e.g. `London Borough of Bromley`)."),
+                _c("authority_la_code", "string", "Three-digit DfE local authority code (e.g. `305`); text, to keep leading zeros safe."),
+                _c("authority_gss_code", "string", "ONS GSS code of the authority (e.g. `E09000006`)."),
+                _c("authority_region", "string", "Government office region of the authority."),
+                _c("letter_date", "date", "Date the letter was written, ISO 8601."),
+                _c("rating_year", "integer", "Year the rating or assessment is for, as the letter states it."),
+                _c("rating_score", "integer", "Rating on the four-point scale: 4 performs excellently ... 1 performs poorly."),
+                _c("rating_label", "string", "Label of the rating, e.g. `Performs well`."),
+                _c("recipient_name", "string", "Addressee with honorific, e.g. `Mrs Gillian Pearson`."),
+                _c("recipient_title", "string", "Addressee's job title."),
+                _c("recipient_postcode", "string", "Postcode of the addressee."),
+                _c("salutation", "string", "The salutation line, e.g. `Dear Mrs Pearson`."),
+                _c("signatory_name", "string", "Name of the Ofsted officer who signed the letter."),
+                _c("signatory_title", "string", "Job title of the signatory."),
+                _c("letter_type", "string", "`annual rating` (2009 family) or `annual assessment` (2010 family)."),
+                _c("n_statistics", "integer", "Number of rows for this letter in the statistics table."),
+                _c("duplicate_of", "string", "letter_id of an earlier document with the same letter (same bytes or same text), if any."),
+                _c("issues", "string", "Why the status is not `ok`: reasons separated by ` | `."),
+            ],
+            ["letter_id"],
+        ),
+        Table(
+            "statistics",
+            "One row per quantitative claim the narrative cites about services, settings, reviews or groups.",
+            [
+                LETTER_ID,
+                _c("stat_index", "integer", "Order of the statistic within its letter, from 0.", True),
+                _c("text", "string", "The statistic exactly as written, e.g. `13 out of 14`."),
+                _c("start", "integer", "Start offset (characters) in documents.text."),
+                _c("end", "integer", "End offset (exclusive) in documents.text."),
+                _c("sentence", "string", "The sentence the statistic stands in."),
+                _c("kind", "string", "`percentage` or `count`."),
+                _c("value", "number", "The number: 70 for `over 70%`, 3 for `three of the eight`."),
+                _c("denominator", "number", "The total it is out of (8 in `three of the eight`); empty when none is stated."),
+                _c("qualifier", "string", "Hedge word before the number: `over`, `almost`, `only`, `all` ..."),
+                _c("subject", "string", "The services or settings counted, e.g. `secondary schools`."),
+                _c("judgement", "string", "The grade phrase the statistic is about, e.g. `good or outstanding`."),
+            ],
+            ["letter_id", "stat_index"],
+            _LETTER_FK,
+        ),
+        Table(
+            "segments",
+            "The parts of each letter: header, preamble, scale_table, rating, narrative, closing (and improvements in 2010 letters).",
+            [
+                LETTER_ID,
+                _c("segment", "string", "Name of the part.", True),
+                _c("part", "integer", "0 for the first stretch of text with this name, 1 for the next (a preamble split by the scale table has two).", True),
+                _c("start", "integer", "Start offset in documents.text."),
+                _c("end", "integer", "End offset (exclusive) in documents.text."),
+                _c("text", "string", "The text of the part."),
+            ],
+            ["letter_id", "segment", "part"],
+            _LETTER_FK,
+        ),
+        Table(
+            "scale",
+            "The four-point scale as each letter prints it.",
+            [
+                LETTER_ID,
+                _c("score", "integer", "Score, 1 to 4.", True),
+                _c("label", "string", "Label, e.g. `Performs well`."),
+                _c("description", "string", "Description, e.g. `An organisation that exceeds minimum requirements`."),
+            ],
+            ["letter_id", "score"],
+            _LETTER_FK,
+        ),
+        Table(
+            "fields",
+            "Provenance: one row per extracted value, saying where in the letter it came from and how.",
+            [
+                LETTER_ID,
+                _c("field", "string", "Column of letters the value fills.", True),
+                _c("value", "string", "The value, as text."),
+                _c("start", "integer", "Start offset of the evidence in documents.text; empty when derived (e.g. codes from the gazetteer)."),
+                _c("end", "integer", "End offset (exclusive) of the evidence."),
+                _c("page", "integer", "Page of the evidence (1-based); 1 for text files."),
+                _c("method", "string", "How the value was found: `regex`, `spacy`, `gazetteer`, `gazetteer-fuzzy`, `layout`, `ocr` ..."),
+                _c("confidence", "number", "0-1: how sure the extractor is (fuzzy match score, OCR confidence)."),
+            ],
+            ["letter_id", "field"],
+            _LETTER_FK,
+        ),
+        Table(
+            "documents",
+            "The normalised text of each document, into which every offset points.",
+            [
+                LETTER_ID,
+                _c("source_path", "string", "Path of the input file."),
+                _c("sha256", "string", "SHA-256 of the file's bytes."),
+                _c("pages", "integer", "Number of pages (1 for text files)."),
+                _c("n_chars", "integer", "Length of text."),
+                _c("text", "string", "The normalised text."),
+            ],
+            ["letter_id"],
+            _LETTER_FK,
+        ),
+        Table(
+            "errors",
+            "One row per problem met while reading or processing a document.",
+            [
+                LETTER_ID,
+                _c("source_path", "string", "Path of the input file."),
+                _c("stage", "string", "Stage that met the problem: read, normalise, segment, extract, validate."),
+                _c("error", "string", "Short machine-readable kind, e.g. `empty`, `encrypted`, `corrupt_pdf`, `binary`, `ocr_unavailable`."),
+                _c("message", "string", "What was wrong, for a person."),
+            ],
+            [],
+            _LETTER_FK,
+        ),
+    ]
+}
+
+_ARROW = {
+    "string": pa.string(),
+    "integer": pa.int64(),
+    "number": pa.float64(),
+    "date": pa.date32(),
+    "boolean": pa.bool_(),
+}
+_PANDAS = {"string": "string", "integer": "Int64", "number": "Float64", "boolean": "boolean", "date": "object"}
+
+
+def arrow_schema(table: str) -> pa.Schema:
+    return pa.schema([pa.field(c.name, _ARROW[c.type], nullable=not c.required) for c in TABLES[table].columns])
+
+
+def to_frame(table: str, rows: list[dict]) -> pd.DataFrame:
+    """Rows as a DataFrame with exactly the table's columns, in order, with their declared types."""
+    cols = TABLES[table].columns
+    frame = pd.DataFrame(rows, columns=[c.name for c in cols])
+    for c in cols:
+        if c.type == "date":
+            frame[c.name] = pd.to_datetime(frame[c.name], errors="coerce").dt.date
+        else:
+            frame[c.name] = frame[c.name].astype(_PANDAS[c.type])
+    return frame
+
+
+def datapackage(name: str = "ofsted-letters", formats: tuple[str, ...] = ("csv",)) -> dict:
+    """A Frictionless Data Package descriptor for the dataset."""
+    resources = []
+    for fmt in formats:
+        for t in TABLES.values():
+            schema: dict = {
+                "fields": [
+                    {"name": c.name, "type": c.type, "description": c.description, **({"constraints": {"required": True}} if c.required else {})}
+                    for c in t.columns
+                ],
+                "missingValues": [""],
+            }
+            if t.primary_key:
+                schema["primaryKey"] = t.primary_key
+            if t.foreign_keys:
+                schema["foreignKeys"] = [
+                    {"fields": f, "reference": {"resource": r if fmt == "csv" else f"{r}-{fmt}", "fields": rf}}
+                    for f, r, rf in t.foreign_keys
+                    if r != t.name
+                ]
+            resources.append(
+                {
+                    "name": t.name if fmt == "csv" else f"{t.name}-{fmt}",
+                    "path": f"{t.name}.{fmt}",
+                    "format": fmt,
+                    "profile": "tabular-data-resource",
+                    "description": t.description,
+                    "schema": schema,
+                }
+            )
+    return {
+        "profile": "tabular-data-package",
+        "name": name,
+        "title": "Ofsted children's services rating letters",
+        "description": "Values extracted from Ofsted children's services annual rating letters, with provenance. " + EMPTY_MEANS,
+        "resources": resources,
+    }
+
+
+def data_dictionary_markdown() -> str:
+    """The README's data dictionary."""
+    lines = [EMPTY_MEANS, ""]
+    for t in TABLES.values():
+        key = ", ".join(t.primary_key) if t.primary_key else "none"
+        lines += [f"#### `{t.name}`", "", t.description + f" Primary key: {key}.", "", "| column | type | description |", "| --- | --- | --- |"]
+        lines += [f"| `{c.name}` | {c.type} | {c.description} |" for c in t.columns]
+        lines.append("")
+    return "\n".join(lines)

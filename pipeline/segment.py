@@ -1,0 +1,145 @@
+"""Split a letter into header, preamble, scale_table, rating, narrative, improvements and closing.
+
+The parts are found from anchors every letter of the family has (the salutation, the scale
+rows, the rating line, the statutory closing paragraph), not from line counts, so the order
+of paragraphs and the letterhead's shape do not matter.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import regex
+
+from pipeline.config import compiled
+from pipeline.records import Segment
+
+SEGMENT_ORDER = ["header", "preamble", "scale_table", "rating", "narrative", "improvements", "closing"]
+
+SCALE_ROW = regex.compile(
+    r"^[ \t]*(?P<score>[1-4lI|])[ \t]*\t?[ \t]*(?P<label>(?:performs){e<=2}[ \t]+(?P<verb>(?:excellently){e<=2}|(?:well){e<=1}|(?:adequately){e<=2}|(?:poorly){e<=1}))"
+    r"[ \t]*(?:\t|\s{2,}|[ \t](?=An))[ \t]*(?P<description>(?:an\s+)?organisation\s+that\s.*?)[ \t]*$",
+    regex.IGNORECASE | regex.MULTILINE,
+)
+
+
+@dataclass
+class Anchors:
+    """Where the landmarks of a letter stand; -1 where one is missing."""
+
+    header_end: int = -1
+    scale_start: int = -1
+    scale_end: int = -1
+    rating_start: int = -1
+    rating_end: int = -1
+    improvements_start: int = -1
+    closing_start: int = -1
+
+
+def _line_end(text: str, pos: int) -> int:
+    end = text.find("\n", pos)
+    return len(text) if end < 0 else end
+
+
+def _paragraph_start(text: str, pos: int) -> int:
+    start = text.rfind("\n\n", 0, pos)
+    return 0 if start < 0 else start + 2
+
+
+def find_scale_rows(text: str) -> list[regex.Match]:
+    """The rows of the scale table, in order; empty when the letter has no recognisable scale."""
+    rows = list(SCALE_ROW.finditer(text))
+    if not rows:
+        return []
+    # keep the first run of rows that stand together (one table)
+    run = [rows[0]]
+    for row in rows[1:]:
+        if row.start() - run[-1].end() <= 3:
+            run.append(row)
+        else:
+            break
+    return run
+
+
+def find_anchors(text: str) -> Anchors:
+    a = Anchors()
+    salutation = compiled("segment", "salutation").search(text)
+    subject = compiled("segment", "subject_line").search(text)
+    if salutation:
+        a.header_end = salutation.end()
+        after = text[salutation.end():salutation.end() + 200]
+        first_line = regex.match(r"\s*(.*)", after)
+        if subject and subject.start() >= salutation.end() and first_line and subject.start() <= salutation.end() + first_line.end():
+            a.header_end = subject.end()
+    elif subject:
+        a.header_end = subject.end()
+
+    rows = find_scale_rows(text)
+    if rows:
+        a.scale_start, a.scale_end = rows[0].start(), rows[-1].end()
+
+    search_from = max(a.header_end, 0)
+    rating_line = compiled("segment", "rating_line").search(text, search_from)
+    heading = compiled("segment", "rating_heading").search(text, search_from)
+    if rating_line:
+        a.rating_end = rating_line.end()
+        a.rating_start = rating_line.start()
+        if heading and heading.start() < rating_line.start() and rating_line.start() - heading.end() < 200:
+            a.rating_start = heading.start()
+    elif heading:
+        a.rating_start, a.rating_end = heading.start(), heading.end()
+
+    body_from = max(a.rating_end, a.scale_end, a.header_end, 0)
+    closing = compiled("segment", "closing").search(text, body_from)
+    if closing:
+        a.closing_start = _paragraph_start(text, closing.start())
+    improvements = compiled("segment", "improvements").search(text, body_from, a.closing_start if a.closing_start > 0 else len(text))
+    if improvements and a.rating_end >= 0:
+        a.improvements_start = improvements.start()
+    return a
+
+
+def _span(text: str, name: str, start: int, end: int) -> Segment | None:
+    """A segment with surrounding white space trimmed off; None when nothing is left."""
+    if start < 0 or end <= start:
+        return None
+    chunk = text[start:end]
+    lead = len(chunk) - len(chunk.lstrip())
+    trail = len(chunk) - len(chunk.rstrip())
+    start, end = start + lead, end - trail
+    if end <= start:
+        return None
+    return Segment(name, start, end, text[start:end])
+
+
+def segment_letter(text: str) -> list[Segment]:
+    """The letter's parts in reading order; a part the letter lacks is left out.
+
+    A preamble split by the scale table (lead-in sentence before or after it) gives two
+    `preamble` rows.
+    """
+    a = find_anchors(text)
+    if a.rating_start < 0 and a.scale_start < 0 and a.closing_start < 0:
+        return []
+    segments: list[Segment | None] = []
+    header_end = max(a.header_end, 0)
+    segments.append(_span(text, "header", 0, header_end))
+    preamble_end = a.rating_start if a.rating_start >= 0 else (a.closing_start if a.closing_start >= 0 else len(text))
+    if a.scale_start >= header_end and a.scale_end <= preamble_end:
+        segments.append(_span(text, "preamble", header_end, a.scale_start))
+        segments.append(_span(text, "scale_table", a.scale_start, a.scale_end))
+        segments.append(_span(text, "preamble", a.scale_end, preamble_end))
+    else:
+        segments.append(_span(text, "preamble", header_end, preamble_end))
+    if a.rating_start >= 0:
+        segments.append(_span(text, "rating", a.rating_start, a.rating_end))
+        narrative_end = next((p for p in (a.improvements_start, a.closing_start) if p >= 0), len(text))
+        segments.append(_span(text, "narrative", a.rating_end, narrative_end))
+        if a.improvements_start >= 0:
+            segments.append(_span(text, "improvements", a.improvements_start, a.closing_start if a.closing_start >= 0 else len(text)))
+    if a.closing_start >= 0:
+        segments.append(_span(text, "closing", a.closing_start, len(text)))
+    return [s for s in segments if s is not None]
+
+
+def segment_text(segments: list[Segment], name: str) -> list[Segment]:
+    return [s for s in segments if s.segment == name]

@@ -1,0 +1,92 @@
+"""Decide each letter's status and say why: a value is right, or its row says needs_review."""
+from __future__ import annotations
+
+import datetime as dt
+
+import regex
+
+from pipeline.config import compiled, patterns
+from pipeline.records import LetterRecord
+
+REQUIRED_FIELDS = [
+    "authority_name",
+    "letter_date",
+    "rating_year",
+    "rating_score",
+    "rating_label",
+    "recipient_name",
+    "signatory_name",
+]
+# Below this, a fuzzy or OCR-read value is flagged for a person to check.
+MIN_CONFIDENCE = 0.80
+
+
+def is_rating_letter(text: str) -> bool:
+    """Whether the text reads as an Ofsted children's services rating/assessment letter."""
+    letter = patterns()["letter"]
+    hits = sum(bool(regex.search(p, text, regex.IGNORECASE)) for p in letter["signals"])
+    return hits >= letter["min_signals"]
+
+
+def check_rating(record: LetterRecord, text: str) -> None:
+    """Rating line vs the scale, and vs the 'Children's services in X perform ...' sentence."""
+    scale = patterns()["scale"]
+    score, label = record.value("rating_score"), record.value("rating_label")
+    if score is not None and label is not None:
+        expected = dict(zip(scale["labels"], scale["scores"])).get(str(label))
+        printed = {row.label: row.score for row in record.scale}
+        if expected != score:
+            record.flag(f"rating: label {label!r} does not go with score {score} on the four-point scale")
+        elif printed and printed.get(str(label), score) != score:
+            record.flag(f"rating: the letter's own scale gives {label!r} score {printed[str(label)]}, the rating line says {score}")
+    perform = compiled("segment", "perform_sentence").search(text)
+    if perform and label is not None:
+        verb = perform["verb"].lower()
+        said = dict(zip(scale["verbs"], scale["labels"]))[verb]
+        if said != label:
+            record.flag(f"rating: the rating line says {label!r} but the narrative says services perform {verb}")
+    elif perform and label is None:
+        record.flag(f"rating: no rating line found; the narrative says services perform {perform['verb'].lower()}")
+
+
+def check_dates(record: LetterRecord) -> None:
+    date, year = record.value("letter_date"), record.value("rating_year")
+    if date is None or year is None:
+        return
+    letter_year = dt.date.fromisoformat(str(date)).year
+    if letter_year not in (int(year), int(year) + 1):
+        record.flag(f"letter_date {date} does not fit rating_year {year}")
+
+
+def check_postcode(record: LetterRecord) -> None:
+    postcode = record.value("recipient_postcode")
+    if postcode is not None and not compiled("people", "postcode_strict", 0).match(str(postcode)):
+        record.flag(f"recipient_postcode {postcode!r} is not a valid UK postcode")
+
+
+def check_confidence(record: LetterRecord) -> None:
+    for fv in record.fields.values():
+        if fv.confidence < MIN_CONFIDENCE:
+            record.flag(f"{fv.field}: {fv.value!r} was read with low confidence ({fv.confidence:.2f}, {fv.method})")
+
+
+def validate_letter(record: LetterRecord) -> str:
+    """Set and return the record's status; reasons go into record.issues."""
+    if record.status == "failed":
+        return record.status
+    text = record.text.text if record.text else ""
+    if not is_rating_letter(text):
+        record.status = "not_rating_letter"
+        record.flag("not a children's services rating letter: no rating line, scale or Ofsted rating wording found")
+        return record.status
+    for name in REQUIRED_FIELDS:
+        if record.value(name) is None:
+            record.flag(f"{name}: not found")
+    check_rating(record, text)
+    check_dates(record)
+    check_postcode(record)
+    check_confidence(record)
+    if not record.scale:
+        record.flag("scale: the four-point scale table was not found")
+    record.status = "needs_review" if record.issues else "ok"
+    return record.status

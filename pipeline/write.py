@@ -1,0 +1,167 @@
+"""Write the dataset: rows stream into part files as letters finish, merged into the tables at the end.
+
+Parts make memory flat however large the archive; the final files are written under a
+temporary name and renamed, so a crash or Ctrl-C mid-run leaves the previous outputs whole.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from pipeline.records import LETTER_FIELDS, LetterRecord
+from pipeline.schema import TABLES, arrow_schema, datapackage, to_frame
+
+FORMATS = ("csv", "parquet", "jsonl", "sqlite")
+ISSUE_SEPARATOR = " | "
+
+
+def record_rows(record: LetterRecord) -> dict[str, list[dict]]:
+    """The rows one letter contributes to each table."""
+    text = record.text.text if record.text else ""
+    letter = {
+        "letter_id": record.letter_id,
+        "source_path": record.source_path,
+        "source_format": record.source_format,
+        "status": record.status,
+        "letter_type": record.letter_type,
+        "n_statistics": len(record.statistics),
+        "duplicate_of": record.duplicate_of,
+        "issues": ISSUE_SEPARATOR.join(record.issues) or None,
+    }
+    for name in LETTER_FIELDS + ["authority_region"]:
+        letter[name] = record.value(name)
+    parts: dict[str, int] = {}
+    segments = []
+    for s in record.segments:
+        segments.append({"letter_id": record.letter_id, "segment": s.segment, "part": parts.get(s.segment, 0), "start": s.start, "end": s.end, "text": s.text})
+        parts[s.segment] = parts.get(s.segment, 0) + 1
+    return {
+        "letters": [letter],
+        "statistics": [
+            {
+                "letter_id": record.letter_id, "stat_index": s.stat_index, "text": s.text, "start": s.start, "end": s.end,
+                "sentence": s.sentence, "kind": s.kind, "value": s.value, "denominator": s.denominator,
+                "qualifier": s.qualifier, "subject": s.subject, "judgement": s.judgement,
+            }
+            for s in record.statistics
+        ],
+        "segments": segments,
+        "scale": [{"letter_id": record.letter_id, "score": r.score, "label": r.label, "description": r.description} for r in record.scale],
+        "fields": [
+            {
+                "letter_id": record.letter_id, "field": f.field, "value": str(f.value), "start": f.start, "end": f.end,
+                "page": f.page, "method": f.method, "confidence": f.confidence,
+            }
+            for f in record.fields.values()
+        ],
+        "documents": [
+            {"letter_id": record.letter_id, "source_path": record.source_path, "sha256": record.sha256, "pages": record.pages, "n_chars": len(text), "text": text}
+        ],
+        "errors": [{"letter_id": record.letter_id, "source_path": record.source_path, **e} for e in record.errors],
+    }
+
+
+class DatasetWriter:
+    """Collects rows, spills them to Parquet part files, and publishes the tables atomically."""
+
+    def __init__(self, out_dir: Path, formats: tuple[str, ...] = ("csv", "parquet"), flush_every: int = 250) -> None:
+        unknown = set(formats) - set(FORMATS)
+        if unknown:
+            raise ValueError(f"unknown format(s): {', '.join(sorted(unknown))}; choose from {', '.join(FORMATS)}")
+        self.out_dir = Path(out_dir)
+        self.formats = formats
+        self.flush_every = flush_every
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.parts_dir = self.out_dir / f".parts-{uuid.uuid4().hex[:8]}"
+        self.parts_dir.mkdir()
+        self.buffer: dict[str, list[dict]] = {t: [] for t in TABLES}
+        self.n_parts = 0
+        self.pending = 0
+
+    def add(self, rows: dict[str, list[dict]]) -> None:
+        for table, table_rows in rows.items():
+            self.buffer[table].extend(table_rows)
+        self.pending += 1
+        if self.pending >= self.flush_every:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        for table, rows in self.buffer.items():
+            frame = to_frame(table, rows)
+            pq.write_table(pa.Table.from_pandas(frame, schema=arrow_schema(table), preserve_index=False), self.parts_dir / f"{table}-{self.n_parts:06d}.parquet")
+            rows.clear()
+        self.n_parts += 1
+        self.pending = 0
+
+    def _parts(self, table: str) -> list[Path]:
+        return sorted(self.parts_dir.glob(f"{table}-*.parquet"))
+
+    def close(self, run_info: dict) -> dict[str, Path]:
+        """Merge the parts into the final tables and write run.json and datapackage.json."""
+        self.flush()
+        written: dict[str, Path] = {}
+        staged: list[tuple[Path, Path]] = []
+        for table in TABLES:
+            schema = arrow_schema(table)
+            parts = self._parts(table)
+            if "parquet" in self.formats:
+                tmp = self.parts_dir / f"{table}.parquet"
+                with pq.ParquetWriter(tmp, schema) as writer:
+                    for part in parts:
+                        writer.write_table(pq.read_table(part, schema=schema))
+                staged.append((tmp, self.out_dir / f"{table}.parquet"))
+            if "csv" in self.formats:
+                tmp = self.parts_dir / f"{table}.csv"
+                _write_csv(parts, schema, tmp)
+                staged.append((tmp, self.out_dir / f"{table}.csv"))
+            if "jsonl" in self.formats:
+                tmp = self.parts_dir / f"{table}.jsonl"
+                _write_jsonl(parts, schema, tmp)
+                staged.append((tmp, self.out_dir / f"{table}.jsonl"))
+        formats = tuple(f for f in ("csv", "parquet", "jsonl") if f in self.formats)
+        for name, content in (("datapackage.json", datapackage(formats=formats)), ("run.json", run_info)):
+            tmp = self.parts_dir / name
+            tmp.write_text(json.dumps(content, indent=2, default=str) + "\n", encoding="utf-8")
+            staged.append((tmp, self.out_dir / name))
+        for tmp, final in staged:
+            os.replace(tmp, final)
+            written[final.name] = final
+        if "sqlite" in self.formats:
+            from pipeline.sqlite_export import write_sqlite
+
+            written["letters.sqlite"] = write_sqlite(self.out_dir)
+        self.discard()
+        return written
+
+    def discard(self) -> None:
+        shutil.rmtree(self.parts_dir, ignore_errors=True)
+
+
+def _write_csv(parts: list[Path], schema: pa.Schema, target: Path) -> None:
+    """CSV in one pass over the parts: header once, dates as ISO, empty cells for nulls."""
+    with open(target, "wb") as fh:
+        if not parts:
+            fh.write((",".join(schema.names) + "\n").encode())
+        for i, part in enumerate(parts):
+            table = pq.read_table(part, schema=schema)
+            if i and table.num_rows == 0:
+                continue
+            buf = pa.BufferOutputStream()
+            pacsv.write_csv(table, buf, pacsv.WriteOptions(include_header=(i == 0), quoting_style="needed"))
+            fh.write(buf.getvalue().to_pybytes())
+
+
+def _write_jsonl(parts: list[Path], schema: pa.Schema, target: Path) -> None:
+    with open(target, "w", encoding="utf-8") as fh:
+        for part in parts:
+            for row in pq.read_table(part, schema=schema).to_pylist():
+                fh.write(json.dumps(row, default=str, ensure_ascii=False) + "\n")

@@ -1,0 +1,47 @@
+from pipeline.normalise import normalise_characters, normalise_document, normalise_text, split_scale_cells
+from pipeline.records import Page, SourceDocument
+from pathlib import Path
+
+
+def test_quotes_ligatures_spaces_are_made_plain():
+    assert normalise_characters("Children\u2019s \ufb01ndings\u00a0\u201cgood\u201d \u2013 ok\r\n") == "Children's findings \"good\" - ok\n"
+
+
+def test_line_end_hyphenation_is_joined_but_real_hyphens_kept():
+    text = normalise_text("The perfor-\nmance of sixth-\nform schools is good.")
+    assert "performance" in text
+    assert "sixth-form" in text
+
+
+def test_run_together_scale_cells_become_rows():
+    glued = ("4Performs excellentlyAn organisation that significantly exceeds minimum requirements"
+             "3Performs wellAn organisation that exceeds minimum requirements"
+             "2Performs adequatelyAn organisation that meets only minimum requirements"
+             "1Performs poorlyAn organisation that does not meet minimum requirements")
+    rows = split_scale_cells(glued).split("\n")
+    assert rows[1] == "3\tPerforms well\tAn organisation that exceeds minimum requirements"
+    assert len(rows) == 4
+
+
+def test_wrapped_prose_is_unwrapped_and_address_lines_kept():
+    text = normalise_text(
+        "Mr A Person\nDirector of Children's Services\nKent County Council\n\n"
+        "The overall effectiveness of the large majority of inspected services and\n"
+        "settings is good or better across the whole of the local area, and it is\n"
+        "improving."
+    )
+    assert "Mr A Person\nDirector of Children's Services\nKent County Council" in text
+    assert "services and settings is good" in text
+
+
+def test_page_furniture_is_dropped():
+    assert "Page 1 of 2" not in normalise_text("First line.\nPage 1 of 2\nSecond line.")
+
+
+def test_pages_are_joined_and_offsets_map_back_to_pages():
+    doc = SourceDocument(Path("x.pdf"), "pdf", "0" * 64, [Page(1, "one"), Page(2, "two", "ocr", 80.0)])
+    letter = normalise_document(doc)
+    assert letter.text == "one\n\ntwo"
+    assert letter.page_at(letter.text.index("two")) == 2
+    assert letter.ocr_confidence_at(letter.text.index("two")) == 80.0
+    assert letter.page_at(0) == 1
