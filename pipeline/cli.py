@@ -129,6 +129,79 @@ def report(
     err.print(f"wrote {path}")
 
 
+@app.command()
+def show(
+    doc: str = typer.Argument(..., help="A letter file (ingested or not), a letter_id (or its first 6+ characters) or an authority name."),
+    out: Path = typer.Option(Path("outputs"), "--out", "-o", help="Dataset folder to look the letter up in."),
+    field: Optional[str] = typer.Option(None, "--field", help="Show only one kind of value: authority, letter_date, rating, recipient, signatory, statistic, or a field name."),
+) -> None:
+    """Print a letter with each extracted value highlighted in place, then its fields and issues.
+
+    Example:
+
+        ofsted-letters show Bromley --out outputs/ --field statistic
+    """
+    from pipeline.show import LetterNotFound, find_letter, show_letter
+
+    try:
+        view = find_letter(doc, out)
+    except (LetterNotFound, FileNotFoundError) as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(EXIT_USAGE)
+    show_letter(view, Console(), field)
+
+
+@app.command()
+def sample(
+    n: int = typer.Argument(5, min=1, help="How many letters to show."),
+    out: Path = typer.Option(Path("outputs"), "--out", "-o", help="Dataset folder to pick from."),
+    status: Optional[str] = typer.Option(None, "--status", help="Only letters with this status, e.g. needs_review."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Random seed, to pick the same letters again."),
+    field: Optional[str] = typer.Option(None, "--field", help="Show only one kind of value (as in show)."),
+) -> None:
+    """Pick letters at random from a dataset and show each, for spot-checking.
+
+    Example:
+
+        ofsted-letters sample 3 --status needs_review --seed 1 --out outputs/
+    """
+    from pipeline.show import sample_letters, show_letter
+
+    try:
+        views = sample_letters(out, n, status, seed)
+    except FileNotFoundError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(EXIT_USAGE)
+    console = Console()
+    for view in views:
+        show_letter(view, console, field)
+    if not views:
+        err.print("no letters match")
+
+
+@app.command()
+def review(
+    out_dir: Path = typer.Argument(Path("outputs"), exists=True, file_okay=False, help="A dataset folder written by ingest."),
+    gold: Optional[Path] = typer.Option(None, "--gold", "-g", help="Folder for the gold files (default OUT_DIR/gold)."),
+    redo: bool = typer.Option(False, "--redo", help="Review letters that already have a gold file too."),
+) -> None:
+    """Walk the letters (needs_review first) and accept or correct each; saves one gold JSON per letter.
+
+    Resumable: letters with a gold file are passed over. The dataset itself is never changed.
+
+    Example:
+
+        ofsted-letters review outputs/ --gold checked/ && ofsted-letters evaluate --gold checked/ outputs/
+    """
+    from rich.prompt import Prompt
+
+    from pipeline.review import review as run_review
+
+    console = Console()
+    counts = run_review(out_dir, gold or out_dir / "gold", console, lambda q: Prompt.ask(q, console=console, default=""))
+    err.print(f"saved {counts['saved']}, skipped {counts['skipped']}, already reviewed {counts['already_reviewed']}")
+
+
 def run() -> None:
     app()
 

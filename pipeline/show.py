@@ -1,0 +1,222 @@
+"""Show one letter with every extracted value highlighted in place, for spot-checking.
+
+Works the same on a letter already in an output folder and on a file never ingested: both
+become the rows `write.record_rows` produces, and are shown from those.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from rich.console import Console
+from rich.rule import Rule
+from rich.table import Table
+from rich.text import Text
+
+from pipeline.process import file_sha256, process_document
+from pipeline.write import ISSUE_SEPARATOR, record_rows
+
+FIELD_STYLES = {
+    "authority": "bold magenta",
+    "letter_date": "bold cyan",
+    "rating": "bold green",
+    "recipient": "bold blue",
+    "salutation": "blue",
+    "signatory": "bold yellow",
+    "statistic": "bold black on yellow",
+}
+TABLES = ("letters", "fields", "statistics", "segments", "documents", "scale")
+
+
+@dataclass
+class LetterView:
+    """One letter's rows from every table, as show needs them."""
+
+    letter: dict
+    text: str
+    fields: list[dict]
+    statistics: list[dict]
+    segments: list[dict]
+
+    @classmethod
+    def from_rows(cls, rows: dict[str, list[dict]]) -> "LetterView":
+        documents = rows.get("documents") or [{}]
+        return cls(rows["letters"][0], documents[0].get("text") or "", rows.get("fields", []), rows.get("statistics", []), rows.get("segments", []))
+
+    @property
+    def issues(self) -> list[str]:
+        issues = self.letter.get("issues")
+        return [] if not isinstance(issues, str) or not issues else issues.split(ISSUE_SEPARATOR)
+
+
+class LetterNotFound(LookupError):
+    pass
+
+
+def _clean(value: object) -> object:
+    if value is None or (isinstance(value, float) and value != value) or value is pd.NA or value is pd.NaT:
+        return None
+    return value
+
+
+def read_dataset(out_dir: Path) -> dict[str, pd.DataFrame]:
+    """The output folder's tables (Parquet when present, else CSV)."""
+    tables = {}
+    for name in TABLES:
+        parquet, csv = out_dir / f"{name}.parquet", out_dir / f"{name}.csv"
+        if parquet.exists():
+            tables[name] = pd.read_parquet(parquet)
+        elif csv.exists():
+            tables[name] = pd.read_csv(csv, dtype=str, keep_default_na=False).replace({"": None})
+    if "letters" not in tables:
+        raise FileNotFoundError(f"{out_dir} has no letters table: run `ofsted-letters ingest ... --out {out_dir}` first")
+    return tables
+
+
+def view_from_dataset(tables: dict[str, pd.DataFrame], letter_id: str) -> LetterView:
+    rows: dict[str, list[dict]] = {}
+    for name, frame in tables.items():
+        subset = frame[frame["letter_id"] == letter_id]
+        rows[name] = [{k: _clean(v) for k, v in r.items()} for r in subset.to_dict("records")]
+    return LetterView.from_rows(rows)
+
+
+def find_letter(doc: str, out_dir: Path | None) -> LetterView:
+    """DOC as a file path, a letter_id (or its prefix) or an authority name."""
+    tables = None
+    if out_dir is not None and any((out_dir / f"letters.{ext}").exists() for ext in ("parquet", "csv")):
+        tables = read_dataset(out_dir)
+    path = Path(doc)
+    if path.is_file():
+        if tables is not None:
+            letters = tables["letters"]
+            sha = file_sha256(path)[:16]
+            hit = letters[(letters["letter_id"] == sha) | (letters["source_path"] == str(path))]
+            if len(hit):
+                return view_from_dataset(tables, hit.iloc[0]["letter_id"])
+        return LetterView.from_rows(record_rows(process_document(path)))
+    if tables is None:
+        raise LetterNotFound(f"{doc!r} is not a file, and there is no dataset in {out_dir} to look it up in")
+    letters = tables["letters"]
+    by_id = letters[letters["letter_id"].astype(str).str.startswith(doc)]
+    if len(by_id) >= 1 and len(doc) >= 6:
+        return view_from_dataset(tables, by_id.iloc[0]["letter_id"])
+    wanted = doc.casefold()
+    for column in ("authority_name", "authority_as_written"):
+        hit = letters[letters[column].fillna("").astype(str).str.casefold() == wanted]
+        if len(hit):
+            return view_from_dataset(tables, hit.iloc[0]["letter_id"])
+    partial = letters[letters["authority_name"].fillna("").astype(str).str.casefold().str.contains(wanted, regex=False)]
+    if len(partial):
+        return view_from_dataset(tables, partial.iloc[0]["letter_id"])
+    raise LetterNotFound(f"no letter in {out_dir} matches {doc!r} (tried file path, letter_id and authority name)")
+
+
+def _field_group(field: str) -> str:
+    for group in ("authority", "rating", "recipient", "signatory"):
+        if field.startswith(group):
+            return group
+    return field
+
+
+def _spans(view: LetterView, only: str | None) -> list[tuple[int, int, str, str]]:
+    """(start, end, style, label) for every value that points at text."""
+    spans = []
+    for f in view.fields:
+        if f.get("start") is None or f.get("end") is None:
+            continue
+        if only and only not in (f["field"], _field_group(f["field"])):
+            continue
+        if f["field"] in ("authority_name", "authority_la_code", "authority_gss_code", "authority_region"):
+            continue
+        group = _field_group(f["field"])
+        spans.append((int(f["start"]), int(f["end"]), FIELD_STYLES.get(group, "bold"), f"{f['field']}={f['value']}"))
+    if only in (None, "statistic", "statistics"):
+        for s in view.statistics:
+            den = f"/{_num(s.get('denominator'))}" if s.get("denominator") is not None else ""
+            label = f"stat#{s['stat_index']} {s['kind']} {_num(s['value'])}{den} | {s.get('subject') or '?'} | {s.get('judgement') or '?'}"
+            spans.append((int(s["start"]), int(s["end"]), FIELD_STYLES["statistic"], label))
+    spans.sort(key=lambda s: (s[0], -s[1]))
+    kept: list[tuple[int, int, str, str]] = []
+    for span in spans:
+        if kept and span[0] < kept[-1][1]:
+            prev = kept[-1]
+            kept[-1] = (prev[0], max(prev[1], span[1]), prev[2], prev[3] + "; " + span[3])
+            continue
+        kept.append(span)
+    return kept
+
+
+def _num(value: object) -> str:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return str(value)
+    return str(int(number)) if number.is_integer() else str(number)
+
+
+def render_text(view: LetterView, only: str | None = None) -> Text:
+    """The letter with values in [brackets] followed by their label, and segment boundaries marked."""
+    text = view.text
+    out = Text()
+    spans = _spans(view, only)
+    boundaries = {int(s["start"]): s["segment"] for s in view.segments if s.get("start") is not None}
+    cursor = 0
+    events = sorted(set(boundaries) | {s[0] for s in spans})
+    span_at = {s[0]: s for s in spans}
+    for pos in events:
+        if pos < cursor:
+            continue
+        out.append(text[cursor:pos])
+        cursor = pos
+        if pos in boundaries:
+            out.append(f"\n──── {boundaries[pos]} ────\n", style="dim cyan")
+        if pos in span_at:
+            start, end, style, label = span_at[pos]
+            out.append("[", style="dim")
+            out.append(text[start:end], style=style)
+            out.append("]", style="dim")
+            out.append(f"{{{label}}}", style="italic dim")
+            cursor = end
+    out.append(text[cursor:])
+    return out
+
+
+def fields_table(view: LetterView, only: str | None = None) -> Table:
+    table = Table(title="fields", show_lines=False)
+    for column in ("field", "value", "page", "method", "confidence"):
+        table.add_column(column)
+    for f in view.fields:
+        if only and only not in (f["field"], _field_group(f["field"])):
+            continue
+        conf = f.get("confidence")
+        table.add_row(f["field"], str(f.get("value")), "" if f.get("page") is None else str(f["page"]), str(f.get("method") or ""), "" if conf is None else f"{float(conf):.2f}")
+    return table
+
+
+def show_letter(view: LetterView, console: Console, only: str | None = None) -> None:
+    letter = view.letter
+    console.print(Rule(f"{letter.get('authority_name') or '?'} · {letter.get('letter_date') or '?'} · {letter['status']} · {letter['letter_id']}"))
+    console.print(f"source: {letter.get('source_path')} ({letter.get('source_format') or '?'})")
+    if view.text:
+        console.print(render_text(view, only))
+    console.print(fields_table(view, only))
+    if view.issues:
+        console.print("[bold red]issues[/bold red]")
+        for issue in view.issues:
+            console.print(f"  - {issue}")
+    else:
+        console.print("issues: none")
+
+
+def sample_letters(out_dir: Path, n: int, status: str | None = None, seed: int | None = None) -> list[LetterView]:
+    """n letters picked at random (reproducibly with a seed) for a person to check."""
+    tables = read_dataset(out_dir)
+    letters = tables["letters"]
+    if status:
+        letters = letters[letters["status"] == status]
+    ids = sorted(letters["letter_id"].astype(str))
+    picked = random.Random(seed).sample(ids, min(n, len(ids)))
+    return [view_from_dataset(tables, letter_id) for letter_id in picked]
