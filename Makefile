@@ -21,7 +21,7 @@ test: install
 	$(BIN)/python -m pytest
 
 bench: install
-	$(BIN)/ofsted-letters bench
+	$(BIN)/python benchmarks/bench.py
 
 # Rebuild the spaCy pipeline in models/ after changing pipeline/data/statistics.toml.
 model: install

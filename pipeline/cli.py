@@ -55,7 +55,7 @@ def main(version: bool = typer.Option(False, "--version", callback=_version, is_
 def ingest(
     paths: list[Path] = typer.Argument(..., exists=True, help="Letter files (.txt, .pdf) and folders to search recursively."),
     out: Path = typer.Option(Path("outputs"), "--out", "-o", help="Folder to write the dataset to."),
-    fmt: list[str] = typer.Option(["csv", "parquet"], "--format", "-f", help="Table formats: csv, parquet, jsonl, sqlite (repeat the option for several)."),
+    fmt: list[str] = typer.Option(["csv", "parquet"], "--format", "-f", help="Table formats: csv, parquet, jsonl, sqlite (repeat the option, or separate with commas). sqlite also writes parquet, which it is built from."),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1, help="Processes to use (default: the machine's cores)."),
     force: bool = typer.Option(False, "--force", help="Redo every document, even those already processed with this extractor version."),
     ocr: OcrMode = typer.Option(OcrMode.auto, help="OCR scanned pages: auto (pages with no text layer), off, or force (every page)."),
@@ -75,14 +75,17 @@ def ingest(
     from pipeline.ingest import ingest as run_ingest
     from pipeline.progress import ProgressReporter, print_summary
 
+    from pipeline.write import FORMATS
+
     formats = tuple(dict.fromkeys(f.strip().lower() for item in fmt for f in item.split(",") if f.strip()))
+    unknown = sorted(set(formats) - set(FORMATS))
+    if unknown:
+        err.print(f"[red]error:[/red] unknown format(s) {', '.join(unknown)}; choose from {', '.join(FORMATS)}")
+        raise typer.Exit(EXIT_USAGE)
     try:
         with ProgressReporter(err, enabled=not quiet) as reporter:
             summary = run_ingest(paths, out, workers=workers, formats=formats, force=force, ocr=ocr.value, layout=layout.value, progress=reporter.update)
-    except ValueError as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(EXIT_USAGE)
-    except OSError as exc:
+    except (OSError, ValueError) as exc:
         err.print(f"[red]error:[/red] the run could not finish: {exc}")
         raise typer.Exit(EXIT_RUN_FAILED)
     if not quiet:

@@ -76,7 +76,8 @@ class DatasetWriter:
         if unknown:
             raise ValueError(f"unknown format(s): {', '.join(sorted(unknown))}; choose from {', '.join(FORMATS)}")
         self.out_dir = Path(out_dir)
-        self.formats = formats
+        # the SQLite database is built from the Parquet tables
+        self.formats = formats + ("parquet",) if "sqlite" in formats and "parquet" not in formats else formats
         self.flush_every = flush_every
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self.parts_dir = self.out_dir / f".parts-{uuid.uuid4().hex[:8]}"

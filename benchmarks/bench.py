@@ -1,0 +1,123 @@
+"""Throughput benchmark: `make bench` (or `python benchmarks/bench.py --n 1000`).
+
+Generates N synthetic text-layer PDF letters once (kept in .bench/), then measures on the same
+files, in one run: the floor (PDFium text extraction alone plus the spaCy tokenizer alone),
+pdfplumber's extract_text() alone, the pipeline with 1 worker and with all workers, a re-run
+with nothing changed, and the peak memory of a run. Prints a table and writes .bench/results.json.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from rich.console import Console  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+from tests.fixtures.generate import generate_pdf_letters  # noqa: E402
+
+
+def letters(n: int, seed: int) -> list[Path]:
+    folder = ROOT / ".bench" / f"pdf-{n}-{seed}"
+    done = folder / ".complete"
+    if not done.exists():
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        generate_pdf_letters(folder, n, seed)
+        done.write_text("ok")
+    return sorted(folder.rglob("*.pdf"))
+
+
+def floor_rate(files: list[Path]) -> float:
+    """PDFium text extraction plus the spaCy tokenizer, nothing else: what no pipeline can beat."""
+    import pypdfium2 as pdfium
+
+    from pipeline.nlp import load_pipeline
+
+    tokenizer = load_pipeline().tokenizer
+    start = time.perf_counter()
+    for path in files:
+        pdf = pdfium.PdfDocument(path)
+        text = "\n".join(page.get_textpage().get_text_range() for page in pdf)
+        pdf.close()
+        tokenizer(text)
+    return len(files) / (time.perf_counter() - start)
+
+
+def pdfplumber_rate(files: list[Path]) -> float:
+    import pdfplumber
+
+    start = time.perf_counter()
+    for path in files:
+        with pdfplumber.open(path) as pdf:
+            for page in pdf.pages:
+                page.extract_text()
+    return len(files) / (time.perf_counter() - start)
+
+
+def run_ingest(folder: Path, out: Path, workers: int, force: bool) -> tuple[float, float]:
+    """Seconds and peak resident memory (MB, the largest process) of one `ofsted-letters ingest`."""
+    cmd = [sys.executable, "-m", "pipeline.cli", "ingest", str(folder), "--out", str(out), "--workers", str(workers), "--quiet"]
+    if force:
+        cmd.append("--force")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True, cwd=ROOT)
+    seconds = time.perf_counter() - start
+    peak = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    return seconds, peak / 1024
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=1000, help="letters to generate (default 1000)")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--plumber-sample", type=int, default=200, help="letters to time pdfplumber on (it is slow); 0 = all")
+    args = parser.parse_args()
+    console = Console()
+    files = letters(args.n, args.seed)
+    folder = files[0].parent
+    cores = len(os.sched_getaffinity(0))
+    console.print(f"{len(files)} text-layer PDF letters in {folder}; {cores} cores")
+
+    floor = floor_rate(files)
+    sample = files if not args.plumber_sample else files[: args.plumber_sample]
+    plumber = pdfplumber_rate(sample)
+    out = ROOT / ".bench" / "out"
+    shutil.rmtree(out, ignore_errors=True)
+    one_s, _ = run_ingest(folder, out, 1, force=True)
+    all_s, peak = run_ingest(folder, out, cores, force=True)
+    rerun_s, _ = run_ingest(folder, out, cores, force=False)
+    results = {
+        "letters": len(files),
+        "cores": cores,
+        "floor_letters_per_s": round(floor, 1),
+        "pdfplumber_extract_text_letters_per_s": round(plumber, 1),
+        "pipeline_1_worker_letters_per_s": round(len(files) / one_s, 1),
+        "pipeline_all_workers_letters_per_s": round(len(files) / all_s, 1),
+        "floor_over_pipeline_all_workers": round(floor / (len(files) / all_s), 2),
+        "pipeline_all_workers_over_pdfplumber": round((len(files) / all_s) / plumber, 2),
+        "rerun_unchanged_s": round(rerun_s, 2),
+        "peak_memory_mb": round(peak, 1),
+    }
+    table = Table(title="ofsted-letters benchmark")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for key, value in results.items():
+        table.add_row(key, str(value))
+    console.print(table)
+    (ROOT / ".bench" / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,343 @@
+"""Score an output folder against gold files.
+
+The figures are the same as /work/shared/tools/score.py's on the same inputs (same string
+normalisation, statistic matching and metric formulas), so a number quoted from either tool
+means the same thing; this module adds typed results, structured disagreements and rich output.
+"""
+from __future__ import annotations
+
+import glob
+import io
+import json
+import os
+import re
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from rich.console import Console
+from rich.table import Table as RichTable
+from rich.text import Text
+
+_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-"})
+
+
+@dataclass
+class Disagreement:
+    """One place where the output and a gold file differ.
+
+    kind is one of: missing_letter, status, field, missed_statistic, extra_statistic,
+    judgement, segment. message is the line score.py prints for it.
+    """
+
+    letter_file: str
+    letter_id: str | None
+    kind: str
+    field: str | None
+    expected: object
+    got: object
+    message: str
+
+
+@dataclass
+class EvaluationResult:
+    """The metrics score.py reports, plus the disagreements as records."""
+
+    per_field: dict[str, float]
+    fields: float
+    status: float
+    stats_precision: float
+    stats_recall: float
+    stats_f1: float
+    stats_tp: int
+    stats_fp: int
+    stats_fn: int
+    judgement: float
+    segments: float
+    docs_found: int
+    docs_gold: int
+    disagreements: list[Disagreement] = field(default_factory=list)
+
+    def summary_line(self) -> str:
+        """The one-line summary, character for character as score.py prints it."""
+        return (
+            f"fields={self.fields:.3f} status={self.status:.3f} stats_f1={self.stats_f1:.3f} "
+            f"judgement={self.judgement:.3f} segments={self.segments:.3f} docs={self.docs_found}/{self.docs_gold}"
+        )
+
+    def as_score_dict(self) -> dict:
+        """The metrics in the shape of `score.py --json`, so the two can be compared or swapped."""
+        return {
+            "per_field": dict(self.per_field),
+            "fields": self.fields,
+            "status": self.status,
+            "stats_precision": self.stats_precision,
+            "stats_recall": self.stats_recall,
+            "stats_f1": self.stats_f1,
+            "stats_tp_fp_fn": [self.stats_tp, self.stats_fp, self.stats_fn],
+            "judgement": self.judgement,
+            "segments": self.segments,
+            "docs_found": self.docs_found,
+            "docs_gold": self.docs_gold,
+            "disagreements": [d.message for d in self.disagreements],
+        }
+
+
+def normalise(value: object) -> str:
+    """Compare strings the way a reader would: case, spacing, quote style, '&' and a final '.' do not matter."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    s = unicodedata.normalize("NFKC", str(value)).translate(_QUOTES).casefold()
+    s = s.replace("&", " and ")
+    s = re.sub(r"\s+", " ", s).strip()
+    return s.rstrip(".")
+
+
+def _as_number(value: object) -> float | None:
+    if value is None or (isinstance(value, float) and value != value) or str(value).strip() == "":
+        return None
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except ValueError:
+        return None
+
+
+def _numbers_equal(a: float | None, b: float) -> bool:
+    return a is not None and abs(a - b) <= 1e-9
+
+
+def field_matches(field_name: str, gold: object, pred: object) -> bool:
+    """Whether a predicted letters value counts as the gold one.
+
+    Numbers compare numerically; la_code tolerates a trailing '.0' (a code read as a float);
+    letter_date compares its first ten characters (a timestamp still counts).
+    """
+    if isinstance(gold, (int, float)) and not isinstance(gold, bool):
+        p = _as_number(pred)
+        return p is not None and abs(p - float(gold)) < 1e-9
+    if field_name == "authority_la_code":
+        p = normalise(pred)
+        if p.endswith(".0"):
+            p = p[:-2]
+        return p == normalise(gold)
+    if field_name == "letter_date":
+        return normalise(pred)[:10] == normalise(gold)
+    return normalise(pred) == normalise(gold)
+
+
+def _singular(text: str) -> str:
+    return " ".join(
+        w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w for w in normalise(text).split()
+    )
+
+
+def _subject_ok(keyword: str, subject: object) -> bool:
+    return _singular(keyword) in _singular(subject or "")  # type: ignore[arg-type]
+
+
+def statistic_matches(gold: dict, row: dict) -> bool:
+    """Same value, same denominator when gold states one, and the gold subject keyword in the subject."""
+    if not _numbers_equal(_as_number(row.get("value")), float(gold["value"])):
+        return False
+    if gold.get("denominator") is not None and not _numbers_equal(_as_number(row.get("denominator")), float(gold["denominator"])):
+        return False
+    return _subject_ok(gold.get("subject_keyword", ""), row.get("subject"))
+
+
+def load_gold(gold_dirs: list[Path]) -> dict[str, dict]:
+    """Gold files by the document file name they describe; a later directory overrides an earlier one.
+
+    glob.glob, not Path.glob, so hidden files are skipped exactly as score.py skips them.
+    """
+    gold: dict[str, dict] = {}
+    for d in gold_dirs:
+        for path in sorted(glob.glob(os.path.join(str(d), "*.json"))):
+            g = json.loads(Path(path).read_text(encoding="utf-8"))
+            gold[g["file"]] = g
+    return gold
+
+
+def _text_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A typed frame as the all-text frame its CSV would read back as, so both formats score alike."""
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False)
+    buffer.seek(0)
+    return pd.read_csv(buffer, dtype=str, keep_default_na=False)
+
+
+def _read_tables(out_dir: Path) -> dict[str, pd.DataFrame | None]:
+    """The tables scoring needs, as text; CSV when letters.csv exists (as score.py), else Parquet."""
+    names = ("letters", "statistics", "segments")
+    if (out_dir / "letters.csv").exists():
+        return {
+            n: pd.read_csv(out_dir / f"{n}.csv", dtype=str, keep_default_na=False) if (out_dir / f"{n}.csv").exists() else None
+            for n in names
+        }
+    if (out_dir / "letters.parquet").exists():
+        return {
+            n: _text_frame(pd.read_parquet(out_dir / f"{n}.parquet")) if (out_dir / f"{n}.parquet").exists() else None
+            for n in names
+        }
+    return {n: None for n in names}
+
+
+class _Scorer:
+    """Accumulates hits and disagreements over the gold documents."""
+
+    def __init__(self) -> None:
+        self.field_hits: dict[str, list[int]] = {}
+        self.status_hits: list[int] = []
+        self.tp = self.fp = self.fn = 0
+        self.judged = self.judged_ok = 0
+        self.segment_hits: list[int] = []
+        self.found = 0
+        self.disagreements: list[Disagreement] = []
+
+    def disagree(self, name: str, letter_id: str | None, kind: str, field_name: str | None, expected: object, got: object, message: str) -> None:
+        self.disagreements.append(Disagreement(name, letter_id, kind, field_name, expected, got, f"{name}: {message}"))
+
+    def missing_letter(self, name: str, g: dict) -> None:
+        self.disagree(name, None, "missing_letter", None, name, None, "no row in letters.csv")
+        self.status_hits.append(0)
+        for f in g.get("fields", {}):
+            self.field_hits.setdefault(f, []).append(0)
+        self.fn += len(g.get("statistics", []))
+
+    def letter(self, name: str, g: dict, row: dict, stats: pd.DataFrame | None, segments: pd.DataFrame | None) -> None:
+        self.found += 1
+        lid = row.get("letter_id")
+        accepted = [g.get("status", "ok"), *g.get("status_also_accepted", [])]
+        ok = normalise(row.get("status")) in {normalise(a) for a in accepted}
+        self.status_hits.append(int(ok))
+        if not ok:
+            self.disagree(name, lid, "status", "status", g.get("status"), row.get("status"),
+                          f"status {row.get('status')!r} != {g.get('status')!r}")
+        for f, gv in g.get("fields", {}).items():
+            hit = field_matches(f, gv, row.get(f))
+            self.field_hits.setdefault(f, []).append(int(hit))
+            if not hit:
+                self.disagree(name, lid, "field", f, gv, row.get(f), f"{f} {row.get(f)!r} != {gv!r}")
+        preds = [] if stats is None else stats[stats["letter_id"] == lid].to_dict("records")
+        self.statistics(name, lid, g, preds)
+        if segments is not None and g.get("segments_contain"):
+            self.segments(name, lid, g["segments_contain"], segments[segments["letter_id"] == lid])
+
+    def statistics(self, name: str, lid: str | None, g: dict, preds: list[dict]) -> None:
+        optional = list(g.get("optional_statistics", []))
+        distractors = [normalise(t) for t in g.get("not_statistics", [])]
+        used: set[int] = set()
+        for gs in g.get("statistics", []):
+            match = next((i for i, p in enumerate(preds) if i not in used and statistic_matches(gs, p)), None)
+            if match is None:
+                self.fn += 1
+                self.disagree(name, lid, "missed_statistic", "statistics", gs["text"], None, f"missed statistic {gs['text']!r}")
+                continue
+            used.add(match)
+            self.tp += 1
+            if "judgement" in gs:
+                self.judged += 1
+                got = preds[match].get("judgement")
+                if normalise(gs["judgement"]) == normalise(got):
+                    self.judged_ok += 1
+                else:
+                    self.disagree(name, lid, "judgement", "judgement", gs["judgement"], got,
+                                  f"judgement of {gs['text']!r}: {got!r} != {gs['judgement']!r}")
+        for i, p in enumerate(preds):
+            if i in used or any(statistic_matches(o, p) for o in optional):
+                continue
+            self.fp += 1
+            t = normalise(p.get("text"))
+            tag = " (a distractor)" if any(t and (t in d or d in t) for d in distractors) else ""
+            self.disagree(name, lid, "extra_statistic", "statistics", None, p.get("text"),
+                          f"extra statistic {p.get('text')!r} value={p.get('value')} subject={p.get('subject')!r}{tag}")
+
+    def segments(self, name: str, lid: str | None, contain: dict[str, list[str]], segs: pd.DataFrame) -> None:
+        for seg, phrases in contain.items():
+            text = normalise(" ".join(segs[segs["segment"] == seg]["text"]))
+            for phrase in phrases:
+                hit = normalise(phrase) in text
+                self.segment_hits.append(int(hit))
+                if not hit:
+                    self.disagree(name, lid, "segment", seg, phrase, None, f"segment {seg} lacks {phrase!r}")
+
+    def result(self, docs_gold: int) -> EvaluationResult:
+        all_fields = [h for hits in self.field_hits.values() for h in hits]
+        tp, fp, fn = self.tp, self.fp, self.fn
+        precision = tp / (tp + fp) if tp + fp else (1.0 if not fn else 0.0)
+        recall = tp / (tp + fn) if tp + fn else 1.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        return EvaluationResult(
+            per_field={f: sum(h) / len(h) for f, h in sorted(self.field_hits.items())},
+            fields=sum(all_fields) / len(all_fields) if all_fields else 0.0,
+            status=sum(self.status_hits) / len(self.status_hits) if self.status_hits else 0.0,
+            stats_precision=precision,
+            stats_recall=recall,
+            stats_f1=f1,
+            stats_tp=tp,
+            stats_fp=fp,
+            stats_fn=fn,
+            judgement=self.judged_ok / self.judged if self.judged else 0.0,
+            segments=sum(self.segment_hits) / len(self.segment_hits) if self.segment_hits else 0.0,
+            docs_found=self.found,
+            docs_gold=docs_gold,
+            disagreements=self.disagreements,
+        )
+
+
+def evaluate(gold_dirs: list[Path], out_dir: Path) -> EvaluationResult:
+    """Score OUT_DIR against the gold JSON files in gold_dirs, with score.py's rules and figures.
+
+    Letters are matched to gold by the file name of letters.source_path. The CSV tables are
+    read as score.py reads them; an output folder with only Parquet tables is scored from those.
+    Raises FileNotFoundError when there are no gold files or no letters table.
+    """
+    out_dir = Path(out_dir)
+    gold = load_gold([Path(d) for d in gold_dirs])
+    tables = _read_tables(out_dir)
+    letters = tables["letters"]
+    if letters is None or not gold:
+        raise FileNotFoundError(f"need gold files (*.json in {', '.join(map(str, gold_dirs))}) and {out_dir}/letters.csv")
+    by_file = {os.path.basename(str(r["source_path"])): r for r in letters.to_dict("records")}
+    scorer = _Scorer()
+    for name, g in gold.items():
+        row = by_file.get(name)
+        if row is None:
+            scorer.missing_letter(name, g)
+        else:
+            scorer.letter(name, g, row, tables["statistics"], tables["segments"])
+    return scorer.result(len(gold))
+
+
+def render_evaluation(result: EvaluationResult, console: Console) -> None:
+    """Print per-field accuracy, statistics precision/recall, every disagreement, and last the summary line.
+
+    The summary is printed plain and unwrapped, so `tail -1` gives the same line as score.py.
+    """
+    table = RichTable(title="Per-field accuracy")
+    table.add_column("field")
+    table.add_column("accuracy", justify="right")
+    for name, accuracy in result.per_field.items():
+        style = "green" if accuracy == 1.0 else ("yellow" if accuracy >= 0.8 else "red")
+        table.add_row(Text(name), Text(f"{accuracy:.3f}", style=style))
+    console.print(table)
+    console.print(
+        f"statistics: P={result.stats_precision:.3f} R={result.stats_recall:.3f} "
+        f"(tp={result.stats_tp} fp={result.stats_fp} fn={result.stats_fn})",
+        markup=False, highlight=False, soft_wrap=True,
+    )
+    if result.disagreements:
+        console.print(f"{len(result.disagreements)} disagreements:", markup=False, highlight=False)
+    for d in result.disagreements:
+        console.print("  - " + d.message, markup=False, highlight=False, soft_wrap=True)
+    console.print(result.summary_line(), markup=False, highlight=False, soft_wrap=True)
+
+
+def write_evaluation_json(result: EvaluationResult, path: Path) -> Path:
+    """Write the metrics as `score.py --json` does, plus the disagreements as records under "disagreement_records"."""
+    path = Path(path)
+    payload = result.as_score_dict()
+    payload["disagreement_records"] = [asdict(d) for d in result.disagreements]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(payload, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+    return path

@@ -1,0 +1,252 @@
+"""evaluate() must give exactly score.py's figures; these tests run both on the same folders."""
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from rich.console import Console
+
+from helpers_output import BROMLEY, CUMBRIA, FAILED_FILE, WESTMINSTER, letter_id_of, sample_gold, sample_tables, write_output
+from pipeline.evaluate import EvaluationResult, evaluate, render_evaluation, write_evaluation_json
+
+SCORE_PY = Path("/work/shared/tools/score.py")
+SHARED_GOLD = Path("/work/shared/gold")
+
+Tables = dict[str, list[dict]]
+
+
+def write_gold(directory: Path, gold: list[dict] | None = None) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    for g in sample_gold() if gold is None else gold:
+        (directory / f"{Path(g['file']).stem}.json").write_text(json.dumps(g, indent=2), encoding="utf-8")
+    return directory
+
+
+def run_score_py(gold_dirs: list[Path], out_dir: Path, *extra: str) -> subprocess.CompletedProcess:
+    args = [sys.executable, str(SCORE_PY)]
+    for d in gold_dirs:
+        args += ["--gold", str(d)]
+    return subprocess.run([*args, "--out", str(out_dir), *extra], capture_output=True, text=True, timeout=120, check=True)
+
+
+def score_py_json(gold_dirs: list[Path], out_dir: Path) -> dict:
+    return json.loads(run_score_py(gold_dirs, out_dir, "--json").stdout)
+
+
+def drop_statistic(tables: Tables, file_name: str, text: str) -> None:
+    lid = letter_id_of(tables, file_name)
+    tables["statistics"] = [s for s in tables["statistics"] if not (s["letter_id"] == lid and s["text"] == text)]
+
+
+def set_statistic(tables: Tables, text: str, **values: object) -> None:
+    next(s for s in tables["statistics"] if s["text"] == text).update(values)
+
+
+def set_letter(tables: Tables, file_name: str, **values: object) -> None:
+    next(r for r in tables["letters"] if r["source_path"].endswith(file_name)).update(values)
+
+
+def add_statistic(tables: Tables, file_name: str, text: str, value: float, subject: str | None, **more: object) -> None:
+    lid = letter_id_of(tables, file_name)
+    index = sum(s["letter_id"] == lid for s in tables["statistics"])
+    tables["statistics"].append({"letter_id": lid, "stat_index": index, "text": text, "kind": "count",
+                                 "value": value, "subject": subject, **more})
+
+
+def perfect(t: Tables) -> None:
+    pass
+
+
+def missing_letter(t: Tables) -> None:
+    t["letters"] = [r for r in t["letters"] if not r["source_path"].endswith(WESTMINSTER.file)]
+
+
+def wrong_fields(t: Tables) -> None:
+    set_letter(t, BROMLEY.file, rating_score=2, authority_name="Bromley LB", recipient_name=None)
+    set_letter(t, CUMBRIA.file, letter_date="2010-12-09", rating_year=None, signatory_title="Deputy Chief Inspector.")
+
+
+def extra_statistics(t: Tables) -> None:
+    add_statistic(t, BROMLEY.file, "Key Stage 2", 2, "pupils")
+    add_statistic(t, BROMLEY.file, "four special schools", 4, "special schools")
+    add_statistic(t, CUMBRIA.file, "the 10 children's homes", 10, "children's homes", denominator=None)
+    add_statistic(t, WESTMINSTER.file, "13 out of 14", 13, "nursery schools", denominator=14)
+
+
+def missing_statistics(t: Tables) -> None:
+    drop_statistic(t, WESTMINSTER.file, "13 out of 14")
+    drop_statistic(t, BROMLEY.file, "no secondary schools")
+    set_statistic(t, "three of the eight secondary schools", denominator=9)
+    set_statistic(t, "45%", subject="childcare")
+
+
+def wrong_judgements(t: Tables) -> None:
+    set_statistic(t, "45%", judgement="good")
+    set_statistic(t, "over 70%", judgement=None)
+    set_statistic(t, "Two serious case reviews", judgement="Good.")
+    set_statistic(t, "one being satisfactory", judgement="good")
+
+
+def wrong_segments(t: Tables) -> None:
+    lid = letter_id_of(t, BROMLEY.file)
+    for s in t["segments"]:
+        if s["letter_id"] == lid and s["segment"] == "narrative":
+            s["text"] = s["text"][:40]
+        if s["letter_id"] == lid and s["segment"] == "closing":
+            s["segment"] = "improvements"
+    lid = letter_id_of(t, CUMBRIA.file)
+    t["segments"] = [s for s in t["segments"] if not (s["letter_id"] == lid and s["segment"] == "header")]
+
+
+def wrong_status(t: Tables) -> None:
+    set_letter(t, FAILED_FILE, status="ok")
+    set_letter(t, BROMLEY.file, status="needs_review")
+    set_letter(t, WESTMINSTER.file, status="NEEDS_REVIEW ")
+
+
+def code_as_float(t: Tables) -> None:
+    set_letter(t, BROMLEY.file, authority_la_code="305.0")
+    set_letter(t, WESTMINSTER.file, authority_la_code="213.00")
+    set_letter(t, CUMBRIA.file, authority_la_code="0909")
+
+
+def subjects_in_other_number(t: Tables) -> None:
+    set_statistic(t, "three serious case reviews", subject="Serious Case Review")
+    set_statistic(t, "two special schools", subject="the special school's")
+    set_statistic(t, "almost 60%", subject="childminders & childcare")
+
+
+def nothing_found(t: Tables) -> None:
+    t["statistics"] = []
+    t["letters"] = [r for r in t["letters"] if r["status"] == "failed"]
+
+
+SCENARIOS: list[Callable[[Tables], None]] = [
+    perfect, missing_letter, wrong_fields, extra_statistics, missing_statistics, wrong_judgements,
+    wrong_segments, wrong_status, code_as_float, subjects_in_other_number, nothing_found,
+]
+
+needs_score_py = pytest.mark.skipif(not SCORE_PY.exists(), reason=f"reference scorer {SCORE_PY} is absent")
+
+
+@needs_score_py
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda f: f.__name__)
+def test_same_metrics_as_score_py(tmp_path: Path, scenario: Callable[[Tables], None]) -> None:
+    tables = sample_tables()
+    scenario(tables)
+    out = write_output(tmp_path / "out", tables)
+    gold = write_gold(tmp_path / "gold")
+    result = evaluate([gold], out)
+    assert result.as_score_dict() == score_py_json([gold], out)
+    if scenario is not perfect:
+        assert result.disagreements
+
+
+@needs_score_py
+def test_perfect_output_scores_one(tmp_path: Path) -> None:
+    out = write_output(tmp_path / "out")
+    result = evaluate([write_gold(tmp_path / "gold")], out)
+    assert result.summary_line() == "fields=1.000 status=1.000 stats_f1=1.000 judgement=1.000 segments=1.000 docs=4/4"
+    assert result.disagreements == []
+
+
+@needs_score_py
+def test_csv_written_by_other_tools(tmp_path: Path) -> None:
+    """Timestamps for dates, codes read as floats, missing optional tables: as score.py treats them."""
+    out = write_output(tmp_path / "out", formats=("csv",))
+    letters = pd.read_csv(out / "letters.csv", dtype=str, keep_default_na=False)
+    letters["letter_date"] = letters["letter_date"].map(lambda d: f"{d}T00:00:00" if d else d)
+    letters["authority_la_code"] = letters["authority_la_code"].map(lambda c: f"{c}.0" if c else c)
+    letters.to_csv(out / "letters.csv", index=False)
+    gold = write_gold(tmp_path / "gold")
+    for missing in ["segments.csv", "statistics.csv"]:
+        (out / missing).unlink()
+        result = evaluate([gold], out)
+        assert result.as_score_dict() == score_py_json([gold], out)
+    assert result.per_field["letter_date"] == 1.0 and result.per_field["authority_la_code"] == 1.0
+    assert result.stats_fn == 12 and result.segments == 0.0
+
+
+@needs_score_py
+def test_several_gold_dirs_and_the_shared_gold(tmp_path: Path) -> None:
+    """Real gold files name the sample's first two letters; a later directory overrides an earlier one."""
+    if not SHARED_GOLD.is_dir():
+        pytest.skip(f"{SHARED_GOLD} is absent")
+    tables = sample_tables()
+    wrong_judgements(tables)
+    out = write_output(tmp_path / "out", tables)
+    mine = write_gold(tmp_path / "gold")
+    for dirs in ([SHARED_GOLD], [mine, SHARED_GOLD], [SHARED_GOLD, mine]):
+        assert evaluate(dirs, out).as_score_dict() == score_py_json(dirs, out)
+
+
+@needs_score_py
+def test_summary_and_disagreements_print_like_score_py(tmp_path: Path) -> None:
+    tables = sample_tables()
+    for scenario in (wrong_fields, extra_statistics, wrong_segments):
+        scenario(tables)
+    out = write_output(tmp_path / "out", tables)
+    gold = write_gold(tmp_path / "gold")
+    result = evaluate([gold], out)
+    printed = run_score_py([gold], out, "--verbose").stdout.splitlines()
+    buffer = io.StringIO()
+    render_evaluation(result, Console(file=buffer, width=60, color_system=None))
+    rendered = buffer.getvalue().splitlines()
+    assert rendered[-1] == printed[-1] == result.summary_line()
+    assert [line for line in rendered if line.startswith("  - ")] == [line for line in printed if line.startswith("  - ")]
+
+
+def test_parquet_only_folder_scores_as_csv(tmp_path: Path) -> None:
+    tables = sample_tables()
+    for scenario in (wrong_fields, extra_statistics, wrong_judgements, code_as_float):
+        scenario(tables)
+    gold = write_gold(tmp_path / "gold")
+    from_csv = evaluate([gold], write_output(tmp_path / "csv", tables, formats=("csv",)))
+    from_parquet = evaluate([gold], write_output(tmp_path / "parquet", tables, formats=("parquet",)))
+    assert from_parquet == from_csv
+
+
+def test_disagreement_records(tmp_path: Path) -> None:
+    tables = sample_tables()
+    for scenario in (wrong_fields, extra_statistics, missing_statistics, wrong_judgements, wrong_segments, wrong_status, missing_letter):
+        scenario(tables)
+    result = evaluate([write_gold(tmp_path / "gold")], write_output(tmp_path / "out", tables))
+    kinds = {d.kind for d in result.disagreements}
+    assert kinds == {"missing_letter", "field", "extra_statistic", "missed_statistic", "judgement", "segment", "status"}
+    score = next(d for d in result.disagreements if d.field == "rating_score")
+    assert (score.letter_file, score.expected, score.got) == (BROMLEY.file, 3, "2")
+    assert score.letter_id == letter_id_of(tables, BROMLEY.file)
+    missing = next(d for d in result.disagreements if d.kind == "missing_letter")
+    assert missing.letter_file == WESTMINSTER.file and missing.letter_id is None
+    distractor = next(d for d in result.disagreements if d.got == "Key Stage 2")
+    assert distractor.message.endswith("(a distractor)")
+
+
+def test_json_and_rendering(tmp_path: Path) -> None:
+    tables = sample_tables()
+    wrong_fields(tables)
+    result = evaluate([write_gold(tmp_path / "gold")], write_output(tmp_path / "out", tables))
+    path = write_evaluation_json(result, tmp_path / "eval" / "evaluation.json")
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert {k: v for k, v in data.items() if k != "disagreement_records"} == result.as_score_dict()
+    assert [r["message"] for r in data["disagreement_records"]] == data["disagreements"]
+    buffer = io.StringIO()
+    render_evaluation(result, Console(file=buffer, width=100, color_system=None))
+    text = buffer.getvalue()
+    assert "rating_score" in text and "0.667" in text
+    assert text.splitlines()[-1] == result.summary_line()
+    assert isinstance(result, EvaluationResult)
+
+
+def test_missing_inputs_raise(tmp_path: Path) -> None:
+    gold = write_gold(tmp_path / "gold")
+    with pytest.raises(FileNotFoundError):
+        evaluate([gold], tmp_path / "nothing-here")
+    with pytest.raises(FileNotFoundError):
+        evaluate([tmp_path / "no-gold"], write_output(tmp_path / "out"))
