@@ -1,0 +1,123 @@
+"""Field extraction on small named letters that each carry one hard case."""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from pipeline.extract import extract_letter, parse_date
+from pipeline.normalise import normalise_document
+from pipeline.records import LetterRecord, Page, SourceDocument
+from pipeline.segment import segment_letter
+from pipeline.validate import validate_letter
+
+SCALE = (
+    "The annual rating derives from a four point scale:\n\n"
+    "4\tPerforms excellently\tAn organisation that significantly exceeds minimum requirements\n"
+    "3\tPerforms well\tAn organisation that exceeds minimum requirements\n"
+    "2\tPerforms adequately\tAn organisation that meets only minimum requirements\n"
+    "1\tPerforms poorly\tAn organisation that does not meet minimum requirements\n\n"
+)
+CLOSING = (
+    "The children's services rating is provided for the purpose of section 138 of the Education and Inspections Act 2006.\n\n"
+)
+
+
+def letter(date="9 December 2009", address="Mrs Jane Smith\nDirector of Children's Services\nKent County Council\nSessions House\nMaidstone\nME14 1XQ",
+           salutation="Dear Mrs Smith", rating_line="Children's services rating\tPerforms well (3)",
+           perform="Children's services in Kent County Council perform well.", narrative="Nine of the ten special schools are good.",
+           signature="Yours sincerely\n\nJuliet Winstanley\nDivisional Manager, CAA", year="2009") -> str:
+    return (f"{date}\n\n{address}\n\n{salutation}\n\nChildren's services annual rating\n\nOfsted guidance explains the rating.\n\n{SCALE}"
+            f"Children's services rating {year}\n\n{rating_line}\n\n{perform}\n\n{narrative}\n\n{CLOSING}{signature}")
+
+
+def run(text: str) -> LetterRecord:
+    doc = SourceDocument(Path("t.txt"), "txt", hashlib.sha256(text.encode()).hexdigest(), [Page(1, text)])
+    record = LetterRecord(doc.letter_id, "t.txt")
+    record.text = normalise_document(doc)
+    record.segments = segment_letter(record.text.text)
+    extract_letter(record, record.segments)
+    validate_letter(record)
+    return record
+
+
+def test_clean_letter_is_ok_with_every_field():
+    r = run(letter())
+    assert r.status == "ok", r.issues
+    assert r.value("authority_name") == "Kent" and r.value("authority_la_code") == "886"
+    assert r.value("recipient_name") == "Mrs Jane Smith"
+    assert r.value("recipient_title") == "Director of Children's Services"
+    assert r.value("recipient_postcode") == "ME14 1XQ"
+    assert r.value("rating_score") == 3 and r.value("rating_label") == "Performs well"
+    assert r.value("signatory_name") == "Juliet Winstanley"
+    assert [s.value for s in r.statistics] == [9]
+
+
+@pytest.mark.parametrize("written, iso", [
+    ("9 December 2009", "2009-12-09"), ("9th December 2009", "2009-12-09"), ("09/12/2009", "2009-12-09"),
+    ("December 9, 2009", "2009-12-09"), ("1 Dec 2010", "2010-12-01"), ("2010-12-01", "2010-12-01"),
+])
+def test_date_forms(written, iso):
+    assert parse_date(written)[0].isoformat() == iso
+
+
+def test_address_on_one_line():
+    r = run(letter(address="Mrs Jane Smith Director of Children's Services Kent County Council Sessions House Maidstone ME14 1XQ"))
+    assert r.value("recipient_name") == "Mrs Jane Smith"
+    assert r.value("recipient_title") == "Director of Children's Services"
+    assert r.value("authority_as_written") == "Kent County Council"
+
+
+def test_signature_ocr_misreading_and_image_description_are_passed_over():
+    assert run(letter(signature="Winstarley\n\nJuliet Winstanley Divisional Manager, CAA")).value("signatory_name") == "Juliet Winstanley"
+    r = run(letter(signature='A handwritten signature in black ink that reads "Juliet Winstanley".\n\nJuliet Winstanley\nDivisional Manager, CAA'))
+    assert r.value("signatory_name") == "Juliet Winstanley" and r.value("signatory_title") == "Divisional Manager, CAA"
+
+
+def test_rating_line_disagreeing_with_narrative_needs_review():
+    r = run(letter(perform="Children's services in Kent County Council perform adequately."))
+    assert r.status == "needs_review"
+    assert any("perform adequately" in i for i in r.issues)
+
+
+def test_label_disagreeing_with_score_needs_review():
+    r = run(letter(rating_line="Children's services rating\tPerforms well (2)"))
+    assert r.status == "needs_review"
+    assert any("does not go with score" in i for i in r.issues)
+
+
+def test_authority_in_address_and_narrative_disagree():
+    r = run(letter(perform="Children's services in Surrey County Council perform well."))
+    assert r.status == "needs_review"
+    assert any("Surrey" in i for i in r.issues)
+
+
+def test_rating_year_far_from_letter_date_needs_review():
+    r = run(letter(date="9 December 2012"))
+    assert any("does not fit rating_year" in i for i in r.issues)
+
+
+def test_bad_postcode_is_not_taken_silently():
+    r = run(letter(address="Mrs Jane Smith\nDirector of Children's Services\nKent County Council\nMaidstone\nQQ1 1ZZ"))
+    assert r.value("recipient_postcode") is None or r.status == "needs_review"
+
+
+def test_ocr_damaged_authority_is_matched_fuzzily_with_its_score():
+    r = run(letter(address="Mrs Jane Smith\nDirector of Children's Services\nLondon Borough of Brornley\nCivic Centre\nBR1 3UH",
+                   perform="Children's services in the London Borough of Brornley perform well."))
+    assert r.value("authority_name") == "Bromley"
+    fv = r.fields["authority_name"]
+    assert fv.method == "gazetteer-fuzzy" and fv.confidence < 1.0
+
+
+def test_ocr_damaged_rating_label_is_read_and_marked():
+    r = run(letter(rating_line="Children's services rating\tPerfonns weII (3)"))
+    assert r.value("rating_label") == "Performs well"
+    assert r.fields["rating_label"].method == "regex-fuzzy"
+
+
+def test_missing_rating_line_needs_review():
+    r = run(letter(rating_line=""))
+    assert r.status == "needs_review"
+    assert any("rating_score: not found" in i for i in r.issues)

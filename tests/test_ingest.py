@@ -1,0 +1,109 @@
+"""The run over many documents: every input a row, duplicates, cache, workers, crash safety."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pipeline import ingest as ingest_module
+from pipeline.ingest import discover, ingest
+
+
+@pytest.fixture()
+def folder(tmp_path, seed_dir) -> Path:
+    folder = tmp_path / "in"
+    (folder / "sub").mkdir(parents=True)
+    for p in Path(seed_dir).glob("*.txt"):
+        shutil.copy(p, folder / p.name)
+    shutil.copy(next(Path(seed_dir).glob("000_*.txt")), folder / "sub" / "copy_of_000.txt")
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / "junk.txt").write_bytes(bytes(range(256)) * 20)
+    (folder / "press.txt").write_text("Press release\n\nThe council opens a new library on Monday. Residents are welcome.\n")
+    (folder / "notes.docx").write_bytes(b"ignored: not a letter format")
+    return folder
+
+
+def test_discover_finds_letters_recursively_and_skips_other_files(folder):
+    names = [p.name for p in discover([folder])]
+    assert "copy_of_000.txt" in names and "notes.docx" not in names
+    assert len(names) == 6
+
+
+def test_every_input_gets_exactly_one_row_with_a_clear_status(folder, tmp_path):
+    out = tmp_path / "out"
+    summary = ingest([folder], out, workers=1)
+    letters = pd.read_csv(out / "letters.csv", dtype=str, keep_default_na=False)
+    assert len(letters) == 6 == summary.n_documents
+    assert letters["letter_id"].is_unique
+    status = dict(zip(letters["source_path"].map(lambda p: Path(p).name), letters["status"]))
+    assert status["empty.txt"] == "failed"
+    assert status["junk.txt"] == "failed"
+    assert status["press.txt"] == "not_rating_letter"
+    errors = pd.read_csv(out / "errors.csv", dtype=str)
+    assert set(errors["error"]) >= {"empty", "binary"}
+    assert all(errors["message"].str.len() > 10)
+
+
+def test_same_bytes_twice_is_reported_as_a_duplicate(folder, tmp_path):
+    out = tmp_path / "out"
+    summary = ingest([folder], out, workers=1)
+    letters = pd.read_csv(out / "letters.csv", dtype=str, keep_default_na=False).set_index("source_path")
+    original = letters.loc[str(folder / "000_fab9377e44d3ba9b.txt")]
+    copy = letters.loc[str(folder / "sub" / "copy_of_000.txt")]
+    assert copy["duplicate_of"] == original["letter_id"]
+    assert copy["letter_id"] != original["letter_id"]
+    assert summary.duplicates == 1
+
+
+def test_output_is_identical_whatever_the_number_of_workers(folder, tmp_path):
+    ingest([folder], tmp_path / "one", workers=1)
+    ingest([folder], tmp_path / "two", workers=2)
+    for table in ("letters", "statistics", "fields", "segments"):
+        assert (tmp_path / "one" / f"{table}.csv").read_bytes() == (tmp_path / "two" / f"{table}.csv").read_bytes()
+
+
+def test_rerun_reuses_cached_documents_and_force_redoes_them(folder, tmp_path):
+    out = tmp_path / "out"
+    first = ingest([folder], out, workers=1)
+    assert first.from_cache == 0
+    again = ingest([folder], out, workers=1)
+    assert again.from_cache == again.n_documents
+    assert (out / "letters.csv").read_bytes() != b""
+    forced = ingest([folder], out, workers=1, force=True)
+    assert forced.from_cache == 0
+
+
+def test_crash_mid_run_leaves_earlier_outputs_whole(folder, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    ingest([folder], out, workers=1)
+    before = {p.name: p.read_bytes() for p in out.glob("*.csv")}
+
+    def boom(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ingest_module, "_mark_duplicate", boom)
+    with pytest.raises(KeyboardInterrupt):
+        ingest([folder], out, workers=1)
+    assert {p.name: p.read_bytes() for p in out.glob("*.csv")} == before
+    assert not list(out.glob(".parts-*"))
+
+
+def test_a_bug_in_one_document_costs_one_row(folder, tmp_path, monkeypatch):
+    from pipeline import process
+
+    real = process.extract_letter
+
+    def flaky(record, segments):
+        if "Westminster" in record.text.text:
+            raise RuntimeError("simulated extractor bug")
+        return real(record, segments)
+
+    monkeypatch.setattr(process, "extract_letter", flaky)
+    out = tmp_path / "out"
+    ingest([folder], out, workers=1)
+    letters = pd.read_csv(out / "letters.csv", dtype=str, keep_default_na=False)
+    westminster = letters[letters["source_path"].str.contains("002_")].iloc[0]
+    assert westminster["status"] == "failed" and "simulated extractor bug" in westminster["issues"]
+    assert (letters["status"] == "ok").sum() == 2
