@@ -35,3 +35,13 @@ def seed_texts(seed_dir: Path) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def gold(gold_dir: Path) -> dict[str, dict]:
     return {json.loads(p.read_text())["file"]: json.loads(p.read_text()) for p in sorted(gold_dir.glob("*.json"))}
+
+
+@pytest.fixture(scope="session")
+def seed_out(tmp_path_factory, seed_dir: Path) -> Path:
+    """The seeds ingested once for every test that only reads the outputs."""
+    from pipeline.ingest import ingest
+
+    out = tmp_path_factory.mktemp("seed_out")
+    ingest([seed_dir], out, workers=1)
+    return out

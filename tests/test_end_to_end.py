@@ -9,17 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipeline.ingest import ingest
 from pipeline.schema import TABLES
 
 from conftest import SHARED
-
-
-@pytest.fixture(scope="module")
-def seed_out(tmp_path_factory, seed_dir) -> Path:
-    out = tmp_path_factory.mktemp("seed_out")
-    ingest([seed_dir], out, workers=1)
-    return out
 
 
 def test_every_table_is_written_in_csv_and_parquet(seed_out):
