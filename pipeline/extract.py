@@ -160,7 +160,7 @@ def _recipient_title(record: LetterRecord, text: str, offset: int, rest_block: s
     stop = len(rest)
     if authority and authority.start is not None:
         local = authority.start - (offset + rest_offset)
-        if 0 < local <= len(rest):
+        if 0 < local <= len(rest) and rest[:local].strip(" ,\n").count("\n") <= 1:
             stop = local
     if stop == len(rest):
         lines = [ln for ln in rest.split("\n") if ln.strip()]
@@ -185,43 +185,56 @@ def _set_authority(record: LetterRecord, match: AuthorityMatch, method_suffix: s
         record.set(FieldValue(name, value, match.start, match.end, method=method, confidence=conf))
 
 
+def _recipient_block(text: str, segments: list[Segment], record: LetterRecord) -> tuple[int, int] | None:
+    """Where the addressee's block stands: after the date, before the salutation (not the letterhead)."""
+    header = _first(segments, "header")
+    if header is None:
+        return None
+    salutation = compiled("segment", "salutation").search(text, header.start, header.end)
+    date = record.fields.get("letter_date")
+    start = date.end if date and date.end and header.start <= date.end <= header.end else header.start
+    end = salutation.start() if salutation else header.end
+    return (start, end) if end > start else None
+
+
+def _authority_form(match: AuthorityMatch) -> bool:
+    """Written the way councils name themselves ("Kent County Council"), not a bare town name."""
+    return bool(regex.search(r"council|borough|county|city\s+of|metropolitan|royal", match.as_written, regex.IGNORECASE))
+
+
 def extract_authority(record: LetterRecord, text: str, segments: list[Segment]) -> None:
     """The authority from the address block, checked against the 'Children's services in X perform' sentence."""
-    header = _first(segments, "header")
+    block = _recipient_block(text, segments, record)
+    address_matches: list[AuthorityMatch] = []
+    if block is not None:
+        address_matches = [_shift(m, block[0]) for m in find_authorities(text[block[0]:block[1]])]
+        if not address_matches:
+            fuzzy = fuzzy_find_authority(text[block[0]:block[1]])
+            address_matches = [_shift(fuzzy, block[0])] if fuzzy else []
     narrative = _first(segments, "narrative")
-    address_matches = _authority_in(text, header) if header else []
     perform = compiled("segment", "perform_sentence").search(text, narrative.start if narrative else 0)
-    narrative_matches = []
+    narrative_match: AuthorityMatch | None = None
     if perform:
-        narrative_matches = [m for m in find_authorities(text[perform.start("authority"):perform.end("authority")])]
-        narrative_matches = [_shift(m, perform.start("authority")) for m in narrative_matches]
-        if not narrative_matches:
+        found = find_authorities(text[perform.start("authority"):perform.end("authority")])
+        if found:
+            narrative_match = _shift(found[0], perform.start("authority"))
+        else:
             fuzzy = fuzzy_find_authority(text[perform.start():perform.end()])
-            narrative_matches = [_shift(fuzzy, perform.start())] if fuzzy else []
-    chosen = address_matches[0] if address_matches else (narrative_matches[0] if narrative_matches else None)
-    if chosen is None:
-        fuzzy = fuzzy_find_authority(text[: header.end] if header else text[:2000])
-        chosen = fuzzy
+            narrative_match = _shift(fuzzy, perform.start()) if fuzzy else None
+    ranked = sorted(address_matches, key=lambda m: (not _authority_form(m), m.start))
+    agreeing = [m for m in ranked if narrative_match and m.authority.la_code == narrative_match.authority.la_code]
+    chosen = (agreeing or ranked or [narrative_match])[0]
     if chosen is None:
         return
     _set_authority(record, chosen)
-    if address_matches and narrative_matches and address_matches[0].authority.la_code != narrative_matches[0].authority.la_code:
+    if narrative_match and ranked and not agreeing:
         record.flag(
-            f"authority: the address names {address_matches[0].authority.name!r} but the narrative names {narrative_matches[0].authority.name!r}"
+            f"authority: the address names {ranked[0].authority.name!r} but the narrative names {narrative_match.authority.name!r}"
         )
 
 
 def _shift(match: AuthorityMatch, by: int) -> AuthorityMatch:
     return AuthorityMatch(match.authority, match.as_written, match.start + by, match.end + by, match.score, match.method)
-
-
-def _authority_in(text: str, segment: Segment) -> list[AuthorityMatch]:
-    """Authorities named in the address block, longest written form first among those at one place."""
-    matches = [_shift(m, segment.start) for m in find_authorities(segment.text)]
-    if not matches:
-        fuzzy = fuzzy_find_authority(segment.text)
-        matches = [_shift(fuzzy, segment.start)] if fuzzy else []
-    return matches
 
 
 def extract_signatory(record: LetterRecord, text: str, segments: list[Segment]) -> None:

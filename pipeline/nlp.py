@@ -74,7 +74,8 @@ class StatisticFinder:
         self.pattern = regex.compile(
             rf"(?:(?P<qual>\b(?:{qual}))\s+)?(?:(?:the|other|remaining)\s+)*"
             rf"(?:"
-            rf"(?P<pct>\b\d+(?:\.\d+)?)\s*(?:%|per\s*cent\b|percent\b)"
+            rf"(?P<of>\bof\s+(?:the|its|all)\s+(?P<ofden>{num})\s+(?P<ofmid>[^,.;:]{{3,60}}?),\s+(?P<ofnum>{num}))\b"
+            rf"|(?P<pct>\b\d+(?:\.\d+)?)\s*(?:%|per\s*cent\b|percent\b)"
             rf"|(?P<num>\b{num})\s+(?:out\s+of|of|in)\s+(?:the\s+|all\s+|its\s+)?(?P<den>{num})"
             rf"|(?P<count>\b{num}|\bno\b)"
             rf")",
@@ -134,7 +135,14 @@ class StatisticFinder:
 
     def _statistic(self, m: regex.Match, text: str, subjects: list, blocked: list, previous: list[Statistic]) -> Statistic | None:
         qual = (m["qual"] or "").lower() or None
-        start = m.start("qual") if m["qual"] else min(m.start(g) for g in ("pct", "num", "count") if m[g])
+        start = m.start("qual") if m["qual"] else min(m.start(g) for g in ("of", "pct", "num", "count") if m[g])
+        if m["of"]:
+            # "Of the 22 children's homes inspected, 5 are good": the total first, the count after the comma
+            value, den = self._value(m["ofnum"]), self._value(m["ofden"])
+            inside = [s for s in subjects if m.start("ofmid") <= s[0] and s[1] <= m.end("ofmid")]
+            if not inside or den < value or self._is_distractor(text, m.start("ofden"), m.end("ofden"), blocked):
+                return None
+            return Statistic(text[m.start("of"):m.end()], m.start("of"), m.end(), "", "count", value, den, qual, inside[0][3])
         if m["pct"]:
             if self._is_distractor(text, m.start("pct"), m.end(), blocked):
                 return None
