@@ -44,6 +44,8 @@ def test_shipped_model_patterns_match_the_vocabulary_files():
         ("The two special schools are good, as are two of the three pupil referral units.",
          [("two special schools", "count", 2, None, None, "special schools", "good"),
           ("two of the three pupil referral units", "count", 2, 3, None, "pupil referral units", "good")]),
+        ("Of the 22 children's homes inspected, 5 are outstanding.",
+         [("Of the 22 children's homes inspected, 5", "count", 5, 22, None, "children's homes", "outstanding")]),
         ("Provision is only satisfactory for pupils in one of the four special schools.",
          [("one of the four special schools", "count", 1, 4, None, "special schools", "satisfactory")]),
     ],
