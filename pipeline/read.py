@@ -1,0 +1,281 @@
+"""Read a letter file into pages of text in reading order: text files, PDFs, scanned PDFs.
+
+PDF pages are rebuilt from the positions of their text, not the order the PDF stores it in:
+PDFium gives text runs with boxes in a few milliseconds a page; pdfplumber's word layout
+(about 60 ms a page) is used only where PDFium's text looks damaged; Tesseract reads pages
+that have no text layer. Every failure becomes a ReadError whose message a person can act on.
+"""
+from __future__ import annotations
+
+import hashlib
+import shutil
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+
+import regex
+
+from pipeline.records import Page, ReadError, SourceDocument
+
+MAX_BYTES = 20 * 1024 * 1024
+TEXT_SUFFIXES = {".txt", ".text", ""}
+# a page with fewer characters than this in its text layer is treated as a scan
+MIN_PAGE_CHARS = 25
+OCR_DPI = 300
+_PAGE_NUMBER = regex.compile(r"^\s*(page\s*)?\d{1,3}(\s*(of|/)\s*\d{1,3})?\s*$", regex.IGNORECASE)
+
+
+@dataclass
+class Piece:
+    """A run of text on one line and its box (points, top-left origin)."""
+
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+    text: str
+
+    @property
+    def height(self) -> float:
+        return max(self.bottom - self.top, 0.1)
+
+
+def ocr_available() -> bool:
+    return shutil.which("tesseract") is not None
+
+
+def read_document(path: Path, *, ocr: str = "auto", layout: str = "auto", max_bytes: int = MAX_BYTES) -> SourceDocument:
+    """The document's pages of text; raises ReadError (and nothing else) for input it cannot read."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise ReadError("too_large", f"the file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit for one letter")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ReadError("unreadable", f"cannot open the file: {exc.strerror or exc}") from exc
+    sha = hashlib.sha256(data).hexdigest()
+    if not data.strip():
+        raise ReadError("empty", "the file is empty" if not data else "the file holds only white space")
+    if data[:1024].lstrip().startswith(b"%PDF") or b"%PDF-" in data[:1024]:
+        pages = read_pdf(data, ocr=ocr, layout=layout)
+        source_format = "pdf-ocr" if any(p.method == "ocr" for p in pages) else "pdf"
+        return SourceDocument(path, source_format, sha, pages)
+    if path.suffix.lower() == ".pdf":
+        raise ReadError("corrupt_pdf", "the file is named .pdf but is not a PDF (no %PDF header)")
+    if path.suffix.lower() not in TEXT_SUFFIXES:
+        raise ReadError("unsupported", f"files of type {path.suffix!r} are not read: give .txt or .pdf files")
+    return SourceDocument(path, "txt", sha, [Page(1, decode_text(data), "text")])
+
+
+def decode_text(data: bytes) -> str:
+    """Text in UTF-8 (BOM or not), else cp1252, else latin-1; line ends made LF."""
+    if b"\x00" in data[:65536]:
+        raise ReadError("binary", "the file is binary (it holds NUL bytes), not text")
+    for encoding in ("utf-8-sig", "cp1252", "latin-1"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    controls = sum(1 for ch in text[:65536] if ord(ch) < 32 and ch not in "\t\n\r\f" or 0x7F <= ord(ch) < 0xA0)
+    if controls > 0.02 * min(len(text), 65536):
+        raise ReadError("binary", "the file is not text: it is full of control characters (binary data named .txt?)")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def read_pdf(data: bytes, *, ocr: str = "auto", layout: str = "auto") -> list[Page]:
+    import pypdfium2 as pdfium
+
+    try:
+        pdf = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        message = str(exc)
+        if "password" in message.lower() or "security" in message.lower():
+            raise ReadError("encrypted", "the PDF is password-protected: remove the password and read it again") from exc
+        raise ReadError("corrupt_pdf", f"the PDF cannot be opened (damaged or truncated): {message}") from exc
+    try:
+        raw_pages: list[list[Piece]] = []
+        sizes: list[tuple[float, float]] = []
+        for page in pdf:
+            width, height = page.get_size()
+            sizes.append((width, height))
+            raw_pages.append([] if ocr == "force" else pdfium_pieces(page, height))
+        pages: list[Page] = []
+        for number, pieces in enumerate(raw_pages, start=1):
+            chars = sum(len(p.text.strip()) for p in pieces)
+            if chars < MIN_PAGE_CHARS and ocr != "off":
+                if not ocr_available():
+                    raise ReadError("ocr_unavailable", f"page {number} is a scan (no text layer) and Tesseract is not installed: apt-get install tesseract-ocr tesseract-ocr-eng")
+                text, confidence = ocr_page(pdf[number - 1])
+                pages.append(Page(number, text, "ocr", confidence))
+                continue
+            method = "pdfium"
+            if layout == "full" or (layout == "auto" and _looks_damaged(pieces)):
+                pieces = pdfplumber_pieces(data, number - 1)
+                method = "pdfplumber"
+            pages.append(Page(number, pieces_to_text(pieces), method))
+    except ReadError:
+        raise
+    except Exception as exc:  # any library failure on a damaged file
+        raise ReadError("corrupt_pdf", f"the PDF could not be read: {type(exc).__name__}: {exc}") from exc
+    finally:
+        pdf.close()
+    if not any(p.text.strip() for p in pages):
+        raise ReadError("no_text", "the PDF has no text layer" + (" and OCR is off (use --ocr auto)" if ocr == "off" else ""))
+    return drop_running_furniture(pages)
+
+
+def pdfium_pieces(page, page_height: float) -> list[Piece]:
+    """Text runs with boxes from PDFium: one call per run, not per character."""
+    textpage = page.get_textpage()
+    pieces = []
+    for i in range(textpage.count_rects()):
+        left, bottom, right, top = textpage.get_rect(i)
+        text = textpage.get_text_bounded(left, bottom, right, top)
+        text = text.replace("\r", " ").replace("\n", " ")
+        if text.strip():
+            pieces.append(Piece(left, right, page_height - top, page_height - bottom, text.strip()))
+    return pieces
+
+
+def _looks_damaged(pieces: list[Piece]) -> bool:
+    """PDFium's runs are trusted unless their text carries replacement or private-use characters."""
+    text = "".join(p.text for p in pieces)
+    bad = sum(1 for ch in text if ch == "\ufffd" or "\ue000" <= ch <= "\uf8ff")
+    return bool(text) and bad > 0.01 * len(text)
+
+
+def pdfplumber_pieces(data: bytes, index: int) -> list[Piece]:
+    """Words with boxes from pdfplumber's layout analysis: slower, and robust to odd fonts."""
+    import io
+
+    import pdfplumber
+
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        words = pdf.pages[index].extract_words(keep_blank_chars=False, use_text_flow=False, x_tolerance=1.5)
+    return [Piece(w["x0"], w["x1"], w["top"], w["bottom"], w["text"]) for w in words]
+
+
+def ocr_page(page) -> tuple[str, float | None]:
+    """Tesseract's words for a rendered page, rebuilt into lines; and the mean word confidence."""
+    import pytesseract
+
+    image = page.render(scale=OCR_DPI / 72).to_pil().convert("L")
+    try:
+        data = pytesseract.image_to_data(image, lang="eng", config="--psm 3", output_type=pytesseract.Output.DICT)
+    except pytesseract.TesseractNotFoundError as exc:
+        raise ReadError("ocr_unavailable", "Tesseract is not installed: apt-get install tesseract-ocr tesseract-ocr-eng") from exc
+    scale = 72 / OCR_DPI
+    pieces, confidences = [], []
+    for i, word in enumerate(data["text"]):
+        conf = float(data["conf"][i])
+        if not word.strip() or conf < 0:
+            continue
+        confidences.append(conf)
+        x, y, w, h = (data[k][i] * scale for k in ("left", "top", "width", "height"))
+        pieces.append(Piece(x, x + w, y, y + h, word))
+    text = pieces_to_text(pieces, word_gap=True)
+    return text, round(statistics.fmean(confidences), 1) if confidences else None
+
+
+def _group_lines(pieces: list[Piece]) -> list[list[Piece]]:
+    """Pieces that share a baseline band and do not overlap sideways form a line."""
+    lines: list[list[Piece]] = []
+    for piece in sorted(pieces, key=lambda p: (p.top, p.x0)):
+        placed = False
+        for line in reversed(lines[-4:]):
+            top, bottom = min(p.top for p in line), max(p.bottom for p in line)
+            overlap = min(bottom, piece.bottom) - max(top, piece.top)
+            if overlap < 0.5 * min(piece.height, bottom - top):
+                continue
+            if any(piece.x0 < p.x1 - 1 and p.x0 < piece.x1 - 1 for p in line):
+                continue
+            line.append(piece)
+            placed = True
+            break
+        if not placed:
+            lines.append([piece])
+    for line in lines:
+        line.sort(key=lambda p: p.x0)
+    lines.sort(key=lambda ln: min(p.top for p in ln))
+    return lines
+
+
+def _line_text(line: list[Piece], word_gap: bool) -> tuple[str, list[float]]:
+    """The line's text, cells joined by TAB where a wide gap separates them; and each cell's x."""
+    heights = [p.height for p in line]
+    size = statistics.median(heights)
+    tab_gap = 2.2 * size
+    text = line[0].text
+    cells = [line[0].x0]
+    for prev, piece in zip(line, line[1:]):
+        gap = piece.x0 - prev.x1
+        if gap > tab_gap:
+            text += "\t" + piece.text
+            cells.append(piece.x0)
+        elif word_gap or gap > 0.15 * size:
+            text += " " + piece.text
+        else:
+            text += piece.text
+    return text, cells
+
+
+def pieces_to_text(pieces: list[Piece], word_gap: bool = False) -> str:
+    """Lines top to bottom, a blank line where the vertical gap opens a new paragraph.
+
+    A line that continues the last cell of a table row (a wrapped description) is joined to it.
+    """
+    lines = _group_lines(pieces)
+    if not lines:
+        return ""
+    boxes = [(min(p.top for p in ln), max(p.bottom for p in ln), statistics.median(p.height for p in ln)) for ln in lines]
+    gaps = [b[0] - a[1] for a, b in zip(boxes, boxes[1:]) if b[0] - a[1] > 0]
+    usual = statistics.median(gaps) if gaps else 0.0
+    out: list[str] = []
+    prev_cells: list[float] = []
+    for i, line in enumerate(lines):
+        text, cells = _line_text(line, word_gap)
+        if i:
+            gap = boxes[i][0] - boxes[i - 1][1]
+            new_paragraph = gap > max(1.6 * usual, usual + 0.6 * boxes[i][2])
+            continues_cell = len(prev_cells) > 1 and len(cells) == 1 and abs(cells[0] - prev_cells[-1]) < 3 and not new_paragraph
+            if continues_cell:
+                out[-1] += " " + text
+                continue
+            if new_paragraph:
+                out.append("")
+        out.append(text)
+        prev_cells = cells
+    return "\n".join(out)
+
+
+def drop_running_furniture(pages: list[Page]) -> list[Page]:
+    """Remove page numbers and header/footer lines that repeat on several pages."""
+    if len(pages) < 2:
+        return [Page(p.number, _strip_page_numbers(p.text), p.method, p.ocr_confidence) for p in pages]
+
+    def key(line: str) -> str:
+        return regex.sub(r"\d+", "#", line.strip().lower())
+
+    edges: dict[str, int] = {}
+    for p in pages:
+        lines = [ln for ln in p.text.split("\n") if ln.strip()]
+        for line in set(lines[:2] + lines[-2:]):
+            edges[key(line)] = edges.get(key(line), 0) + 1
+    repeated = {k for k, n in edges.items() if n >= 2 and len(k) > 3}
+    cleaned = []
+    for p in pages:
+        lines = p.text.split("\n")
+        content = [i for i, ln in enumerate(lines) if ln.strip()]
+        edge = set(content[:2] + content[-2:])
+        kept = [ln for i, ln in enumerate(lines) if not (i in edge and key(ln) in repeated)]
+        cleaned.append(Page(p.number, _strip_page_numbers("\n".join(kept)), p.method, p.ocr_confidence))
+    return cleaned
+
+
+def _strip_page_numbers(text: str) -> str:
+    lines = text.split("\n")
+    content = [i for i, ln in enumerate(lines) if ln.strip()]
+    drop = {i for i in content[:1] + content[-1:] if _PAGE_NUMBER.match(lines[i]) and len(content) > 3}
+    return "\n".join(ln for i, ln in enumerate(lines) if i not in drop)
