@@ -119,7 +119,7 @@ def extract_recipient(record: LetterRecord, text: str, segments: list[Segment]) 
         return
     salutation = compiled("segment", "salutation").search(text, header.start, header.end)
     if salutation:
-        record.set(FieldValue("salutation", salutation.group().strip(), salutation.start(), salutation.end(), method="regex"))
+        record.set(FieldValue("salutation", regex.sub(r"\s+", " ", salutation.group()).strip(), salutation.start(), salutation.end(), method="regex"))
     date = record.fields.get("letter_date")
     block_start = date.end if date and date.end and date.end <= header.end else header.start
     block_end = salutation.start() if salutation else header.end
@@ -297,7 +297,8 @@ def extract_statistics(text: str, segments: list[Segment]) -> list[Statistic]:
     nlp = load_pipeline()
     stats: list[Statistic] = []
     for seg in _segments(segments, "narrative") + _segments(segments, "improvements"):
-        doc = nlp(seg.text)
+        # line breaks inside a paragraph must not split "nursery\nschools"; same length keeps offsets
+        doc = nlp(seg.text.replace("\n", " "))
         for s in doc._.statistics:
             s.start += seg.start
             s.end += seg.start

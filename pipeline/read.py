@@ -22,7 +22,7 @@ TEXT_SUFFIXES = {".txt", ".text", ""}
 # a page with fewer characters than this in its text layer is treated as a scan
 MIN_PAGE_CHARS = 25
 OCR_DPI = 300
-_PAGE_NUMBER = regex.compile(r"^\s*(page\s*)?\d{1,3}(\s*(of|/)\s*\d{1,3})?\s*$", regex.IGNORECASE)
+_PAGE_NUMBER = regex.compile(r"^[\s\W]*(page\s*)?(\d{1,3}|\d{0,3}\s*(of|/)\s*\d{1,3})[\s\W]*$", regex.IGNORECASE)
 
 
 @dataclass
@@ -161,21 +161,31 @@ def ocr_page(page) -> tuple[str, float | None]:
     """Tesseract's words for a rendered page, rebuilt into lines; and the mean word confidence."""
     import pytesseract
 
-    image = page.render(scale=OCR_DPI / 72).to_pil().convert("L")
+    from PIL import ImageFilter
+
+    image = page.render(scale=OCR_DPI / 72).to_pil().convert("L").filter(ImageFilter.MedianFilter(3))
     try:
         data = pytesseract.image_to_data(image, lang="eng", config="--psm 3", output_type=pytesseract.Output.DICT)
     except pytesseract.TesseractNotFoundError as exc:
         raise ReadError("ocr_unavailable", "Tesseract is not installed: apt-get install tesseract-ocr tesseract-ocr-eng") from exc
     scale = 72 / OCR_DPI
     pieces, confidences = [], []
+    by_line: dict[tuple[int, int, int], list[Piece]] = {}
     for i, word in enumerate(data["text"]):
         conf = float(data["conf"][i])
         if not word.strip() or conf < 0:
             continue
+        # specks and scanner noise come back as low-confidence punctuation or fragments
+        if (conf < 70 and not regex.search(r"[\p{L}\p{N}]", word)) or conf < 25:
+            continue
         confidences.append(conf)
         x, y, w, h = (data[k][i] * scale for k in ("left", "top", "width", "height"))
-        pieces.append(Piece(x, x + w, y, y + h, word))
-    text = pieces_to_text(pieces, word_gap=True)
+        piece = Piece(x, x + w, y, y + h, word)
+        pieces.append(piece)
+        by_line.setdefault((data["block_num"][i], data["par_num"][i], data["line_num"][i]), []).append(piece)
+    # Tesseract's own lines follow a skewed scan where bands of equal height would not
+    lines = sorted((sorted(ln, key=lambda p: p.x0) for ln in by_line.values()), key=lambda ln: statistics.median(p.top for p in ln))
+    text = pieces_to_text(pieces, word_gap=True, lines=lines)
     return text, round(statistics.fmean(confidences), 1) if confidences else None
 
 
@@ -202,51 +212,68 @@ def _group_lines(pieces: list[Piece]) -> list[list[Piece]]:
     return lines
 
 
-def _line_text(line: list[Piece], word_gap: bool) -> tuple[str, list[float]]:
-    """The line's text, cells joined by TAB where a wide gap separates them; and each cell's x."""
-    heights = [p.height for p in line]
-    size = statistics.median(heights)
-    tab_gap = 2.2 * size
-    text = line[0].text
-    cells = [line[0].x0]
+def _line_cells(line: list[Piece], word_gap: bool) -> list[list]:
+    """The line as cells [x, text]: a gap wider than about two character heights starts a new cell."""
+    size = statistics.median(p.height for p in line)
+    cells = [[line[0].x0, line[0].text]]
     for prev, piece in zip(line, line[1:]):
         gap = piece.x0 - prev.x1
-        if gap > tab_gap:
-            text += "\t" + piece.text
-            cells.append(piece.x0)
+        if gap > 2.2 * size:
+            cells.append([piece.x0, piece.text])
         elif word_gap or gap > 0.15 * size:
-            text += " " + piece.text
+            cells[-1][1] += " " + piece.text
         else:
-            text += piece.text
-    return text, cells
+            cells[-1][1] += piece.text
+    return cells
 
 
-def pieces_to_text(pieces: list[Piece], word_gap: bool = False) -> str:
-    """Lines top to bottom, a blank line where the vertical gap opens a new paragraph.
+def _continues_row(cells: list[list], row: list[list]) -> bool:
+    """Whether this line is the wrapped end of the row above's cells: it sits under the row's later
+    cells and reads as the middle of a phrase (lower case), not as a new row."""
+    return len(row) > 1 and all(
+        any(j > 0 and abs(x - row[j][0]) < 4 for j in range(len(row))) and text[:1].islower() for x, text in cells
+    )
 
-    A line that continues the last cell of a table row (a wrapped description) is joined to it.
+
+def pieces_to_text(pieces: list[Piece], word_gap: bool = False, lines: list[list[Piece]] | None = None) -> str:
+    """Lines top to bottom, cells joined by TAB, a blank line where a new paragraph starts.
+
+    A line whose text sits under the later cells of a table row (a wrapped label or
+    description) is joined to those cells.
     """
-    lines = _group_lines(pieces)
+    lines = lines if lines is not None else _group_lines(pieces)
     if not lines:
         return ""
     boxes = [(min(p.top for p in ln), max(p.bottom for p in ln), statistics.median(p.height for p in ln)) for ln in lines]
     gaps = [b[0] - a[1] for a, b in zip(boxes, boxes[1:]) if b[0] - a[1] > 0]
     usual = statistics.median(gaps) if gaps else 0.0
+    left = min(p.x0 for p in pieces)
+    right = max(p.x1 for p in pieces)
+    width = max(right - left, 1.0)
     out: list[str] = []
-    prev_cells: list[float] = []
+    row: list[list] = []
+    prev_right = right
     for i, line in enumerate(lines):
-        text, cells = _line_text(line, word_gap)
+        cells = _line_cells(line, word_gap)
+        line_right = max(p.x1 for p in line)
         if i:
             gap = boxes[i][0] - boxes[i - 1][1]
-            new_paragraph = gap > max(1.6 * usual, usual + 0.6 * boxes[i][2])
-            continues_cell = len(prev_cells) > 1 and len(cells) == 1 and abs(cells[0] - prev_cells[-1]) < 3 and not new_paragraph
-            if continues_cell:
-                out[-1] += " " + text
+            prev_text = out[-1]
+            # a wide gap, or a short line that ends a sentence (paragraphs set without extra space)
+            ended = prev_text.rstrip().endswith((".", ":", "?", "!")) and prev_right < right - 0.1 * width
+            heading = prev_right - left < 0.6 * width and line_right - left > 0.85 * width and "\t" not in prev_text
+            new_paragraph = gap > max(1.6 * usual, usual + 0.6 * boxes[i][2]) or ended or heading
+            if gap < 1.2 * boxes[i][2] and _continues_row(cells, row):
+                for x, text in cells:
+                    j = min(range(1, len(row)), key=lambda k: abs(row[k][0] - x))
+                    row[j][1] += " " + text
+                out[-1] = "\t".join(t for _, t in row)
                 continue
             if new_paragraph:
                 out.append("")
-        out.append(text)
-        prev_cells = cells
+        out.append("\t".join(t for _, t in cells))
+        row = cells
+        prev_right = line_right
     return "\n".join(out)
 
 
@@ -270,8 +297,22 @@ def drop_running_furniture(pages: list[Page]) -> list[Page]:
         content = [i for i, ln in enumerate(lines) if ln.strip()]
         edge = set(content[:2] + content[-2:])
         kept = [ln for i, ln in enumerate(lines) if not (i in edge and key(ln) in repeated)]
-        cleaned.append(Page(p.number, _strip_page_numbers("\n".join(kept)), p.method, p.ocr_confidence))
+        cleaned.append(_drop_continuation_header(Page(p.number, _strip_page_numbers("\n".join(kept)), p.method, p.ocr_confidence)))
     return cleaned
+
+
+def _drop_continuation_header(page: Page) -> Page:
+    """A short first line set apart on page 2+ ("Plymouth City Council · 08/12/2010") is a running head."""
+    lines = page.text.split("\n")
+    content = [i for i, ln in enumerate(lines) if ln.strip()]
+    if page.number < 2 or len(content) < 3:
+        return page
+    first = content[0]
+    line = lines[first].strip()
+    set_apart = first + 1 < len(lines) and not lines[first + 1].strip()
+    if set_apart and len(line) < 80 and not line.endswith(".") and regex.search(r"\d|[·|•]", line):
+        return Page(page.number, "\n".join(lines[first + 1:]), page.method, page.ocr_confidence)
+    return page
 
 
 def _strip_page_numbers(text: str) -> str:

@@ -53,7 +53,7 @@ def find_scale_rows(text: str) -> list[regex.Match]:
     # keep the first run of rows that stand together (one table)
     run = [rows[0]]
     for row in rows[1:]:
-        if row.start() - run[-1].end() <= 3:
+        if not text[run[-1].end():row.start()].strip():
             run.append(row)
         else:
             break
