@@ -63,11 +63,15 @@ def extract_scale(record: LetterRecord, text: str) -> None:
     scores = patterns()["scale"]["scores"]
     for row in find_scale_rows(text):
         label, score_label = _canonical_label(row["label"])
-        score_text = row["score"].translate(_OCR_DIGITS)
+        score_text = (row["score"] or "").translate(_OCR_DIGITS)
         score = int(score_text) if score_text.isdigit() else scores[labels.index(label)]
-        description = regex.sub(r"\s+", " ", row["description"]).strip()
-        if not description.lower().startswith("an "):
-            description = "An " + description
+        if row["description"]:
+            description = regex.sub(r"\s+", " ", row["description"]).strip()
+            if not description.lower().startswith("an "):
+                description = "An " + description
+        else:
+            # the scale's wording is fixed; a row whose description the scan lost takes the standard one
+            description = patterns()["scale"]["descriptions"][labels.index(label)]
         record.scale.append(ScaleRow(score, label, description))
         if score != scores[labels.index(label)]:
             record.flag(f"scale: row {score} is labelled {label!r}, which the scale gives score {scores[labels.index(label)]}")
@@ -124,10 +128,7 @@ def extract_recipient(record: LetterRecord, text: str, segments: list[Segment]) 
     block_start = date.end if date and date.end and date.end <= header.end else header.start
     block_end = salutation.start() if salutation else header.end
     block = text[block_start:block_end]
-    postcodes = list(compiled("people", "postcode", regex.MULTILINE).finditer(block))
-    if postcodes:
-        pc = postcodes[-1]
-        record.set(FieldValue("recipient_postcode", regex.sub(r"\s+", " ", pc["postcode"]).upper(), block_start + pc.start(), block_start + pc.end(), method="regex"))
+    _recipient_postcode(record, block, block_start)
     name = _recipient_name(block, salutation.group() if salutation else "")
     if name is None:
         return
@@ -136,13 +137,31 @@ def extract_recipient(record: LetterRecord, text: str, segments: list[Segment]) 
     _recipient_title(record, text, block_start, block[n_end:], n_end)
 
 
+def _recipient_postcode(record: LetterRecord, block: str, offset: int) -> None:
+    """The last postcode in the address; one OCR misread a digit in (CAI1 8NZ) is put right and marked."""
+    found = list(compiled("people", "postcode", 0).finditer(block))
+    if found:
+        pc = found[-1]
+        record.set(FieldValue("recipient_postcode", regex.sub(r"\s+", " ", pc["postcode"]).upper(), offset + pc.start("postcode"), offset + pc.end("postcode"), method="regex"))
+        return
+    loose = list(compiled("people", "postcode_ocr", 0).finditer(block))
+    for pc in reversed(loose):
+        digits = str.maketrans("IlO|o", "11001")
+        outward = pc["area"].upper() + pc["district"].translate(digits).upper()
+        candidate = f"{outward} {pc['sector'].translate(digits)}{pc['unit'].upper()}"
+        if compiled("people", "postcode_strict", 0).match(candidate):
+            record.set(FieldValue("recipient_postcode", candidate, offset + pc.start(), offset + pc.end(), method="regex-ocr-corrected", confidence=0.85))
+            return
+
+
 def _recipient_name(block: str, salutation: str) -> tuple[int, int] | None:
     """The addressee's name: up to the surname the salutation uses, else an honorific and capitalised words."""
     surname = regex.search(r"dear\s+(?:\S+\s+)?(?P<surname>[\p{Lu}][\p{L}'\-]+)\s*,?\s*$", salutation, regex.IGNORECASE)
     first_line = regex.search(r"\S.*", block)
     if first_line is None:
         return None
-    if surname and surname["surname"].lower() not in {"sir", "madam", "colleague"}:
+    honorifics = {h.lower() for h in patterns()["people"]["honorifics"]}
+    if surname and surname["surname"].lower() not in {"sir", "madam", "colleague"} | honorifics:
         hit = regex.search(rf"\b{regex.escape(surname['surname'])}\b", block[first_line.start():first_line.start() + 120])
         if hit:
             return first_line.start(), first_line.start() + hit.end()

@@ -29,7 +29,6 @@ _SPACES = regex.compile(r"[ \p{Zs}]{2,}")
 _TRAILING = regex.compile(r"[ \t]+$", regex.MULTILINE)
 _LEADING = regex.compile(r"^[ ]+", regex.MULTILINE)
 _BLANK_RUNS = regex.compile(r"\n{3,}")
-_SENTENCE_END = regex.compile(r"[.:;!?\"')]$")
 # Words that stay hyphenated when a line break falls after their hyphen.
 _KEEP_HYPHEN = {"sixth", "non", "well", "self", "cross", "multi", "under", "over", "long", "short", "full", "part", "co", "pre", "post", "low", "high", "above", "below", "one", "two", "three", "four", "five"}
 
@@ -72,8 +71,13 @@ def split_scale_cells(text: str) -> str:
     return regex.sub(r"^.*$", fix_line, text, flags=regex.MULTILINE)
 
 
+def _is_heading(line: str) -> bool:
+    """Lines that stand alone in every letter: the rating heading, subject line, list heading, sign-off."""
+    return any(compiled(section, key).match(line) for section, key in (("segment", "rating_heading"), ("segment", "subject_line"), ("segment", "improvements"), ("people", "sign_off")))
+
+
 def _unwrap(text: str) -> str:
-    """Join the hard-wrapped lines of prose paragraphs; keep address blocks and table rows as lines."""
+    """Join the hard-wrapped lines of prose paragraphs; keep address blocks, table rows and headings as lines."""
     out: list[str] = []
     for block in text.split("\n\n"):
         lines = block.split("\n")
@@ -86,7 +90,7 @@ def _unwrap(text: str) -> str:
             continue
         joined = lines[0]
         for prev, line in zip(lines, lines[1:]):
-            wrapped = len(prev) >= 40 and not regex.match(r"\s*([-*]|\d+[.)])\s", line)
+            wrapped = len(prev) >= 40 and not regex.match(r"\s*([-*]|\d+[.)])\s", line) and not _is_heading(line)
             joined += (" " if wrapped else "\n") + line
         out.append(joined)
     return "\n\n".join(out)
@@ -114,16 +118,18 @@ def normalise_text(text: str) -> str:
 
 def normalise_document(document: SourceDocument) -> LetterText:
     """All pages normalised and joined by a blank line, remembering where each page starts."""
-    parts: list[str] = []
     starts: list[int] = []
-    offset = 0
+    text = ""
     for page in document.pages:
         page_text = normalise_text(page.text)
-        starts.append(offset)
-        parts.append(page_text)
-        offset += len(page_text) + 2
+        if text:
+            # a sentence running over the page break stays one paragraph
+            joiner = "\n" if regex.search(r"[\p{L},;]$", text) and regex.match(r"\p{Ll}", page_text) else "\n\n"
+            text += joiner
+        starts.append(len(text))
+        text += page_text
     return LetterText(
-        text="\n\n".join(parts),
+        text=text,
         page_starts=starts or [0],
         page_methods=[p.method for p in document.pages] or ["text"],
         page_confidences=[p.ocr_confidence for p in document.pages] or [None],

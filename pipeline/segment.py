@@ -15,9 +15,12 @@ from pipeline.records import Segment
 
 SEGMENT_ORDER = ["header", "preamble", "scale_table", "rating", "narrative", "improvements", "closing"]
 
+# One row of the scale: score (which OCR may lose or garble), label, description. Written to survive
+# run-together cells, OCR'd borders ("|") and a description lost to the scanner.
 SCALE_ROW = regex.compile(
-    r"^[ \t]*(?P<score>[1-4lI|])[ \t]*\t?[ \t]*(?P<label>(?:performs){e<=2}[ \t]+(?P<verb>(?:excellently){e<=2}|(?:well){e<=1}|(?:adequately){e<=2}|(?:poorly){e<=1}))"
-    r"[ \t]*(?:\t|\s{2,}|[ \t](?=An))[ \t]*(?P<description>(?:an\s+)?organisation\s+that\s.*?)[ \t]*$",
+    r"^[ \t\"'|]*(?:(?P<score>[1-4lI|])[.,)]?|[^\t\n]{0,4}?)[ \t|]*"
+    r"(?P<label>(?:performs){e<=2}[ \t]*(?P<verb>(?:excellently){e<=2}|(?:well){e<=1}|(?:adequately){e<=2}|(?:poorly){e<=1}))"
+    r"(?:[ \t|:;,_~-]*(?:\t|\s{2,}|[ \t|:;,_~-](?=An)|[ \t]+(?=an\s))[ \t|:;,_~-]*(?P<description>(?:an\s+)?organisation\s+that\s.*?))?[ \t|:;,_~-]*$",
     regex.IGNORECASE | regex.MULTILINE,
 )
 
@@ -53,7 +56,9 @@ def find_scale_rows(text: str) -> list[regex.Match]:
     # keep the first run of rows that stand together (one table)
     run = [rows[0]]
     for row in rows[1:]:
-        if not text[run[-1].end():row.start()].strip():
+        between = text[run[-1].end():row.start()].strip()
+        # rows stand together, or are parted by one short line (a wrapped or damaged cell)
+        if not between or (len(between) < 80 and "\n" not in between and not between.endswith(".")):
             run.append(row)
         else:
             break

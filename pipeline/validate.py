@@ -7,6 +7,7 @@ import regex
 
 from pipeline.config import compiled, patterns
 from pipeline.records import LetterRecord
+from pipeline.segment import find_scale_rows
 
 REQUIRED_FIELDS = [
     "authority_name",
@@ -25,7 +26,9 @@ def is_rating_letter(text: str) -> bool:
     """Whether the text reads as an Ofsted children's services rating/assessment letter."""
     letter = patterns()["letter"]
     hits = sum(bool(regex.search(p, text, regex.IGNORECASE)) for p in letter["signals"])
-    return hits >= letter["min_signals"]
+    # a press release or web page can use every phrase; only a letter is addressed to someone or rates one authority
+    shaped = bool(compiled("segment", "salutation").search(text) or compiled("segment", "rating_line").search(text) or find_scale_rows(text))
+    return hits >= letter["min_signals"] and shaped
 
 
 def check_rating(record: LetterRecord, text: str) -> None:

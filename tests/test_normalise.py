@@ -39,9 +39,16 @@ def test_page_furniture_is_dropped():
 
 
 def test_pages_are_joined_and_offsets_map_back_to_pages():
-    doc = SourceDocument(Path("x.pdf"), "pdf", "0" * 64, [Page(1, "one"), Page(2, "two", "ocr", 80.0)])
+    doc = SourceDocument(Path("x.pdf"), "pdf", "0" * 64, [Page(1, "One."), Page(2, "Two.", "ocr", 80.0)])
     letter = normalise_document(doc)
-    assert letter.text == "one\n\ntwo"
-    assert letter.page_at(letter.text.index("two")) == 2
-    assert letter.ocr_confidence_at(letter.text.index("two")) == 80.0
+    assert letter.text == "One.\n\nTwo."
+    assert letter.page_at(letter.text.index("Two")) == 2
+    assert letter.ocr_confidence_at(letter.text.index("Two")) == 80.0
     assert letter.page_at(0) == 1
+
+
+def test_sentence_running_over_a_page_break_stays_one_paragraph():
+    doc = SourceDocument(Path("x.pdf"), "pdf", "0" * 64, [Page(1, "Provision in early"), Page(2, "years settings is good.")])
+    letter = normalise_document(doc)
+    assert letter.text == "Provision in early\nyears settings is good."
+    assert letter.page_at(letter.text.index("years")) == 2
