@@ -201,7 +201,7 @@ def show_letter(view: LetterView, console: Console, only: str | None = None) -> 
     console.print(Rule(f"{letter.get('authority_name') or '?'} · {letter.get('letter_date') or '?'} · {letter['status']} · {letter['letter_id']}"))
     console.print(f"source: {letter.get('source_path')} ({letter.get('source_format') or '?'})")
     if view.text:
-        console.print(render_text(view, only))
+        console.print(render_text(view, only), soft_wrap=True)
     console.print(fields_table(view, only))
     if view.issues:
         console.print("[bold red]issues[/bold red]")
