@@ -89,10 +89,14 @@ def extract_rating(record: LetterRecord, text: str, segments: list[Segment]) -> 
     start = rating.start if rating else 0
     end = rating.end if rating else len(text)
     line = compiled("segment", "rating_line").search(text, start, end)
+    loose = line is None
+    if loose and rating:
+        line = compiled("segment", "rating_value").search(text, start, end)
     if line:
         label, closeness = _canonical_label(line["label"])
         score_text = line["score"].translate(_OCR_DIGITS)
-        method = "regex" if closeness == 1.0 else "regex-fuzzy"
+        method = ("regex" if closeness == 1.0 else "regex-fuzzy") + ("-loose" if loose else "")
+        closeness = min(closeness, 0.9) if loose else closeness
         record.set(FieldValue("rating_label", label, line.start("label"), line.end("label"), method=method, confidence=round(closeness, 3)))
         record.set(FieldValue("rating_score", int(score_text), line.start("score"), line.end("score"), method="regex", confidence=1.0 if line["score"].isdigit() else 0.8))
     heading = compiled("segment", "rating_heading").search(text, start, end) or compiled("segment", "rating_heading").search(text)

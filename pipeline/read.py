@@ -161,9 +161,7 @@ def ocr_page(page) -> tuple[str, float | None]:
     """Tesseract's words for a rendered page, rebuilt into lines; and the mean word confidence."""
     import pytesseract
 
-    from PIL import ImageFilter
-
-    image = page.render(scale=OCR_DPI / 72).to_pil().convert("L").filter(ImageFilter.MedianFilter(3))
+    image = prepare_scan(page.render(scale=OCR_DPI / 72).to_pil())
     try:
         data = pytesseract.image_to_data(image, lang="eng", config="--psm 3", output_type=pytesseract.Output.DICT)
     except pytesseract.TesseractNotFoundError as exc:
@@ -189,6 +187,50 @@ def ocr_page(page) -> tuple[str, float | None]:
     return text, round(statistics.fmean(confidences), 1) if confidences else None
 
 
+def prepare_scan(image: "Image.Image") -> "Image.Image":
+    """Grey, despeckled and straightened: what Tesseract reads best."""
+    from PIL import Image, ImageFilter
+
+    grey = image.convert("L").filter(ImageFilter.MedianFilter(3))
+    angle = estimate_skew(grey)
+    if abs(angle) > 0.05:
+        grey = grey.rotate(angle, resample=Image.BICUBIC, expand=False, fillcolor=255)
+    return wipe_rules(grey)
+
+
+def wipe_rules(grey: "Image.Image") -> "Image.Image":
+    """Whiten the ruling lines of bordered tables and boxes, which Tesseract reads as text."""
+    import numpy as np
+    from PIL import Image
+
+    pixels = np.asarray(grey).copy()
+    dark = (pixels < 140).astype(np.int32)
+    for axis, length in ((1, pixels.shape[1] // 6), (0, pixels.shape[0] // 10)):
+        runs = np.cumsum(dark, axis=axis)
+        window = np.take(runs, range(length, runs.shape[axis]), axis=axis) - np.take(runs, range(0, runs.shape[axis] - length), axis=axis)
+        ruled = (window >= 0.92 * length).any(axis=axis)
+        if axis == 1:
+            pixels[ruled, :] = 255
+        else:
+            pixels[:, ruled] = 255
+    return Image.fromarray(pixels)
+
+
+def estimate_skew(grey: "Image.Image", limit: float = 3.0, step: float = 0.1) -> float:
+    """The rotation (degrees) that makes text lines horizontal: rows of ink are sharpest when level."""
+    import numpy as np
+    from PIL import Image
+
+    small = grey.resize((max(grey.width // 3, 1), max(grey.height // 3, 1)))
+
+    def sharpness(angle: float) -> float:
+        ink = 255 - np.asarray(small.rotate(angle, resample=Image.NEAREST, fillcolor=255), dtype=np.float32)
+        return float(np.var(ink.sum(axis=1)))
+
+    coarse = max((i * 0.5 for i in range(int(-limit * 2), int(limit * 2) + 1)), key=sharpness)
+    return max((coarse + i * step for i in range(-5, 6)), key=sharpness)
+
+
 def _group_lines(pieces: list[Piece]) -> list[list[Piece]]:
     """Pieces that share a baseline band and do not overlap sideways form a line."""
     lines: list[list[Piece]] = []
@@ -198,6 +240,9 @@ def _group_lines(pieces: list[Piece]) -> list[list[Piece]]:
             top, bottom = min(p.top for p in line), max(p.bottom for p in line)
             overlap = min(bottom, piece.bottom) - max(top, piece.top)
             if overlap < 0.5 * min(piece.height, bottom - top):
+                continue
+            # a large wordmark beside small letterhead lines is not on any of them
+            if not 0.5 <= piece.height / max(bottom - top, 0.1) <= 2.0:
                 continue
             if any(piece.x0 < p.x1 - 1 and p.x0 < piece.x1 - 1 for p in line):
                 continue

@@ -92,6 +92,9 @@ def find_anchors(text: str) -> Anchors:
             a.rating_start = heading.start()
     elif heading:
         a.rating_start, a.rating_end = heading.start(), heading.end()
+        loose = compiled("segment", "rating_value").search(text, heading.end(), heading.end() + 300)
+        if loose:
+            a.rating_end = loose.end()
 
     body_from = max(a.rating_end, a.scale_end, a.header_end, 0)
     closing = compiled("segment", "closing").search(text, body_from)

@@ -45,3 +45,13 @@ def seed_out(tmp_path_factory, seed_dir: Path) -> Path:
     out = tmp_path_factory.mktemp("seed_out")
     ingest([seed_dir], out, workers=1)
     return out
+
+
+@pytest.fixture(scope="session")
+def generated(tmp_path_factory) -> dict:
+    """A varied synthetic corpus (text, PDFs, scans, bad inputs, duplicates) with gold answers."""
+    from fixtures.generate import generate_corpus
+
+    out = tmp_path_factory.mktemp("generated")
+    manifest = generate_corpus(out, count=12, seed=11)
+    return {"dir": out, "letters": out / "letters", "gold": out / "gold", "manifest": manifest}

@@ -1,0 +1,121 @@
+"""The read stage: encodings, PDFs from several producers in reading order, scans, and bad files."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from pipeline.read import ocr_available, pieces_to_text, Piece, read_document
+from pipeline.records import ReadError
+
+needs_ocr = pytest.mark.skipif(not ocr_available(), reason="Tesseract is not installed: apt-get install tesseract-ocr tesseract-ocr-eng")
+
+
+def entries(generated, kind=None, fmt=None):
+    return [e for e in generated["manifest"]["files"] if (kind is None or e["kind"] == kind) and (fmt is None or e["format"] == fmt)]
+
+
+@pytest.mark.parametrize("encoding, newline", [("utf-8", "\n"), ("utf-8-sig", "\r\n"), ("cp1252", "\r\n"), ("latin-1", "\n")])
+def test_text_encodings_and_line_ends(tmp_path, encoding, newline):
+    text = newline.join(["Dear Mr O\u2019Connor" if encoding != "latin-1" else "Dear Mr O'Connor", "Caf\u00e9 provision is good."])
+    path = tmp_path / "letter.txt"
+    path.write_bytes(text.encode(encoding))
+    page = read_document(path).pages[0]
+    assert "\r" not in page.text and "Caf\u00e9" in page.text and "Connor" in page.text
+
+
+@pytest.mark.parametrize("content, error", [
+    (b"", "empty"), (b"  \n\t\n", "empty"), (bytes(range(256)) * 10, "binary"),
+    (b"%PDF-1.4\n" + b"\x00garbage" * 50, "corrupt_pdf"),
+])
+def test_bad_files_are_clear_read_errors(tmp_path, content, error):
+    path = tmp_path / "bad.txt"
+    path.write_bytes(content)
+    with pytest.raises(ReadError) as info:
+        read_document(path)
+    assert info.value.error == error and len(info.value.message) > 10
+
+
+def test_too_large_and_unsupported(tmp_path):
+    big = tmp_path / "big.txt"
+    big.write_bytes(b"a" * 2000)
+    with pytest.raises(ReadError, match="over the"):
+        read_document(big, max_bytes=1000)
+    doc = tmp_path / "letter.docx"
+    doc.write_bytes(b"PK\x03\x04 not a letter")
+    with pytest.raises(ReadError) as info:
+        read_document(doc)
+    assert info.value.error == "unsupported"
+
+
+def test_generated_bad_pdfs_fail_with_their_reason(generated):
+    reasons = {}
+    for e in entries(generated, "bad"):
+        if e["expected_status"] != "failed" or e["format"] != "pdf":
+            continue
+        with pytest.raises(ReadError) as info:
+            read_document(generated["dir"] / e["file"])
+        reasons[e["reason"]] = info.value.error
+    assert reasons.get("encrypted") == "encrypted"
+    assert reasons.get("truncated") == "corrupt_pdf"
+
+
+def test_pdfs_from_every_producer_read_in_reading_order(generated):
+    """Whatever order the PDF stores its text in, the date comes before the salutation, the scale before the closing."""
+    pdfs = entries(generated, "pdf")
+    assert {e["variant"]["producer"] for e in pdfs} >= {"reportlab", "fpdf2"}
+    for e in pdfs:
+        doc = read_document(generated["dir"] / e["file"])
+        text = "\n".join(p.text for p in doc.pages)
+        assert doc.source_format == "pdf"
+        scale = re.search(r"four.point scale", text)
+        assert scale and text.index("Dear") < scale.start() < text.index("section 138"), e["file"]
+        assert "Page 1 of" not in text
+
+
+def test_fast_path_gives_the_same_text_as_the_full_layout(generated):
+    for e in entries(generated, "pdf")[:4]:
+        path = generated["dir"] / e["file"]
+        fast = " ".join(" ".join(p.text for p in read_document(path, layout="fast").pages).split())
+        full = " ".join(" ".join(p.text for p in read_document(path, layout="full").pages).split())
+        assert re.sub(r"\W", "", fast) == re.sub(r"\W", "", full), e["file"]
+
+
+def test_table_cells_become_tab_separated_and_wrapped_cells_rejoin():
+    row = [Piece(50, 56, 100, 110, "4"), Piece(80, 130, 100, 110, "Performs"), Piece(200, 420, 100, 110, "An organisation that significantly exceeds")]
+    wrapped = [Piece(80, 130, 112, 122, "excellently"), Piece(200, 300, 112, 122, "minimum requirements")]
+    text = pieces_to_text(row + wrapped)
+    assert text == "4\tPerforms excellently\tAn organisation that significantly exceeds minimum requirements"
+
+
+def test_letterhead_block_beside_nothing_keeps_its_lines():
+    pieces = [Piece(400, 480, 20, 28, "Aviation House"), Piece(400, 470, 30, 38, "125 Kingsway"), Piece(50, 140, 80, 90, "9 December 2009")]
+    assert pieces_to_text(pieces).split("\n") == ["Aviation House", "125 Kingsway", "", "9 December 2009"]
+
+
+def test_scan_without_tesseract_is_a_clear_failure(generated, monkeypatch):
+    import pipeline.read as read
+
+    monkeypatch.setattr(read, "ocr_available", lambda: False)
+    scan = entries(generated, "scan")[0]
+    with pytest.raises(ReadError) as info:
+        read_document(generated["dir"] / scan["file"])
+    assert info.value.error == "ocr_unavailable" and "apt-get install tesseract-ocr" in info.value.message
+
+
+def test_scan_with_ocr_off_has_no_text(generated):
+    scan = entries(generated, "scan")[0]
+    with pytest.raises(ReadError) as info:
+        read_document(generated["dir"] / scan["file"], ocr="off")
+    assert info.value.error == "no_text"
+
+
+@needs_ocr
+@pytest.mark.ocr
+def test_scan_is_read_by_ocr_with_confidence(generated):
+    scan = entries(generated, "scan")[0]
+    doc = read_document(generated["dir"] / scan["file"])
+    assert doc.source_format == "pdf-ocr"
+    assert all(p.method == "ocr" and p.ocr_confidence and p.ocr_confidence > 60 for p in doc.pages)
+    assert re.search(r"four.point scale", " ".join(p.text for p in doc.pages))
