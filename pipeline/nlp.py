@@ -81,6 +81,8 @@ class StatisticFinder:
             rf")",
             regex.IGNORECASE,
         )
+        # most sentences cite no number at all: a cheap test skips them
+        self.has_number = regex.compile(rf"\d|\b(?:{'|'.join(words)})\b", regex.IGNORECASE)
         dates = patterns()["dates"]
         self.dates = regex.compile("|".join(f"(?:{dates[k]})" for k in ("day_month_year", "month_day_year", "numeric", "iso")), regex.IGNORECASE)
         openers = "|".join(v["clauses"]["openers"])
@@ -114,6 +116,8 @@ class StatisticFinder:
 
     def sentence_statistics(self, doc: Doc, sent: Span) -> list[Statistic]:
         text = sent.text
+        if not self.has_number.search(text):
+            return []
         base = sent.start_char
         blocked = [(m.start(), m.end()) for m in self.dates.finditer(text)]
         ents = [(e.start_char - base, e.end_char - base, e.label_, e.text) for e in sent.ents]
