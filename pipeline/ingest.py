@@ -6,6 +6,7 @@ order and their rows written in that order.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import multiprocessing as mp
 import os
@@ -17,8 +18,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from pipeline import EXTRACTOR_VERSION, __version__
-from pipeline.process import file_sha256, process_document
-from pipeline.write import DatasetWriter, record_rows
+from pipeline.write import DatasetWriter
 
 SUPPORTED_SUFFIXES = {".txt", ".pdf"}
 
@@ -64,9 +64,25 @@ def _cache_path(out_dir: Path, sha: str, options: str) -> Path:
     return out_dir / ".cache" / f"v{EXTRACTOR_VERSION}-{options}" / sha[:2] / f"{sha}.json"
 
 
-def _work(task: tuple[str, str, str, str]) -> dict[str, list[dict]]:
-    path, sha, ocr, layout = task
-    return record_rows(process_document(Path(path), ocr=ocr, layout=layout, sha256=sha))
+def file_sha256(path: Path) -> str:
+    """The content hash letter_ids and the cache are keyed on."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _work(task: tuple[str, str, str, str, str]) -> dict[str, list[dict]]:
+    """Process one document in a worker and cache its rows there, so the writer process stays light."""
+    from pipeline.process import process_document
+    from pipeline.write import record_rows
+
+    path, sha, ocr, layout, cache = task
+    rows = record_rows(process_document(Path(path), ocr=ocr, layout=layout, sha256=sha or None))
+    if cache:
+        _store(Path(cache), rows)
+    return rows
 
 
 def _init_worker() -> None:
@@ -75,13 +91,17 @@ def _init_worker() -> None:
     load_pipeline()
 
 
-def _results(tasks: list[tuple[str, str, str, str]], workers: int) -> Iterator[dict[str, list[dict]]]:
+def _results(tasks: list[tuple[str, str, str, str, str]], workers: int) -> Iterator[dict[str, list[dict]]]:
     if workers <= 1 or len(tasks) <= 1:
         for task in tasks:
             yield _work(task)
         return
-    ctx = mp.get_context("forkserver" if sys.platform != "win32" else "spawn")
-    with ctx.Pool(workers, initializer=_init_worker) as pool:
+    # fork shares the spaCy pipeline loaded here with every worker; elsewhere each worker loads its own
+    fork = "fork" in mp.get_all_start_methods() and sys.platform == "linux"
+    if fork:
+        _init_worker()
+    ctx = mp.get_context("fork" if fork else "spawn")
+    with ctx.Pool(min(workers, len(tasks)), initializer=None if fork else _init_worker) as pool:
         yield from pool.imap(_work, tasks, chunksize=max(1, min(16, len(tasks) // (workers * 8) or 1)))
 
 
@@ -144,7 +164,8 @@ def ingest(
             else:
                 todo.append(i)
         summary.from_cache = len(cached)
-        fresh = _results([(str(files[i]), hashes[i], ocr, layout) for i in todo], workers)
+        tasks = [(str(files[i]), hashes[i], ocr, layout, str(_cache_path(out_dir, hashes[i], options)) if hashes[i] else "") for i in todo]
+        fresh = _results(tasks, workers)
         seen_bytes: dict[str, str] = {}
         seen_letters: dict[tuple, str] = {}
         done = 0
@@ -153,8 +174,6 @@ def ingest(
                 rows = cached[i]
             else:
                 rows = next(fresh)
-                if hashes[i]:
-                    _store(_cache_path(out_dir, hashes[i], options), rows)
             for table_rows in rows.values():
                 for row in table_rows:
                     if "source_path" in row:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pipeline.extract import extract_letter
 from pipeline.normalise import normalise_document
+from pipeline.ingest import file_sha256
 from pipeline.read import read_document
 from pipeline.records import LetterRecord, ReadError
 from pipeline.segment import segment_letter
@@ -22,14 +23,6 @@ def _failed(record: LetterRecord, stage: str, error: str, message: str) -> Lette
     record.flag(f"{stage}: {message}")
     record.errors.append({"stage": stage, "error": error, "message": message})
     return record
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def process_document(path: Path, *, ocr: str = "auto", layout: str = "auto", sha256: str | None = None) -> LetterRecord:

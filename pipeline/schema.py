@@ -5,6 +5,7 @@ generated from TABLES, so they cannot drift apart.
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -181,6 +182,24 @@ _PANDAS = {"string": "string", "integer": "Int64", "number": "Float64", "boolean
 
 def arrow_schema(table: str) -> pa.Schema:
     return pa.schema([pa.field(c.name, _ARROW[c.type], nullable=not c.required) for c in TABLES[table].columns])
+
+
+def to_arrow(table: str, rows: list[dict]) -> pa.Table:
+    """Rows as an Arrow table of the declared schema; faster than going through pandas."""
+    schema = arrow_schema(table)
+    dates = [c.name for c in TABLES[table].columns if c.type == "date"]
+    if dates:
+        rows = [{**r, **{d: _as_date(r.get(d)) for d in dates}} for r in rows]
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+def _as_date(value: object) -> object:
+    if isinstance(value, str) and value:
+        try:
+            return dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+    return value or None
 
 
 def to_frame(table: str, rows: list[dict]) -> pd.DataFrame:

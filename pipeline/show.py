@@ -15,7 +15,8 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from pipeline.process import file_sha256, process_document
+from pipeline.process import process_document
+from pipeline.ingest import file_sha256
 from pipeline.write import ISSUE_SEPARATOR, record_rows
 
 FIELD_STYLES = {

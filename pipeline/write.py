@@ -16,7 +16,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from pipeline.records import LETTER_FIELDS, LetterRecord
-from pipeline.schema import TABLES, arrow_schema, datapackage, to_frame
+from pipeline.schema import TABLES, arrow_schema, datapackage, to_arrow
 
 FORMATS = ("csv", "parquet", "jsonl", "sqlite")
 ISSUE_SEPARATOR = " | "
@@ -97,8 +97,7 @@ class DatasetWriter:
         if not self.pending:
             return
         for table, rows in self.buffer.items():
-            frame = to_frame(table, rows)
-            pq.write_table(pa.Table.from_pandas(frame, schema=arrow_schema(table), preserve_index=False), self.parts_dir / f"{table}-{self.n_parts:06d}.parquet")
+            pq.write_table(to_arrow(table, rows), self.parts_dir / f"{table}-{self.n_parts:06d}.parquet")
             rows.clear()
         self.n_parts += 1
         self.pending = 0
