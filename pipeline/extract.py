@@ -292,8 +292,10 @@ def extract_signatory(record: LetterRecord, text: str, segments: list[Segment]) 
     title_start = start + line.index(after) if after else None
     if not title and title_at is not None:
         title_start, title = tail[title_at]
-    if title:
-        record.set(FieldValue("signatory_title", title, title_start, title_start + len(title), method="regex"))
+    stripped = title.strip(" ,.-_|~")
+    if stripped:
+        title_start += title.index(stripped)
+        record.set(FieldValue("signatory_title", stripped, title_start, title_start + len(stripped), method="regex"))
 
 
 def _looks_like_name(line: str) -> bool:

@@ -29,6 +29,7 @@ _SPACES = regex.compile(r"[ \p{Zs}]{2,}")
 _TRAILING = regex.compile(r"[ \t]+$", regex.MULTILINE)
 _LEADING = regex.compile(r"^[ ]+", regex.MULTILINE)
 _BLANK_RUNS = regex.compile(r"\n{3,}")
+_WRAPPED_CELL = regex.compile(r"^([^\n]*\t[^\n]*[\p{L},])\n(\p{Ll}[^\n\t.]{0,30})$", regex.MULTILINE)
 # Words that stay hyphenated when a line break falls after their hyphen.
 _KEEP_HYPHEN = {"sixth", "non", "well", "self", "cross", "multi", "under", "over", "long", "short", "full", "part", "co", "pre", "post", "low", "high", "above", "below", "one", "two", "three", "four", "five"}
 
@@ -111,6 +112,8 @@ def normalise_text(text: str) -> str:
     text = _drop_furniture(text)
     text = _join_hyphenation(text)
     text = split_scale_cells(text)
+    # a table row whose last cell wrapped onto a short line of its own ("minimum\nrequirements")
+    text = _WRAPPED_CELL.sub(r"\1 \2", text)
     text = _BLANK_RUNS.sub("\n\n", text)
     text = _unwrap(text)
     return text.strip("\n ")
