@@ -150,7 +150,7 @@ def _recipient_postcode(record: LetterRecord, block: str, offset: int) -> None:
         return
     loose = list(compiled("people", "postcode_ocr", 0).finditer(block))
     for pc in reversed(loose):
-        digits = str.maketrans("IlO|o", "11001")
+        digits = str.maketrans("IlO|oSBZG", "110015826")
         outward = pc["area"].upper() + pc["district"].translate(digits).upper()
         candidate = f"{outward} {pc['sector'].translate(digits)}{pc['unit'].upper()}"
         if compiled("people", "postcode_strict", 0).match(candidate):
