@@ -57,3 +57,24 @@ def test_strict_exit_code_when_a_document_failed(tmp_path, seed_dir):
 def test_version():
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0 and "ofsted-letters" in result.output
+
+
+def test_every_format_including_sqlite_with_full_text_search(tmp_path, seed_dir):
+    import sqlite3
+
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["ingest", str(seed_dir), "--out", str(out), "--workers", "1", "-q", "--format", "csv,jsonl,sqlite"])
+    assert result.exit_code == 0, result.output
+    assert (out / "letters.csv").exists() and (out / "statistics.jsonl").exists()
+    with sqlite3.connect(out / "letters.sqlite") as db:
+        assert db.execute("select count(*) from letters").fetchone()[0] == 2
+        hits = db.execute("select letter_id from narrative_fts where narrative_fts match 'fostering'").fetchall()
+        assert len(hits) == 2
+
+
+def test_report_command_writes_html(tmp_path, seed_out):
+    target = tmp_path / "report.html"
+    result = runner.invoke(app, ["report", str(seed_out), "--output", str(target)])
+    assert result.exit_code == 0, result.output
+    html = target.read_text(encoding="utf-8")
+    assert "Bromley" in html and "Westminster" in html and "<svg" in html
