@@ -149,14 +149,14 @@ class DatasetWriter:
 def _write_csv(parts: list[Path], schema: pa.Schema, target: Path) -> None:
     """CSV in one pass over the parts: header once, dates as ISO, empty cells for nulls."""
     with open(target, "wb") as fh:
-        if not parts:
-            fh.write((",".join(schema.names) + "\n").encode())
-        for i, part in enumerate(parts):
+        # column names are plain identifiers: an unquoted header reads better in a spreadsheet
+        fh.write((",".join(schema.names) + "\n").encode())
+        for part in parts:
             table = pq.read_table(part, schema=schema)
-            if i and table.num_rows == 0:
+            if table.num_rows == 0:
                 continue
             buf = pa.BufferOutputStream()
-            pacsv.write_csv(table, buf, pacsv.WriteOptions(include_header=(i == 0), quoting_style="needed"))
+            pacsv.write_csv(table, buf, pacsv.WriteOptions(include_header=False, quoting_style="needed"))
             fh.write(buf.getvalue().to_pybytes())
 
 
