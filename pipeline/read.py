@@ -41,15 +41,6 @@ class Piece:
         return max(self.bottom - self.top, 0.1)
 
 
-def file_sha256(path: Path) -> str:
-    """The content hash letter_ids and the cache are keyed on."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def ocr_available() -> bool:
     return shutil.which("tesseract") is not None
 
