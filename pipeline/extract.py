@@ -292,6 +292,9 @@ def extract_signatory(record: LetterRecord, text: str, segments: list[Segment]) 
     title_start = start + line.index(after) if after else None
     if not title and title_at is not None:
         title_start, title = tail[title_at]
+        # a title set over two lines ("Divisional Manager" / "Comprehensive Area Assessment")
+        if len(tail) - title_at == 2 and not regex.search(r"[\d@]|www\.", tail[title_at + 1][1]):
+            title = f"{title.rstrip(' ,')}, {tail[title_at + 1][1]}"
     stripped = title.strip(" ,.-_|~")
     if stripped:
         title_start += title.index(stripped)
@@ -306,14 +309,20 @@ def _looks_like_name(line: str) -> bool:
 def _signature_lines(tail: list[tuple[int, str]]) -> tuple[int | None, int | None]:
     """Which of the last short lines is the signatory's name and which the title.
 
-    The line just before the title that reads as a person's name wins; a one-word line above
-    it is the signature itself (often an OCR misreading of the surname) and is passed over.
+    A line that reads as a person's name and has a job title on it or right under it wins
+    ("Juliet Winstanley" / "Divisional Manager, CAA"); failing that, the first name-like line.
+    A one-word line above it is the signature itself (often an OCR misreading) and is passed over.
     """
-    for i in range(len(tail) - 1, -1, -1):
-        line = tail[i][1]
-        if _looks_like_name(line):
-            title_at = i + 1 if i + 1 < len(tail) else None
-            return i, title_at
+    title_words = set(patterns()["people"]["title_words"])
+    names = [i for i, (_, line) in enumerate(tail) if _looks_like_name(line)]
+    for i in names:
+        same_line = _person_line(tail[i][1])[1]
+        below = tail[i + 1][1].split() if i + 1 < len(tail) else []
+        if same_line or (below and below[0].strip(",") in title_words):
+            return i, (i + 1 if i + 1 < len(tail) else None)
+    if names:
+        i = names[0]
+        return i, (i + 1 if i + 1 < len(tail) else None)
     return None, None
 
 

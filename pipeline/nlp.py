@@ -69,13 +69,14 @@ class StatisticFinder:
         self.before = sorted((w.lower() for w in v["distractors"]["before"]), key=len, reverse=True)
         self.after = [w.lower() for w in v["distractors"]["after"]]
         self.inherit = [w.lower() for w in v["clauses"]["inherit"]]
-        num = rf"(?:\d+(?:\.\d+)?(?![\d\w])|(?:{'|'.join(sorted(self.number_words, key=len, reverse=True))})\b)"
+        # digits (with thousands separators, never the tail of a longer number) or a number word
+        num = rf"(?:(?<![\d,.])(?:\d{{1,3}}(?:,\d{{3}})+|\d+(?:\.\d+)?)(?![\d\w,])|(?:{'|'.join(sorted(self.number_words, key=len, reverse=True))})\b)"
         qual = alternation(v["qualifiers"]["words"])
         self.pattern = regex.compile(
             rf"(?:(?P<qual>\b(?:{qual}))\s+)?(?:(?:the|other|remaining)\s+)*"
             rf"(?:"
             rf"(?P<of>\bof\s+(?:the|its|all)\s+(?P<ofden>{num})\s+(?P<ofmid>[^,.;:]{{3,60}}?),\s+(?P<ofnum>{num}))\b"
-            rf"|(?P<pct>\b\d+(?:\.\d+)?)\s*(?:%|per\s*cent\b|percent\b)"
+            rf"|(?P<pct>(?<![\d,.])\b\d+(?:\.\d+)?)\s*(?:%|per\s*cent\b|percent\b)"
             rf"|(?P<num>\b{num})\s+(?:out\s+of|of|in)\s+(?:the\s+|all\s+|its\s+)?(?P<den>{num})"
             rf"|(?P<count>\b{num}|\bno\b)"
             rf")",
@@ -103,7 +104,7 @@ class StatisticFinder:
             return float(self.number_words[low])
         if low in self.zero_words:
             return 0.0
-        return float(text)
+        return float(text.replace(",", ""))
 
     def _is_distractor(self, sent_text: str, start: int, end: int, blocked: list[tuple[int, int]]) -> bool:
         if any(s <= start < e for s, e in blocked):

@@ -75,6 +75,12 @@ def test_signature_ocr_misreading_and_image_description_are_passed_over():
     assert r.value("signatory_name") == "Juliet Winstanley" and r.value("signatory_title") == "Divisional Manager, CAA"
 
 
+def test_signatory_title_over_two_lines():
+    r = run(letter(signature="Yours sincerely\n\nJuliet Winstanley\nDivisional Manager\nComprehensive Area Assessment"))
+    assert r.value("signatory_name") == "Juliet Winstanley"
+    assert r.value("signatory_title") == "Divisional Manager, Comprehensive Area Assessment"
+
+
 def test_rating_line_disagreeing_with_narrative_needs_review():
     r = run(letter(perform="Children's services in Kent County Council perform adequately."))
     assert r.status == "needs_review"

@@ -72,6 +72,11 @@ def test_distractors_are_not_statistics(nlp, sentence):
     assert stats(nlp, sentence) == []
 
 
+def test_thousands_separators_are_one_number(nlp):
+    assert [(s.value, s.subject) for s in nlp("Of the 1,200 childminders inspected, 1,050 are good.")._.statistics] == [(1050, "childminders")]
+    assert [s.value for s in nlp("Ofsted inspects over 20,000 services each year.")._.statistics] == [20000]
+
+
 def test_pipeline_builds_without_the_model_folder():
     nlp = build_pipeline()
     assert [s.value for s in nlp("Nine of the ten primary schools are good.")._.statistics] == [9]
