@@ -192,6 +192,8 @@ def _recipient_title(record: LetterRecord, text: str, offset: int, rest_block: s
         first = rest.index(lines[0])
         stop = first + len(lines[0])
     chunk = rest[:stop]
+    # text beside the address block (a letterhead column) follows a TAB on the same line
+    chunk = "\n".join(line.split("\t")[0] for line in chunk.split("\n"))
     lead = len(chunk) - len(chunk.lstrip(" ,\n"))
     title = regex.sub(r"\s+", " ", chunk).strip(" ,")
     if title and len(title) < 150:

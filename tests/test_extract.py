@@ -75,6 +75,13 @@ def test_signature_ocr_misreading_and_image_description_are_passed_over():
     assert r.value("signatory_name") == "Juliet Winstanley" and r.value("signatory_title") == "Divisional Manager, CAA"
 
 
+def test_letterhead_column_beside_the_address_is_left_out():
+    r = run(letter(address="Mrs Jane Smith\tDirect T 020 7421 6716\nDirector of Children's Services\tenquiries@ofsted.gov.uk\nKent County Council\nSessions House\nMaidstone\nME14 1XQ"))
+    assert r.value("recipient_name") == "Mrs Jane Smith"
+    assert r.value("recipient_title") == "Director of Children's Services"
+    assert r.value("authority_name") == "Kent"
+
+
 def test_signatory_title_over_two_lines():
     r = run(letter(signature="Yours sincerely\n\nJuliet Winstanley\nDivisional Manager\nComprehensive Area Assessment"))
     assert r.value("signatory_name") == "Juliet Winstanley"
