@@ -128,15 +128,34 @@ def read_pdf(data: bytes, *, ocr: str = "auto", layout: str = "auto") -> list[Pa
 
 
 def pdfium_pieces(page, page_height: float) -> list[Piece]:
-    """Text runs with boxes from PDFium: one call per run, not per character."""
+    """Text runs with boxes from PDFium, a handful of calls per line rather than one per character.
+
+    PDFium's page text (one call) breaks lines; each line's boxes come from count_rects over
+    its characters, and where a line has several boxes (table cells, a letterhead beside the
+    address) the characters are split between them by bisecting on count_rects.
+    """
     textpage = page.get_textpage()
+    text = textpage.get_text_range()
     pieces = []
-    for i in range(textpage.count_rects()):
-        left, bottom, right, top = textpage.get_rect(i)
-        text = textpage.get_text_bounded(left, bottom, right, top)
-        text = text.replace("\r", " ").replace("\n", " ")
-        if text.strip():
-            pieces.append(Piece(left, right, page_height - top, page_height - bottom, text.strip()))
+    for line in regex.finditer(r"[^\r\n]+", text):
+        start, end = line.start(), line.end()
+        n = textpage.count_rects(start, end - start)
+        rects = [textpage.get_rect(i) for i in range(n)]
+        bounds = [start]
+        for j in range(1, n):
+            low, high = bounds[-1] - start + 1, end - start
+            while low < high:
+                mid = (low + high) // 2
+                if textpage.count_rects(start, mid) > j:
+                    high = mid
+                else:
+                    low = mid + 1
+            bounds.append(start + low - 1)
+        bounds.append(end)
+        for (left, bottom, right, top), a, b in zip(rects, bounds, bounds[1:]):
+            chunk = text[a:b].strip()
+            if chunk:
+                pieces.append(Piece(left, right, page_height - top, page_height - bottom, chunk))
     return pieces
 
 
