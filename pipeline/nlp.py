@@ -15,7 +15,7 @@ from pathlib import Path
 import regex
 import spacy
 from spacy.language import Language
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc
 
 from pipeline.config import alternation, patterns, vocab
 from pipeline.records import Statistic
@@ -91,8 +91,11 @@ class StatisticFinder:
 
     def __call__(self, doc: Doc) -> Doc:
         found: list[Statistic] = []
+        # character offsets only: building token objects for every sentence costs more than the search
+        ents = [(e.start_char, e.end_char, e.label_, e.text) for e in doc.ents]
         for sent in doc.sents:
-            found.extend(self.sentence_statistics(doc, sent))
+            start, end = sent.start_char, sent.end_char
+            found.extend(self.sentence_statistics(doc.text[start:end], start, [e for e in ents if start <= e[0] and e[1] <= end]))
         for i, stat in enumerate(found):
             stat.stat_index = i
         doc._.statistics = found
@@ -115,13 +118,12 @@ class StatisticFinder:
         after = sent_text[end:].lower().lstrip()
         return any(after.startswith(w + " ") or after == w or after.startswith(w + ".") or after.startswith(w + ",") for w in self.after)
 
-    def sentence_statistics(self, doc: Doc, sent: Span) -> list[Statistic]:
-        text = sent.text
+    def sentence_statistics(self, text: str, base: int, sent_ents: list[tuple[int, int, str, str]]) -> list[Statistic]:
+        """The statistics of one sentence (text starting at base in the doc, with its entities)."""
         if not self.has_number.search(text):
             return []
-        base = sent.start_char
         blocked = [(m.start(), m.end()) for m in self.dates.finditer(text)]
-        ents = [(e.start_char - base, e.end_char - base, e.label_, e.text) for e in sent.ents]
+        ents = [(a - base, b - base, label, t) for a, b, label, t in sent_ents]
         subjects = [e for e in ents if e[2] == "SUBJECT"]
         judgements = [e for e in ents if e[2] == "JUDGEMENT"]
         clauses = self._clauses(text)
