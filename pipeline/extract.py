@@ -266,9 +266,8 @@ def extract_signatory(record: LetterRecord, text: str, segments: list[Segment]) 
     closing = _first(segments, "closing")
     if closing is None:
         return
-    people = patterns()["people"]
-    image_line = regex.compile(people["signature_image"], regex.IGNORECASE)
-    sign_off = regex.compile(people["sign_off"], regex.IGNORECASE)
+    image_line = compiled("people", "signature_image")
+    sign_off = compiled("people", "sign_off")
     lines: list[tuple[int, str]] = []
     pos = closing.start
     for line in closing.text.split("\n"):

@@ -6,6 +6,7 @@ before anything else looks at the letter.
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
 import regex
 
@@ -50,17 +51,26 @@ def _join_hyphenation(text: str) -> str:
     return _HYPHEN_BREAK.sub(join, text)
 
 
+@lru_cache(maxsize=1)
+def _glued_scale_row() -> regex.Pattern:
+    labels = alternation(patterns()["scale"]["labels"])
+    return regex.compile(
+        rf"(?<![\d.])(?P<score>[1-4])[ \t]*(?P<label>{labels})[ \t]*(?P<desc>An\s+organisation\s+that\s.*?requirements)(?=\s*[1-4]?\s*(?:{labels})|\s*$)",
+        regex.IGNORECASE | regex.MULTILINE,
+    )
+
+
+@lru_cache(maxsize=1)
+def _furniture_rules() -> list[regex.Pattern]:
+    return [regex.compile(p, regex.IGNORECASE) for p in patterns()["normalise"]["furniture"]]
+
+
 def split_scale_cells(text: str) -> str:
     """Put a scale table whose cells ran together back into one row per line, cells tab-separated.
 
     PDF-to-text tools often glue the table into "4Performs excellentlyAn organisation...3Performs well...".
     """
-    scale = patterns()["scale"]
-    labels = alternation(scale["labels"])
-    row = regex.compile(
-        rf"(?<![\d.])(?P<score>[1-4])[ \t]*(?P<label>{labels})[ \t]*(?P<desc>An\s+organisation\s+that\s.*?requirements)(?=\s*[1-4]?\s*(?:{labels})|\s*$)",
-        regex.IGNORECASE | regex.MULTILINE,
-    )
+    row = _glued_scale_row()
 
     def fix_line(line_match: regex.Match) -> str:
         line = line_match.group()
@@ -98,7 +108,7 @@ def _unwrap(text: str) -> str:
 
 
 def _drop_furniture(text: str) -> str:
-    rules = [regex.compile(p, regex.IGNORECASE) for p in patterns()["normalise"]["furniture"]]
+    rules = _furniture_rules()
     lines = [ln for ln in text.split("\n") if not any(r.match(ln) for r in rules)]
     return "\n".join(lines)
 
