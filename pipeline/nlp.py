@@ -93,9 +93,10 @@ class StatisticFinder:
         found: list[Statistic] = []
         # character offsets only: building token objects for every sentence costs more than the search
         ents = [(e.start_char, e.end_char, e.label_, e.text) for e in doc.ents]
+        text = doc.text  # built from the tokens on every access: once, not once a sentence
         for sent in doc.sents:
             start, end = sent.start_char, sent.end_char
-            found.extend(self.sentence_statistics(doc.text[start:end], start, [e for e in ents if start <= e[0] and e[1] <= end]))
+            found.extend(self.sentence_statistics(text[start:end], start, [e for e in ents if start <= e[0] and e[1] <= end]))
         for i, stat in enumerate(found):
             stat.stat_index = i
         doc._.statistics = found

@@ -129,12 +129,18 @@ def normalise_text(text: str) -> str:
     return text.strip("\n ")
 
 
+# a scanner's speck read as punctuation standing alone between two words ("has . evaluated")
+_OCR_SPECK = regex.compile(r"(?<=\p{Ll}) [.,:;'`\u00b4~] (?=\p{Ll})")
+
+
 def normalise_document(document: SourceDocument) -> LetterText:
     """All pages normalised and joined by a blank line, remembering where each page starts."""
     starts: list[int] = []
     text = ""
     for page in document.pages:
         page_text = normalise_text(page.text)
+        if page.method == "ocr":
+            page_text = _OCR_SPECK.sub(" ", page_text)
         if text:
             # a sentence running over the page break stays one paragraph
             joiner = "\n" if regex.search(r"[\p{L},;]$", text) and regex.match(r"\p{Ll}", page_text) else "\n\n"

@@ -23,7 +23,8 @@ TEXT_SUFFIXES = {".txt", ".text", ""}
 # a page with fewer characters than this in its text layer is treated as a scan
 MIN_PAGE_CHARS = 25
 OCR_DPI = 300
-_PAGE_NUMBER = regex.compile(r"^[\s\W]*(page\s*)?(\d{1,3}|\d{0,3}\s*(of|/)\s*\d{1,3})[\s\W]*$", regex.IGNORECASE)
+# "Page 1 of 2", "- 2 -", "2/3"; OCR reads a 1 as "|", "l" or "I"
+_PAGE_NUMBER = regex.compile(r"^[\s\W]*(page\s*)?(\d{1,3}|[\dIl|!]{0,3}\s*(of|/)\s*[\dIl|!]{1,3})[\s\W]*$", regex.IGNORECASE)
 
 
 @dataclass

@@ -48,6 +48,17 @@ def _paragraph_start(text: str, pos: int) -> int:
     return 0 if start < 0 else start + 2
 
 
+SENTENCE_END = regex.compile(r"[.!?][\"'\u2019)]?\s+(?=[\"'\u2018(]?\p{Lu})")
+
+
+def _sentence_start(text: str, pos: int) -> int:
+    """Where the sentence holding pos begins, never before its paragraph: a paragraph break the
+    reader could not see must not pull the judgements before it into the closing."""
+    start = _paragraph_start(text, pos)
+    ends = list(SENTENCE_END.finditer(text, start, pos))
+    return ends[-1].end() if ends else start
+
+
 def find_scale_rows(text: str) -> list[regex.Match]:
     """The rows of the scale table, in order; empty when the letter has no recognisable scale."""
     rows = list(SCALE_ROW.finditer(text))
@@ -99,7 +110,7 @@ def find_anchors(text: str) -> Anchors:
     body_from = max(a.rating_end, a.scale_end, a.header_end, 0)
     closing = compiled("segment", "closing").search(text, body_from)
     if closing:
-        a.closing_start = _paragraph_start(text, closing.start())
+        a.closing_start = _sentence_start(text, closing.start())
     improvements = compiled("segment", "improvements").search(text, body_from, a.closing_start if a.closing_start > 0 else len(text))
     if improvements and a.rating_end >= 0:
         a.improvements_start = improvements.start()

@@ -52,3 +52,11 @@ def test_sentence_running_over_a_page_break_stays_one_paragraph():
     letter = normalise_document(doc)
     assert letter.text == "Provision in early\nyears settings is good."
     assert letter.page_at(letter.text.index("years")) == 2
+
+
+def test_ocr_page_numbers_and_specks_are_cleaned():
+    assert "Page" not in normalise_text("First line.\nPage | of 2\nSecond line.")
+    doc = SourceDocument(Path("x.pdf"), "pdf-ocr", "0" * 64, [Page(1, "Ofsted has . evaluated them as adequate.", "ocr", 90.0)])
+    assert normalise_document(doc).text == "Ofsted has evaluated them as adequate."
+    typed = SourceDocument(Path("x.pdf"), "pdf", "0" * 64, [Page(1, "Ofsted has . evaluated them.")])
+    assert normalise_document(typed).text == "Ofsted has . evaluated them."

@@ -53,3 +53,16 @@ def test_2010_letter_with_areas_for_improvement():
 
 def test_text_without_landmarks_has_no_segments():
     assert segment_letter("Dear resident,\n\nYour bins will be collected on Tuesday.") == []
+
+
+def test_closing_begins_at_its_sentence_when_the_paragraph_break_was_lost():
+    text = (
+        "Dear Ms Jones\n\nChildren's services rating 2009\n\nChildren's services rating\tPerforms well (3)\n\n"
+        "Children's services in Kent perform well.\n\n"
+        "Inspections found that four children's homes are inadequate. The joint area review in 2008 judged services as good. "
+        "This children's services rating is provided for the. purpose of section 138 of the Education and Inspections Act 2006.\n\n"
+        "Gareth Llewellyn\nHMI, Divisional Manager"
+    )
+    segments = {s.segment: s for s in segment_letter(text)}
+    assert segments["narrative"].text.endswith("judged services as good.")
+    assert segments["closing"].text.startswith("This children's services rating is provided")
