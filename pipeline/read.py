@@ -27,6 +27,10 @@ OCR_DPI = 300
 _PAGE_NUMBER = regex.compile(r"^[\s\W]*(page\s*)?(\d{1,3}|[\dIl|!]{0,3}\s*(of|/)\s*[\dIl|!]{1,3})[\s\W]*$", regex.IGNORECASE)
 
 
+# replacement and private-use characters: glyphs a PDF's font gave no Unicode for
+_DAMAGED_CHAR = regex.compile(r"[\ufffd\ue000-\uf8ff]")
+
+
 @dataclass
 class Piece:
     """A run of text on one line and its box (points, top-left origin)."""
@@ -162,8 +166,8 @@ def pdfium_pieces(page, page_height: float) -> list[Piece]:
 
 def _looks_damaged(pieces: list[Piece]) -> bool:
     """PDFium's runs are trusted unless their text carries replacement or private-use characters."""
-    text = "".join(p.text for p in pieces)
-    bad = sum(1 for ch in text if ch == "\ufffd" or "\ue000" <= ch <= "\uf8ff")
+    text = "".join([p.text for p in pieces])
+    bad = len(_DAMAGED_CHAR.findall(text))
     return bool(text) and bad > 0.01 * len(text)
 
 
@@ -257,32 +261,43 @@ def estimate_skew(grey: "Image.Image", limit: float = 3.0, step: float = 0.1) ->
 def _group_lines(pieces: list[Piece]) -> list[list[Piece]]:
     """Pieces that share a baseline band and do not overlap sideways form a line."""
     lines: list[list[Piece]] = []
+    bands: list[list[float]] = []  # each line's [top, bottom], kept beside it rather than recomputed
     for piece in sorted(pieces, key=lambda p: (p.top, p.x0)):
         placed = False
-        for line in reversed(lines[-4:]):
-            top, bottom = min(p.top for p in line), max(p.bottom for p in line)
+        height = piece.height
+        for k in range(len(lines) - 1, max(len(lines) - 5, -1), -1):
+            line, band = lines[k], bands[k]
+            top, bottom = band
             overlap = min(bottom, piece.bottom) - max(top, piece.top)
-            if overlap < 0.5 * min(piece.height, bottom - top):
+            if overlap < 0.5 * min(height, bottom - top):
                 continue
             # a large wordmark beside small letterhead lines is not on any of them
-            if not 0.5 <= piece.height / max(bottom - top, 0.1) <= 2.0:
+            if not 0.5 <= height / max(bottom - top, 0.1) <= 2.0:
                 continue
             if any(piece.x0 < p.x1 - 1 and p.x0 < piece.x1 - 1 for p in line):
                 continue
             line.append(piece)
+            band[0], band[1] = min(top, piece.top), max(bottom, piece.bottom)
             placed = True
             break
         if not placed:
             lines.append([piece])
+            bands.append([piece.top, piece.bottom])
     for line in lines:
         line.sort(key=lambda p: p.x0)
-    lines.sort(key=lambda ln: min(p.top for p in ln))
-    return lines
+    order = sorted(range(len(lines)), key=lambda k: bands[k][0])
+    return [lines[k] for k in order]
 
 
-def _line_cells(line: list[Piece], word_gap: bool) -> list[list]:
-    """The line as cells [x, text]: a gap wider than about two character heights starts a new cell."""
-    size = statistics.median(p.height for p in line)
+def _median(values: list[float]) -> float:
+    """statistics.median for the short lists here, without its generality's cost (it runs per line)."""
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def _line_cells(line: list[Piece], word_gap: bool, size: float) -> list[list]:
+    """The line as cells [x, text]: a gap wider than about two character heights (size) starts a new cell."""
     cells = [[line[0].x0, line[0].text]]
     for prev, piece in zip(line, line[1:]):
         gap = piece.x0 - prev.x1
@@ -312,18 +327,18 @@ def pieces_to_text(pieces: list[Piece], word_gap: bool = False, lines: list[list
     lines = lines if lines is not None else _group_lines(pieces)
     if not lines:
         return ""
-    boxes = [(min(p.top for p in ln), max(p.bottom for p in ln), statistics.median(p.height for p in ln)) for ln in lines]
+    boxes = [(min([p.top for p in ln]), max([p.bottom for p in ln]), _median([p.height for p in ln])) for ln in lines]
     gaps = [b[0] - a[1] for a, b in zip(boxes, boxes[1:]) if b[0] - a[1] > 0]
     usual = statistics.median(gaps) if gaps else 0.0
-    left = min(p.x0 for p in pieces)
-    right = max(p.x1 for p in pieces)
+    left = min([p.x0 for p in pieces])
+    right = max([p.x1 for p in pieces])
     width = max(right - left, 1.0)
     out: list[str] = []
     row: list[list] = []
     prev_right = right
     for i, line in enumerate(lines):
-        cells = _line_cells(line, word_gap)
-        line_right = max(p.x1 for p in line)
+        cells = _line_cells(line, word_gap, boxes[i][2])
+        line_right = max([p.x1 for p in line])
         if i:
             gap = boxes[i][0] - boxes[i - 1][1]
             prev_text = out[-1]
