@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from pipeline import EXTRACTOR_VERSION, __version__
-from pipeline.write import DatasetWriter
 
 SUPPORTED_SUFFIXES = {".txt", ".pdf"}
 
@@ -91,18 +90,22 @@ def _init_worker() -> None:
     load_pipeline()
 
 
-def _results(tasks: list[tuple[str, str, str, str, str]], workers: int) -> Iterator[dict[str, list[dict]]]:
-    if workers <= 1 or len(tasks) <= 1:
+def _start_pool(workers: int, n_tasks: int):
+    """Worker processes, started before the writer's imports so their loading of spaCy overlaps them."""
+    if workers <= 1 or n_tasks <= 1:
+        return None
+    # each worker loads spaCy itself, all at once, while this process goes on reading the cache
+    fork = "fork" in mp.get_all_start_methods() and sys.platform == "linux"
+    ctx = mp.get_context("fork" if fork else "spawn")
+    return ctx.Pool(min(workers, n_tasks), initializer=_init_worker)
+
+
+def _results(tasks: list[tuple[str, str, str, str, str]], pool, workers: int) -> Iterator[dict[str, list[dict]]]:
+    if pool is None:
         for task in tasks:
             yield _work(task)
         return
-    # fork shares the spaCy pipeline loaded here with every worker; elsewhere each worker loads its own
-    fork = "fork" in mp.get_all_start_methods() and sys.platform == "linux"
-    if fork:
-        _init_worker()
-    ctx = mp.get_context("fork" if fork else "spawn")
-    with ctx.Pool(min(workers, len(tasks)), initializer=None if fork else _init_worker) as pool:
-        yield from pool.imap(_work, tasks, chunksize=max(1, min(16, len(tasks) // (workers * 8) or 1)))
+    yield from pool.imap(_work, tasks, chunksize=max(1, min(16, len(tasks) // (workers * 8) or 1)))
 
 
 def _mark_duplicate(rows: dict[str, list[dict]], seen_bytes: dict[str, str], seen_letters: dict[tuple, str], sha: str) -> bool:
@@ -147,31 +150,34 @@ def ingest(
     workers = workers or default_workers()
     summary = RunSummary(out_dir=out_dir, n_documents=len(files), workers=workers)
     options = f"{ocr}-{layout}"
+    hashes: list[str] = []
+    for path in files:
+        try:
+            hashes.append(file_sha256(path))
+        except OSError:
+            hashes.append("")
+    cached: dict[int, Path] = {}
+    todo: list[int] = []
+    for i, sha in enumerate(hashes):
+        cache = _cache_path(out_dir, sha, options) if sha else None
+        if cache is not None and not force and cache.exists():
+            cached[i] = cache
+        else:
+            todo.append(i)
+    summary.from_cache = len(cached)
+    tasks = [(str(files[i]), hashes[i], ocr, layout, str(_cache_path(out_dir, hashes[i], options)) if hashes[i] else "") for i in todo]
+    pool = _start_pool(workers, len(tasks))
+    from pipeline.write import DatasetWriter  # pandas and pyarrow: imported while the workers start
+
     writer = DatasetWriter(out_dir, formats)
     try:
-        hashes: list[str] = []
-        for path in files:
-            try:
-                hashes.append(file_sha256(path))
-            except OSError:
-                hashes.append("")
-        cached: dict[int, dict] = {}
-        todo: list[int] = []
-        for i, sha in enumerate(hashes):
-            cache = _cache_path(out_dir, sha, options) if sha else None
-            if cache is not None and not force and cache.exists():
-                cached[i] = pickle.loads(cache.read_bytes())
-            else:
-                todo.append(i)
-        summary.from_cache = len(cached)
-        tasks = [(str(files[i]), hashes[i], ocr, layout, str(_cache_path(out_dir, hashes[i], options)) if hashes[i] else "") for i in todo]
-        fresh = _results(tasks, workers)
+        fresh = _results(tasks, pool, workers)
         seen_bytes: dict[str, str] = {}
         seen_letters: dict[tuple, str] = {}
         done = 0
         for i, path in enumerate(files):
             if i in cached:
-                rows = cached[i]
+                rows = pickle.loads(cached[i].read_bytes())
             else:
                 rows = next(fresh)
             for table_rows in rows.values():
@@ -204,6 +210,9 @@ def ingest(
     except BaseException:
         writer.discard()
         raise
+    finally:
+        if pool is not None:
+            pool.terminate()
     return summary
 
 
