@@ -58,10 +58,12 @@ def extract_date(record: LetterRecord, text: str, segments: list[Segment]) -> No
     record.set(FieldValue("letter_date", date.isoformat(), start + s, start + e, method="regex", confidence=1.0))
 
 
-def extract_scale(record: LetterRecord, text: str) -> None:
+def extract_scale(record: LetterRecord, text: str, segments: list[Segment] | None = None) -> None:
     labels = patterns()["scale"]["labels"]
     scores = patterns()["scale"]["scores"]
-    for row in find_scale_rows(text):
+    # the rows were found once to place the scale_table segment: read them there, not in the whole letter
+    table = _segments(segments or [], "scale_table")
+    for row in find_scale_rows(table[0].text if table else text):
         label, score_label = _canonical_label(row["label"])
         score_text = (row["score"] or "").translate(_OCR_DIGITS)
         score = int(score_text) if score_text.isdigit() else scores[labels.index(label)]
@@ -351,7 +353,7 @@ def extract_letter(record: LetterRecord, segments: list[Segment]) -> None:
     extract_authority(record, text, segments)
     extract_recipient(record, text, segments)
     extract_rating(record, text, segments)
-    extract_scale(record, text)
+    extract_scale(record, text, segments)
     extract_signatory(record, text, segments)
     record.statistics = extract_statistics(text, segments)
     for fv in record.fields.values():

@@ -66,8 +66,16 @@ class StatisticFinder:
         self.zero_words = {"no": 0, "none": 0}
         self.generic = {g.lower() for g in v["subjects"]["generic"]}
         self.modifiers = {m.lower() for m in v["subjects"]["modifiers"]}
-        self.before = sorted((w.lower() for w in v["distractors"]["before"]), key=len, reverse=True)
-        self.after = [w.lower() for w in v["distractors"]["after"]]
+        # a number that follows "aged", "key stage", "section"... or precedes "years", "pm"... is no statistic
+        before = "|".join(regex.escape(w.lower()) for w in sorted(v["distractors"]["before"], key=len, reverse=True))
+        after = "|".join(regex.escape(w.lower()) for w in sorted(v["distractors"]["after"], key=len, reverse=True))
+        self.distractor_before = regex.compile(rf"(?:^|\s)(?:{before})$")
+        self.distractor_after = regex.compile(rf"(?:{after})(?:[ .,]|$)")
+        self.of_gap = regex.compile(r"\s+of\s+(?:the\s+|all\s+|its\s+)?", regex.IGNORECASE)
+        self.blank = regex.compile(r"\s*")
+        self.punctuation = regex.compile(r"[,;.]")
+        self.year = regex.compile(r"(19|20)\d\d")
+        self.being = regex.compile(r"\s+(?:being|is|was|are|were)\b")
         self.inherit = [w.lower() for w in v["clauses"]["inherit"]]
         # digits (with thousands separators, never the tail of a longer number) or a number word
         num = rf"(?:(?<![\d,.])(?:\d{{1,3}}(?:,\d{{3}})+|\d+(?:\.\d+)?)(?![\d\w,])|(?:{'|'.join(sorted(self.number_words, key=len, reverse=True))})\b)"
@@ -94,9 +102,15 @@ class StatisticFinder:
         # character offsets only: building token objects for every sentence costs more than the search
         ents = [(e.start_char, e.end_char, e.label_, e.text) for e in doc.ents]
         text = doc.text  # built from the tokens on every access: once, not once a sentence
+        first = 0  # entities and sentences both run in order: walk them together
         for sent in doc.sents:
             start, end = sent.start_char, sent.end_char
-            found.extend(self.sentence_statistics(text[start:end], start, [e for e in ents if start <= e[0] and e[1] <= end]))
+            while first < len(ents) and ents[first][0] < start:
+                first += 1
+            last = first
+            while last < len(ents) and ents[last][1] <= end:
+                last += 1
+            found.extend(self.sentence_statistics(text[start:end], start, ents[first:last]))
         for i, stat in enumerate(found):
             stat.stat_index = i
         doc._.statistics = found
@@ -113,11 +127,9 @@ class StatisticFinder:
     def _is_distractor(self, sent_text: str, start: int, end: int, blocked: list[tuple[int, int]]) -> bool:
         if any(s <= start < e for s, e in blocked):
             return True
-        before = sent_text[:start].lower().rstrip()
-        if any(before.endswith(" " + w) or before == w for w in self.before):
+        if self.distractor_before.search(sent_text[max(0, start - 40):start].lower().rstrip()):
             return True
-        after = sent_text[end:].lower().lstrip()
-        return any(after.startswith(w + " ") or after == w or after.startswith(w + ".") or after.startswith(w + ",") for w in self.after)
+        return self.distractor_after.match(sent_text[end:end + 80].lower().lstrip()) is not None
 
     def sentence_statistics(self, text: str, base: int, sent_ents: list[tuple[int, int, str, str]]) -> list[Statistic]:
         """The statistics of one sentence (text starting at base in the doc, with its entities)."""
@@ -175,12 +187,12 @@ class StatisticFinder:
         word = m["count"]
         if self._is_distractor(text, m.start("count"), m.end("count"), blocked):
             return None
-        if regex.fullmatch(r"(19|20)\d\d", word):
+        if self.year.fullmatch(word):
             return None
         subject, subject_end = self._attached_subject(text, m.end(), subjects)
         if subject is None:
             # ellipsis: "..., with one being satisfactory" counts the subject of the statistic before it
-            if previous and word.lower() in self.number_words and regex.match(r"\s+(?:being|is|was|are|were)\b", text[m.end():]):
+            if previous and word.lower() in self.number_words and self.being.match(text, m.end()):
                 prev = previous[-1]
                 return Statistic(text[start:m.end()], start, m.end(), "", "count", self._value(word), None, qual, prev.subject)
             return None
@@ -196,10 +208,10 @@ class StatisticFinder:
             gap = text[end:s_start]
             words = gap.split()
             if allow_of:
-                if regex.fullmatch(r"\s+of\s+(?:the\s+|all\s+|its\s+)?", gap, regex.IGNORECASE):
+                if self.of_gap.fullmatch(gap):
                     return s_text, s_end
                 return None, end
-            if regex.fullmatch(r"\s*", gap) or (len(words) <= 2 and all(w.lower().strip(",") in self.modifiers for w in words) and not regex.search(r"[,;.]", gap)):
+            if self.blank.fullmatch(gap) or (len(words) <= 2 and all(w.lower().strip(",") in self.modifiers for w in words) and not self.punctuation.search(gap)):
                 return s_text, s_end
             return None, end
         return None, end

@@ -61,8 +61,12 @@ def _glued_scale_row() -> regex.Pattern:
 
 
 @lru_cache(maxsize=1)
-def _furniture_rules() -> list[regex.Pattern]:
-    return [regex.compile(p, regex.IGNORECASE) for p in patterns()["normalise"]["furniture"]]
+def _furniture_rule() -> regex.Pattern:
+    """Every furniture pattern as one alternation: one match a line rather than one a pattern."""
+    return regex.compile("|".join(f"(?:{p})" for p in patterns()["normalise"]["furniture"]), regex.IGNORECASE)
+
+
+_LIST_ITEM = regex.compile(r"\s*([-*]|\d+[.)])\s")
 
 
 def split_scale_cells(text: str) -> str:
@@ -101,15 +105,15 @@ def _unwrap(text: str) -> str:
             continue
         joined = lines[0]
         for prev, line in zip(lines, lines[1:]):
-            wrapped = len(prev) >= 40 and not regex.match(r"\s*([-*]|\d+[.)])\s", line) and not _is_heading(line)
+            wrapped = len(prev) >= 40 and not _LIST_ITEM.match(line) and not _is_heading(line)
             joined += (" " if wrapped else "\n") + line
         out.append(joined)
     return "\n\n".join(out)
 
 
 def _drop_furniture(text: str) -> str:
-    rules = _furniture_rules()
-    lines = [ln for ln in text.split("\n") if not any(r.match(ln) for r in rules)]
+    rule = _furniture_rule()
+    lines = [ln for ln in text.split("\n") if not rule.match(ln)]
     return "\n".join(lines)
 
 
