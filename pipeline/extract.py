@@ -13,6 +13,7 @@ from rapidfuzz import fuzz, process
 from pipeline.config import compiled, patterns
 from pipeline.gazetteer import AuthorityMatch, find_authorities, fuzzy_find_authority
 from pipeline.nlp import load_pipeline
+from pipeline.normalise import WORD_EDGES
 from pipeline.records import FieldValue, LetterRecord, ScaleRow, Segment, Statistic
 from pipeline.segment import find_scale_rows
 
@@ -107,6 +108,9 @@ def extract_rating(record: LetterRecord, text: str, segments: list[Segment]) -> 
     record.letter_type = "annual assessment" if compiled("letter", "annual_assessment").search(text) else "annual rating"
 
 
+_LONE_MARK_AT_END = regex.compile(r"\s+[.,;:]+\s*$")
+
+
 def _person_line(line: str) -> tuple[str, str]:
     """Split 'Mrs Gillian Pearson Director of ...' into the name and what follows it."""
     people = patterns()["people"]
@@ -196,6 +200,8 @@ def _recipient_title(record: LetterRecord, text: str, offset: int, rest_block: s
     chunk = rest[:stop]
     # text beside the address block (a letterhead column) follows a TAB on the same line
     chunk = "\n".join(line.split("\t")[0] for line in chunk.split("\n"))
+    # a speck OCR read as a full stop standing after the title ("Services .")
+    chunk = _LONE_MARK_AT_END.sub("", chunk)
     lead = len(chunk) - len(chunk.lstrip(" ,\n"))
     title = regex.sub(r"\s+", " ", chunk).strip(" ,")
     if title and len(title) < 150:
@@ -290,6 +296,9 @@ def extract_signatory(record: LetterRecord, text: str, segments: list[Segment]) 
         return
     start, line = tail[name_at]
     name, after = _person_line(line)
+    # a full stop after a surname is a scanner's speck or a typing slip; after an initial it belongs
+    if name.endswith(".") and not regex.search(r"\b\p{Lu}\.$", name):
+        name = name[:-1]
     record.set(FieldValue("signatory_name", name, start, start + len(name), method="regex"))
     title = after.strip()
     title_start = start + line.index(after) if after else None
@@ -358,6 +367,64 @@ def extract_letter(record: LetterRecord, segments: list[Segment]) -> None:
     record.statistics = extract_statistics(text, segments)
     for fv in record.fields.values():
         _apply_ocr_confidence(record, fv)
+        check_ocr_words(record, fv)
+
+
+# names and titles have no gazetteer behind them: their OCR'd words are checked one by one
+_OCR_CHECKED_FIELDS = ("recipient_name", "recipient_title", "signatory_name", "signatory_title")
+
+
+def check_ocr_words(record: LetterRecord, fv: FieldValue) -> None:
+    """Correct an OCR'd title word that is one known word misread, and flag any other word of a name
+    or title that Tesseract was unsure of: a misread name must not pass as a clean value."""
+    if fv.field not in _OCR_CHECKED_FIELDS or fv.start is None or record.text is None or not isinstance(fv.value, str):
+        return
+    people = patterns()["people"]
+    words = fv.value.split()
+    corrected = False
+    for i, word in enumerate(words):
+        key = word.strip(WORD_EDGES)
+        confidence = record.text.ocr_word_confidence(key, fv.start)
+        if confidence is None or confidence >= people["ocr_unsure_word"]:
+            continue
+        known = people["title_vocabulary"] if fv.field.endswith("title") else (people["honorifics"] if i == 0 else [])
+        fix = _one_known_word(key, known)
+        if fix == key:
+            continue
+        if fix is not None:
+            words[i] = word.replace(key, fix)
+            corrected = True
+            continue
+        if _read_elsewhere(record.text.text, key, fv.start, fv.end):
+            continue
+        fv.confidence = round(min(fv.confidence, confidence / 100), 3)
+        record.flag(f"{fv.field}: OCR was unsure of {key!r} (confidence {confidence:.0f}/100): check it against the scan")
+    if corrected:
+        fv.value = " ".join(words)
+        fv.method += "+vocabulary"
+
+
+def _read_elsewhere(text: str, word: str, start: int, end: int) -> bool:
+    """Whether the letter has the word again outside the value ("Dear Ms O'Connor", "frances.oduya@..."):
+    two reads of it that agree are not a misreading."""
+    if len(word) < 3:
+        return False
+    pattern = regex.compile(rf"(?<!\p{{L}}){regex.escape(word)}(?!\p{{L}})", regex.IGNORECASE)
+    return bool(pattern.search(text, 0, start) or pattern.search(text, end))
+
+
+def _one_known_word(word: str, known: list[str]) -> str | None:
+    """The known word this one is, or is one misread letter or two from; None when not exactly one fits."""
+    if word in known:
+        return word
+    if len(word) < 4:
+        return None
+    close = process.extract(word, known, scorer=fuzz.ratio, score_cutoff=86, limit=2)
+    if len(close) == 1 or (len(close) == 2 and close[0][1] - close[1][1] >= 8):
+        return close[0][0]
+    # short words ("Clir" for "Cllr"): the same length and one letter different
+    same = [k for k in known if len(k) == len(word) and sum(a != b for a, b in zip(k, word)) == 1]
+    return same[0] if len(same) == 1 else None
 
 
 def _apply_ocr_confidence(record: LetterRecord, fv: FieldValue) -> None:

@@ -133,6 +133,9 @@ def normalise_text(text: str) -> str:
     return text.strip("\n ")
 
 
+# what is stripped off a word's ends before it is looked up (OCR confidences, vocabularies)
+WORD_EDGES = ".,;:!?()[]{}\"'`\u00b4|"
+
 # a scanner's speck read as punctuation standing alone between two words ("has . evaluated")
 _OCR_SPECK = regex.compile(r"(?<=\p{Ll}) [.,:;'`\u00b4~] (?=\p{Ll})")
 
@@ -156,4 +159,5 @@ def normalise_document(document: SourceDocument) -> LetterText:
         page_starts=starts or [0],
         page_methods=[p.method for p in document.pages] or ["text"],
         page_confidences=[p.ocr_confidence for p in document.pages] or [None],
+        page_word_confidences=[p.word_confidences for p in document.pages] or [{}],
     )

@@ -11,11 +11,12 @@ import hashlib
 import os
 import shutil
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import regex
 
+from pipeline.normalise import WORD_EDGES as _WORD_EDGES, normalise_characters
 from pipeline.records import Page, ReadError, SourceDocument
 
 MAX_BYTES = 20 * 1024 * 1024
@@ -113,8 +114,8 @@ def read_pdf(data: bytes, *, ocr: str = "auto", layout: str = "auto") -> list[Pa
             if chars < MIN_PAGE_CHARS and ocr != "off":
                 if not ocr_available():
                     raise ReadError("ocr_unavailable", f"page {number} is a scan (no text layer) and Tesseract is not installed: apt-get install tesseract-ocr tesseract-ocr-eng")
-                text, confidence = ocr_page(pdf[number - 1])
-                pages.append(Page(number, text, "ocr", confidence))
+                text, confidence, words = ocr_page(pdf[number - 1])
+                pages.append(Page(number, text, "ocr", confidence, words))
                 continue
             method = "pdfium"
             if layout == "full" or (layout == "auto" and _looks_damaged(pieces)):
@@ -182,8 +183,9 @@ def pdfplumber_pieces(data: bytes, index: int) -> list[Piece]:
     return [Piece(w["x0"], w["x1"], w["top"], w["bottom"], w["text"]) for w in words]
 
 
-def ocr_page(page) -> tuple[str, float | None]:
-    """Tesseract's words for a rendered page, rebuilt into lines; and the mean word confidence."""
+def ocr_page(page) -> tuple[str, float | None, dict[str, float]]:
+    """Tesseract's words for a rendered page, rebuilt into lines; the mean word confidence; and the
+    best confidence each word was read with (names and titles are checked against it)."""
     import pytesseract
 
     image = prepare_scan(page.render(scale=OCR_DPI / 72).to_pil())
@@ -195,6 +197,7 @@ def ocr_page(page) -> tuple[str, float | None]:
         raise ReadError("ocr_unavailable", "Tesseract is not installed: apt-get install tesseract-ocr tesseract-ocr-eng") from exc
     scale = 72 / OCR_DPI
     pieces, confidences = [], []
+    words: dict[str, float] = {}
     by_line: dict[tuple[int, int, int], list[Piece]] = {}
     for i, word in enumerate(data["text"]):
         conf = float(data["conf"][i])
@@ -204,6 +207,8 @@ def ocr_page(page) -> tuple[str, float | None]:
         if (conf < 70 and not regex.search(r"[\p{L}\p{N}]", word)) or conf < 25:
             continue
         confidences.append(conf)
+        key = normalise_characters(word).strip(_WORD_EDGES)
+        words[key] = max(conf, words.get(key, 0.0))
         x, y, w, h = (data[k][i] * scale for k in ("left", "top", "width", "height"))
         piece = Piece(x, x + w, y, y + h, word)
         pieces.append(piece)
@@ -211,7 +216,7 @@ def ocr_page(page) -> tuple[str, float | None]:
     # Tesseract's own lines follow a skewed scan where bands of equal height would not
     lines = sorted((sorted(ln, key=lambda p: p.x0) for ln in by_line.values()), key=lambda ln: statistics.median(p.top for p in ln))
     text = pieces_to_text(pieces, word_gap=True, lines=lines)
-    return text, round(statistics.fmean(confidences), 1) if confidences else None
+    return text, round(statistics.fmean(confidences), 1) if confidences else None, words
 
 
 def prepare_scan(image: "Image.Image") -> "Image.Image":
@@ -363,7 +368,7 @@ def pieces_to_text(pieces: list[Piece], word_gap: bool = False, lines: list[list
 def drop_running_furniture(pages: list[Page]) -> list[Page]:
     """Remove page numbers and header/footer lines that repeat on several pages."""
     if len(pages) < 2:
-        return [Page(p.number, _strip_page_numbers(p.text), p.method, p.ocr_confidence) for p in pages]
+        return [replace(p, text=_strip_page_numbers(p.text)) for p in pages]
 
     def key(line: str) -> str:
         return regex.sub(r"\d+", "#", line.strip().lower())
@@ -380,7 +385,7 @@ def drop_running_furniture(pages: list[Page]) -> list[Page]:
         content = [i for i, ln in enumerate(lines) if ln.strip()]
         edge = set(content[:2] + content[-2:])
         kept = [ln for i, ln in enumerate(lines) if not (i in edge and key(ln) in repeated)]
-        cleaned.append(_drop_continuation_header(Page(p.number, _strip_page_numbers("\n".join(kept)), p.method, p.ocr_confidence)))
+        cleaned.append(_drop_continuation_header(replace(p, text=_strip_page_numbers("\n".join(kept)))))
     return cleaned
 
 
@@ -395,7 +400,7 @@ def _drop_continuation_header(page: Page) -> Page:
     set_apart = first + 1 < len(lines) and not lines[first + 1].strip()
     furniture = regex.search(r"[·|•]|\bpage\b|\d{1,2}[/.]\d{1,2}[/.]\d{2,4}|\d{1,2}\s+\p{L}+\s+\d{4}", line, regex.IGNORECASE)
     if set_apart and len(line) < 80 and not line.endswith(".") and furniture:
-        return Page(page.number, "\n".join(lines[first + 1:]), page.method, page.ocr_confidence)
+        return replace(page, text="\n".join(lines[first + 1:]))
     return page
 
 

@@ -27,6 +27,8 @@ class Page:
     text: str
     method: str = "text"  # text | pdfium | pdfplumber | ocr
     ocr_confidence: float | None = None  # mean Tesseract word confidence, 0-100
+    # OCR pages: each word read (punctuation stripped) and the best confidence it was read with anywhere on the page
+    word_confidences: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -50,12 +52,18 @@ class LetterText:
     page_starts: list[int] = field(default_factory=lambda: [0])
     page_methods: list[str] = field(default_factory=lambda: ["text"])
     page_confidences: list[float | None] = field(default_factory=lambda: [None])
+    page_word_confidences: list[dict[str, float]] = field(default_factory=lambda: [{}])
 
     def page_at(self, offset: int) -> int:
         return bisect.bisect_right(self.page_starts, offset)
 
     def ocr_confidence_at(self, offset: int) -> float | None:
         return self.page_confidences[self.page_at(offset) - 1]
+
+    def ocr_word_confidence(self, word: str, offset: int) -> float | None:
+        """How sure OCR was of this word on the page at offset; None for text that was not OCR'd."""
+        words = self.page_word_confidences[self.page_at(offset) - 1] if self.page_word_confidences else {}
+        return words.get(word) if words else None
 
 
 @dataclass

@@ -134,3 +134,43 @@ def test_missing_rating_line_needs_review():
     r = run(letter(rating_line=""))
     assert r.status == "needs_review"
     assert any("rating_score: not found" in i for i in r.issues)
+
+
+def run_ocr(text: str, word_confidences: dict[str, float]) -> LetterRecord:
+    """A one-page scan: every word read at 96 except those given."""
+    words = {w.strip(".,:;()'\""): 96.0 for w in text.split()} | word_confidences
+    doc = SourceDocument(Path("t.pdf"), "pdf-ocr", hashlib.sha256(text.encode()).hexdigest(), [Page(1, text, "ocr", 94.0, words)])
+    record = LetterRecord(doc.letter_id, "t.pdf")
+    record.text = normalise_document(doc)
+    record.segments = segment_letter(record.text.text)
+    extract_letter(record, record.segments)
+    validate_letter(record)
+    return record
+
+
+def test_misread_title_word_is_corrected_from_the_vocabulary():
+    r = run_ocr(letter(address="Mrs Jane Smith\nStrateyic Director of Children's Seivices .\nKent County Council\nME14 1XQ"),
+                {"Strateyic": 88.0, "Seivices": 89.0})
+    assert r.value("recipient_title") == "Strategic Director of Children's Services"
+    assert r.fields["recipient_title"].method.endswith("+vocabulary")
+    assert r.status == "ok", r.issues
+
+
+def test_unsure_name_word_is_flagged_unless_read_again_elsewhere():
+    r = run_ocr(letter(address="Clir Aridrew Smith\nDirector of Children's Services\nKent County Council\nME14 1XQ", salutation="Dear Cllr Smith"),
+                {"Clir": 87.0, "Aridrew": 89.0, "Smith": 85.0})
+    assert r.value("recipient_name") == "Cllr Aridrew Smith"
+    assert r.status == "needs_review"
+    assert any("'Aridrew'" in issue for issue in r.issues)
+    assert not any("'Smith'" in issue for issue in r.issues)  # "Dear Cllr Smith" reads it a second time
+    assert r.fields["recipient_name"].confidence <= 0.89
+
+
+def test_the_same_words_typed_are_not_checked():
+    r = run(letter(address="Mrs Jane Smith\nStrateyic Director\nKent County Council\nME14 1XQ"))
+    assert r.value("recipient_title") == "Strateyic Director"
+
+
+def test_signatory_name_loses_a_stray_full_stop_but_keeps_an_initial():
+    assert run(letter(signature="Yours sincerely\n\nHelen Marsden.\nDivisional Manager, CAA")).value("signatory_name") == "Helen Marsden"
+    assert run(letter(signature="Yours sincerely\n\nHelen J.\nDivisional Manager, CAA")).value("signatory_name") == "Helen J."

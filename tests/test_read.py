@@ -119,3 +119,5 @@ def test_scan_is_read_by_ocr_with_confidence(generated):
     assert doc.source_format == "pdf-ocr"
     assert all(p.method == "ocr" and p.ocr_confidence and p.ocr_confidence > 60 for p in doc.pages)
     assert re.search(r"four.point scale", " ".join(p.text for p in doc.pages))
+    words = doc.pages[0].word_confidences
+    assert words.get("Ofsted", 0) > 60 and all(0 <= c <= 100 for c in words.values())
