@@ -32,8 +32,10 @@ def letter(date="9 December 2009", address="Mrs Jane Smith\nDirector of Children
             f"Children's services rating {year}\n\n{rating_line}\n\n{perform}\n\n{narrative}\n\n{CLOSING}{signature}")
 
 
-def run(text: str) -> LetterRecord:
-    doc = SourceDocument(Path("t.txt"), "txt", hashlib.sha256(text.encode()).hexdigest(), [Page(1, text)])
+def run(text: str, page: Page | None = None) -> LetterRecord:
+    """The record of a one-page letter: typed text, or the page given (an OCR'd one, say)."""
+    page = page or Page(1, text)
+    doc = SourceDocument(Path("t.txt"), "txt", hashlib.sha256(text.encode()).hexdigest(), [page])
     record = LetterRecord(doc.letter_id, "t.txt")
     record.text = normalise_document(doc)
     record.segments = segment_letter(record.text.text)
@@ -139,13 +141,7 @@ def test_missing_rating_line_needs_review():
 def run_ocr(text: str, word_confidences: dict[str, float]) -> LetterRecord:
     """A one-page scan: every word read at 96 except those given."""
     words = {w.strip(".,:;()'\""): 96.0 for w in text.split()} | word_confidences
-    doc = SourceDocument(Path("t.pdf"), "pdf-ocr", hashlib.sha256(text.encode()).hexdigest(), [Page(1, text, "ocr", 94.0, words)])
-    record = LetterRecord(doc.letter_id, "t.pdf")
-    record.text = normalise_document(doc)
-    record.segments = segment_letter(record.text.text)
-    extract_letter(record, record.segments)
-    validate_letter(record)
-    return record
+    return run(text, Page(1, text, "ocr", 94.0, words))
 
 
 def test_misread_title_word_is_corrected_from_the_vocabulary():
