@@ -18,7 +18,7 @@ from string import Template
 import pandas as pd
 from spacy import displacy
 
-from pipeline.sqlite_export import has_table, read_table
+from pipeline.sqlite_export import read_table, require_letters
 
 STATUSES = ["ok", "needs_review", "failed", "not_rating_letter"]
 GRADE_LABELS = {4: "Performs excellently", 3: "Performs well", 2: "Performs adequately", 1: "Performs poorly"}
@@ -512,8 +512,7 @@ def build_report(out_dir: Path, report_path: Path | None = None) -> Path:
     no text are listed with their errors. Raises FileNotFoundError when there is no letters table.
     """
     out_dir = Path(out_dir)
-    if not has_table(out_dir, "letters"):
-        raise FileNotFoundError(f"{out_dir} holds no letters table (letters.parquet, letters.csv or letters.jsonl)")
+    require_letters(out_dir)
     report_path = Path(report_path) if report_path is not None else out_dir / "report.html"
     report_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = report_path.with_name(f".{report_path.name}.tmp")

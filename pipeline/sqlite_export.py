@@ -52,6 +52,12 @@ def has_table(out_dir: Path, name: str) -> bool:
     return any((Path(out_dir) / f"{name}.{ext}").exists() for ext in TABLE_FORMATS)
 
 
+def require_letters(out_dir: Path) -> None:
+    """Stop with a message a user can act on when out_dir is not a dataset folder."""
+    if not has_table(out_dir, "letters"):
+        raise FileNotFoundError(f"{out_dir} holds no letters table (letters.parquet, letters.csv or letters.jsonl)")
+
+
 def _quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
@@ -153,8 +159,7 @@ def write_sqlite(out_dir: Path, db_path: Path | None = None, *, fts_modules: tup
     schema's primary or foreign keys (unless check_foreign_keys is False for the latter).
     """
     out_dir = Path(out_dir)
-    if not has_table(out_dir, "letters"):
-        raise FileNotFoundError(f"{out_dir} holds no letters table (letters.parquet, letters.csv or letters.jsonl)")
+    require_letters(out_dir)
     db_path = Path(db_path) if db_path is not None else out_dir / "letters.sqlite"
     db_path.parent.mkdir(parents=True, exist_ok=True)
     tmp_path = db_path.with_name(f".{db_path.name}.{os.getpid()}.tmp")
