@@ -6,6 +6,7 @@ and how, so the dataset can show its provenance.
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 
 import regex
 from rapidfuzz import fuzz, process
@@ -19,6 +20,14 @@ from pipeline.segment import find_scale_rows
 
 _MONTHS = {m[:3]: i for i, m in enumerate(patterns()["dates"]["months"], start=1)}
 _OCR_DIGITS = str.maketrans({"l": "1", "I": "1", "|": "1", "O": "0", "o": "0"})
+_SPACES = regex.compile(r"\s+")
+_YEAR = regex.compile(r"\b(19|20)\d\d\b")
+_FIRST_LINE = regex.compile(r"\S.*")
+_SALUTATION_SURNAME = regex.compile(r"dear\s+(?:\S+\s+)?(?P<surname>[\p{Lu}][\p{L}'\-]+)\s*,?\s*$", regex.IGNORECASE)
+_AUTHORITY_FORM_WORD = regex.compile(r"council|borough|county|city\s+of|metropolitan|royal", regex.IGNORECASE)
+_INITIAL_AT_END = regex.compile(r"\b\p{Lu}\.$")
+_CONTACT_DETAIL = regex.compile(r"[\d@]|www\.")
+_NAME_WORD = regex.compile(r"[\p{Lu}][\p{L}'\-.]*$")
 
 
 def _segments(segments: list[Segment], name: str) -> list[Segment]:
@@ -52,7 +61,7 @@ def extract_date(record: LetterRecord, text: str, segments: list[Segment]) -> No
     start, end = (header.start, header.end) if header else (0, min(len(text), 1500))
     found = parse_date(text[start:end])
     if found is None:
-        if regex.search(r"\b(19|20)\d\d\b", text[start:end]):
+        if _YEAR.search(text[start:end]):
             record.flag("letter_date: a date is written in the header but could not be read")
         return
     date, s, e = found
@@ -69,7 +78,7 @@ def extract_scale(record: LetterRecord, text: str, segments: list[Segment] | Non
         score_text = (row["score"] or "").translate(_OCR_DIGITS)
         score = int(score_text) if score_text.isdigit() else scores[labels.index(label)]
         if row["description"]:
-            description = regex.sub(r"\s+", " ", row["description"]).strip()
+            description = _SPACES.sub(" ", row["description"]).strip()
             if not description.lower().startswith("an "):
                 description = "An " + description
         else:
@@ -122,9 +131,14 @@ def _person_line(line: str) -> tuple[str, str]:
     return line.strip().rstrip(","), ""
 
 
-def _honorific_name(text: str) -> regex.Match | None:
+@lru_cache(maxsize=1)
+def _honorific_name_pattern() -> regex.Pattern:
     honorifics = "|".join(patterns()["people"]["honorifics"])
-    return regex.search(rf"\b(?:{honorifics})\.?(?:\s+[\p{{Lu}}][\p{{L}}'\-]+\.?){{1,3}}", text)
+    return regex.compile(rf"\b(?:{honorifics})\.?(?:\s+[\p{{Lu}}][\p{{L}}'\-]+\.?){{1,3}}")
+
+
+def _honorific_name(text: str) -> regex.Match | None:
+    return _honorific_name_pattern().search(text)
 
 
 def extract_recipient(record: LetterRecord, text: str, segments: list[Segment]) -> None:
@@ -133,7 +147,7 @@ def extract_recipient(record: LetterRecord, text: str, segments: list[Segment]) 
         return
     salutation = compiled("segment", "salutation").search(text, header.start, header.end)
     if salutation:
-        record.set(FieldValue("salutation", regex.sub(r"\s+", " ", salutation.group()).strip(), salutation.start(), salutation.end(), method="regex"))
+        record.set(FieldValue("salutation", _SPACES.sub(" ", salutation.group()).strip(), salutation.start(), salutation.end(), method="regex"))
     date = record.fields.get("letter_date")
     block_start = date.end if date and date.end and date.end <= header.end else header.start
     block_end = salutation.start() if salutation else header.end
@@ -143,7 +157,7 @@ def extract_recipient(record: LetterRecord, text: str, segments: list[Segment]) 
     if name is None:
         return
     n_start, n_end = name
-    record.set(FieldValue("recipient_name", regex.sub(r"\s+", " ", block[n_start:n_end]).strip(" ,"), block_start + n_start, block_start + n_end, method="regex"))
+    record.set(FieldValue("recipient_name", _SPACES.sub(" ", block[n_start:n_end]).strip(" ,"), block_start + n_start, block_start + n_end, method="regex"))
     _recipient_title(record, text, block_start, block[n_end:], n_end)
 
 
@@ -152,7 +166,7 @@ def _recipient_postcode(record: LetterRecord, block: str, offset: int) -> None:
     found = list(compiled("people", "postcode", 0).finditer(block))
     if found:
         pc = found[-1]
-        record.set(FieldValue("recipient_postcode", regex.sub(r"\s+", " ", pc["postcode"]).upper(), offset + pc.start("postcode"), offset + pc.end("postcode"), method="regex"))
+        record.set(FieldValue("recipient_postcode", _SPACES.sub(" ", pc["postcode"]).upper(), offset + pc.start("postcode"), offset + pc.end("postcode"), method="regex"))
         return
     loose = list(compiled("people", "postcode_ocr", 0).finditer(block))
     for pc in reversed(loose):
@@ -166,8 +180,8 @@ def _recipient_postcode(record: LetterRecord, block: str, offset: int) -> None:
 
 def _recipient_name(block: str, salutation: str) -> tuple[int, int] | None:
     """The addressee's name: up to the surname the salutation uses, else an honorific and capitalised words."""
-    surname = regex.search(r"dear\s+(?:\S+\s+)?(?P<surname>[\p{Lu}][\p{L}'\-]+)\s*,?\s*$", salutation, regex.IGNORECASE)
-    first_line = regex.search(r"\S.*", block)
+    surname = _SALUTATION_SURNAME.search(salutation)
+    first_line = _FIRST_LINE.search(block)
     if first_line is None:
         return None
     honorifics = {h.lower() for h in patterns()["people"]["honorifics"]}
@@ -203,7 +217,7 @@ def _recipient_title(record: LetterRecord, text: str, offset: int, rest_block: s
     # a speck OCR read as a full stop standing after the title ("Services .")
     chunk = _LONE_MARK_AT_END.sub("", chunk)
     lead = len(chunk) - len(chunk.lstrip(" ,\n"))
-    title = regex.sub(r"\s+", " ", chunk).strip(" ,")
+    title = _SPACES.sub(" ", chunk).strip(" ,")
     if title and len(title) < 150:
         start = offset + rest_offset + lead
         record.set(FieldValue("recipient_title", title, start, start + len(chunk.strip(" ,\n")), method="regex"))
@@ -232,7 +246,7 @@ def _recipient_block(text: str, segments: list[Segment], record: LetterRecord) -
 
 def _authority_form(match: AuthorityMatch) -> bool:
     """Written the way councils name themselves ("Kent County Council"), not a bare town name."""
-    return bool(regex.search(r"council|borough|county|city\s+of|metropolitan|royal", match.as_written, regex.IGNORECASE))
+    return bool(_AUTHORITY_FORM_WORD.search(match.as_written))
 
 
 def extract_authority(record: LetterRecord, text: str, segments: list[Segment]) -> None:
@@ -297,7 +311,7 @@ def extract_signatory(record: LetterRecord, text: str, segments: list[Segment]) 
     start, line = tail[name_at]
     name, after = _person_line(line)
     # a full stop after a surname is a scanner's speck or a typing slip; after an initial it belongs
-    if name.endswith(".") and not regex.search(r"\b\p{Lu}\.$", name):
+    if name.endswith(".") and not _INITIAL_AT_END.search(name):
         name = name[:-1]
     record.set(FieldValue("signatory_name", name, start, start + len(name), method="regex"))
     title = after.strip()
@@ -305,7 +319,7 @@ def extract_signatory(record: LetterRecord, text: str, segments: list[Segment]) 
     if not title and title_at is not None:
         title_start, title = tail[title_at]
         # a title set over two lines ("Divisional Manager" / "Comprehensive Area Assessment")
-        if len(tail) - title_at == 2 and not regex.search(r"[\d@]|www\.", tail[title_at + 1][1]):
+        if len(tail) - title_at == 2 and not _CONTACT_DETAIL.search(tail[title_at + 1][1]):
             title = f"{title.rstrip(' ,')}, {tail[title_at + 1][1]}"
     stripped = title.strip(" ,.-_|~")
     if stripped:
@@ -315,7 +329,7 @@ def extract_signatory(record: LetterRecord, text: str, segments: list[Segment]) 
 
 def _looks_like_name(line: str) -> bool:
     words = _person_line(line)[0].split()
-    return 2 <= len(words) <= 4 and all(regex.match(r"[\p{Lu}][\p{L}'\-.]*$", w) for w in words)
+    return 2 <= len(words) <= 4 and all(_NAME_WORD.match(w) for w in words)
 
 
 def _signature_lines(tail: list[tuple[int, str]]) -> tuple[int | None, int | None]:

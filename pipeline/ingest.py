@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import multiprocessing as mp
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 import os
 import pickle
 import sys
@@ -15,9 +16,10 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Mapping
 
 from pipeline import EXTRACTOR_VERSION, __version__
+from pipeline.read import OcrResult
 
 SUPPORTED_SUFFIXES = {".txt", ".pdf"}
 
@@ -72,16 +74,37 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _work(task: tuple[str, str, str, str, str]) -> dict[str, list[dict]]:
-    """Process one document in a worker and cache its rows there, so the writer process stays light."""
+# one document to process: its path, content hash, OCR and layout options, and cache file
+Task = tuple[str, str, str, str, str]
+Rows = dict[str, list[dict]]
+
+
+def _work(task: Task, ocr_pages: Mapping[int, OcrResult] | None = None, defer_ocr: bool = False) -> Rows | list[int]:
+    """One document's rows, cached here so the writer process stays light; or, with defer_ocr,
+    the numbers of a long scan's pages for the caller to OCR in parallel first."""
     from pipeline.process import process_document
+    from pipeline.read import OcrDeferred
     from pipeline.write import record_rows
 
     path, sha, ocr, layout, cache = task
-    rows = record_rows(process_document(Path(path), ocr=ocr, layout=layout, sha256=sha or None))
+    try:
+        record = process_document(Path(path), ocr=ocr, layout=layout, sha256=sha or None, ocr_pages=ocr_pages, defer_ocr=defer_ocr)
+    except OcrDeferred as deferred:
+        return deferred.pages
+    rows = record_rows(record)
     if cache:
         _store(Path(cache), rows)
     return rows
+
+
+def _work_batch(tasks: list[Task]) -> list[Rows | list[int]]:
+    return [_work(task, defer_ocr=True) for task in tasks]
+
+
+def _ocr_page(path: str, number: int) -> OcrResult:
+    from pipeline.read import ocr_pdf_page
+
+    return ocr_pdf_page(Path(path), number)
 
 
 def _init_worker() -> None:
@@ -90,22 +113,95 @@ def _init_worker() -> None:
     load_pipeline()
 
 
-def _start_pool(workers: int, n_tasks: int):
-    """Worker processes, started before the writer's imports so their loading of spaCy overlaps them."""
-    if workers <= 1 or n_tasks <= 1:
+def _start_pool(workers: int, tasks: list[Task]) -> ProcessPoolExecutor | None:
+    """Worker processes, started before the writer's imports so their loading of spaCy overlaps them.
+
+    A single PDF still gets every worker: if it is a scan, its pages are OCR'd in parallel.
+    """
+    useful = workers if any(t[0].lower().endswith(".pdf") for t in tasks) else min(workers, len(tasks))
+    if useful <= 1 or not tasks:
         return None
-    # each worker loads spaCy itself, all at once, while this process goes on reading the cache
     fork = "fork" in mp.get_all_start_methods() and sys.platform == "linux"
     ctx = mp.get_context("fork" if fork else "spawn")
-    return ctx.Pool(min(workers, n_tasks), initializer=_init_worker)
+    return ProcessPoolExecutor(useful, mp_context=ctx, initializer=_init_worker)
 
 
-def _results(tasks: list[tuple[str, str, str, str, str]], pool, workers: int) -> Iterator[dict[str, list[dict]]]:
+@dataclass
+class _Scan:
+    """A long scan whose pages are out being OCR'd, one task a page."""
+
+    waiting: int
+    pages: dict[int, OcrResult] = field(default_factory=dict)
+    failed: bool = False
+
+
+class ParallelRun:
+    """Documents processed by a pool of workers, their rows handed back in input order.
+
+    Documents go out in batches. A batch hands back a long scan's page numbers instead of its
+    rows; its pages then go out one task each, so every worker OCRs, and the document is read
+    again with them. A bounded number of documents is in flight or held, so memory stays flat.
+    """
+
+    def __init__(self, tasks: list[Task], pool: ProcessPoolExecutor, workers: int) -> None:
+        self.tasks = tasks
+        self.pool = pool
+        self.batch = max(1, min(16, len(tasks) // (workers * 8)))
+        self.ahead = max(self.batch * workers * 4, 64)
+        self.pending: dict[Future, tuple[str, object]] = {}
+        self.ready: dict[int, Rows] = {}
+        self.scans: dict[int, _Scan] = {}
+        self.submitted = 0
+        self.delivered = 0
+        self.submit_ahead()
+
+    def submit_ahead(self) -> None:
+        while self.submitted < len(self.tasks) and self.submitted - self.delivered < self.ahead:
+            chunk = self.tasks[self.submitted:self.submitted + self.batch]
+            self.pending[self.pool.submit(_work_batch, chunk)] = ("batch", self.submitted)
+            self.submitted += len(chunk)
+
+    def __iter__(self) -> Iterator[Rows]:
+        while self.delivered < len(self.tasks):
+            if self.delivered in self.ready:
+                yield self.ready.pop(self.delivered)
+                self.delivered += 1
+                self.submit_ahead()
+                continue
+            done, _ = wait(self.pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                kind, key = self.pending.pop(future)
+                getattr(self, f"_on_{kind}")(future, key)
+
+    def _on_batch(self, future: Future, first: int) -> None:
+        for i, outcome in enumerate(future.result(), start=first):
+            if isinstance(outcome, dict):
+                self.ready[i] = outcome
+                continue
+            self.scans[i] = _Scan(waiting=len(outcome))
+            for number in outcome:
+                self.pending[self.pool.submit(_ocr_page, self.tasks[i][0], number)] = ("page", (i, number))
+
+    def _on_page(self, future: Future, key: tuple[int, int]) -> None:
+        i, number = key
+        scan = self.scans[i]
+        try:
+            scan.pages[number] = future.result()
+        except Exception:  # the document is read again whole, in one worker, and fails there with its own message
+            scan.failed = True
+        scan.waiting -= 1
+        if scan.waiting == 0:
+            del self.scans[i]
+            self.pending[self.pool.submit(_work, self.tasks[i], None if scan.failed else scan.pages)] = ("document", i)
+
+    def _on_document(self, future: Future, i: int) -> None:
+        self.ready[i] = future.result()
+
+
+def _results(tasks: list[Task], pool: ProcessPoolExecutor | None, workers: int) -> Iterator[Rows]:
     if pool is None:
-        for task in tasks:
-            yield _work(task)
-        return
-    yield from pool.imap(_work, tasks, chunksize=max(1, min(16, len(tasks) // (workers * 8) or 1)))
+        return (_work(task) for task in tasks)
+    return iter(ParallelRun(tasks, pool, workers))
 
 
 def _mark_duplicate(rows: dict[str, list[dict]], seen_bytes: dict[str, str], seen_letters: dict[tuple, str], sha: str) -> bool:
@@ -166,7 +262,7 @@ def ingest(
             todo.append(i)
     summary.from_cache = len(cached)
     tasks = [(str(files[i]), hashes[i], ocr, layout, str(_cache_path(out_dir, hashes[i], options)) if hashes[i] else "") for i in todo]
-    pool = _start_pool(workers, len(tasks))
+    pool = _start_pool(workers, tasks)
     from pipeline.write import DatasetWriter  # pandas and pyarrow: imported while the workers start
 
     writer = DatasetWriter(out_dir, formats)
@@ -212,7 +308,7 @@ def ingest(
         raise
     finally:
         if pool is not None:
-            pool.terminate()
+            pool.shutdown(wait=False, cancel_futures=True)
     return summary
 
 

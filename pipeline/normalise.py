@@ -45,7 +45,7 @@ def normalise_characters(text: str) -> str:
 
 def _join_hyphenation(text: str) -> str:
     def join(match: regex.Match) -> str:
-        word = regex.search(r"\p{L}+$", text[: match.start()])
+        word = _WORD_AT_END.search(text[: match.start()])
         return "-" if word and word.group().lower() in _KEEP_HYPHEN else ""
 
     return _HYPHEN_BREAK.sub(join, text)
@@ -67,6 +67,11 @@ def _furniture_rule() -> regex.Pattern:
 
 
 _LIST_ITEM = regex.compile(r"\s*([-*]|\d+[.)])\s")
+_LINE = regex.compile(r"^.*$", regex.MULTILINE)
+_WORD_AT_END = regex.compile(r"\p{L}+$")
+# a page that ends mid-sentence and a next page that starts in lower case
+_RUNS_ON = regex.compile(r"[\p{L},;]$")
+_LOWER_START = regex.compile(r"\p{Ll}")
 
 
 def split_scale_cells(text: str) -> str:
@@ -83,7 +88,7 @@ def split_scale_cells(text: str) -> str:
             return line
         return "\n".join(f"{m['score']}\t{m['label']}\t{m['desc']}" for m in rows)
 
-    return regex.sub(r"^.*$", fix_line, text, flags=regex.MULTILINE)
+    return _LINE.sub(fix_line, text)
 
 
 def _is_heading(line: str) -> bool:
@@ -150,7 +155,7 @@ def normalise_document(document: SourceDocument) -> LetterText:
             page_text = _OCR_SPECK.sub(" ", page_text)
         if text:
             # a sentence running over the page break stays one paragraph
-            joiner = "\n" if regex.search(r"[\p{L},;]$", text) and regex.match(r"\p{Ll}", page_text) else "\n\n"
+            joiner = "\n" if _RUNS_ON.search(text) and _LOWER_START.match(page_text) else "\n\n"
             text += joiner
         starts.append(len(text))
         text += page_text

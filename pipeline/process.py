@@ -8,11 +8,12 @@ from __future__ import annotations
 import hashlib
 import traceback
 from pathlib import Path
+from typing import Mapping
 
 from pipeline.extract import extract_letter
 from pipeline.normalise import normalise_document
 from pipeline.ingest import file_sha256
-from pipeline.read import read_document
+from pipeline.read import OcrResult, read_document
 from pipeline.records import LetterRecord, ReadError
 from pipeline.segment import segment_letter
 from pipeline.validate import validate_letter
@@ -25,8 +26,20 @@ def _failed(record: LetterRecord, stage: str, error: str, message: str) -> Lette
     return record
 
 
-def process_document(path: Path, *, ocr: str = "auto", layout: str = "auto", sha256: str | None = None) -> LetterRecord:
-    """The complete record of one input file; never raises for bad input."""
+def process_document(
+    path: Path,
+    *,
+    ocr: str = "auto",
+    layout: str = "auto",
+    sha256: str | None = None,
+    ocr_pages: Mapping[int, OcrResult] | None = None,
+    defer_ocr: bool = False,
+) -> LetterRecord:
+    """The complete record of one input file; never raises for bad input.
+
+    ocr_pages and defer_ocr are passed to read_document: with defer_ocr, a long scan raises
+    OcrDeferred so that ingest can spread its pages over the workers.
+    """
     path = Path(path)
     try:
         sha = sha256 or file_sha256(path)
@@ -35,7 +48,7 @@ def process_document(path: Path, *, ocr: str = "auto", layout: str = "auto", sha
         return _failed(record, "read", "unreadable", f"cannot open the file: {exc.strerror or exc}")
     record = LetterRecord(letter_id=sha[:16], source_path=str(path), sha256=sha)
     try:
-        document = read_document(path, ocr=ocr, layout=layout)
+        document = read_document(path, ocr=ocr, layout=layout, ocr_pages=ocr_pages, defer_ocr=defer_ocr)
     except ReadError as exc:
         record.source_format = "pdf" if path.suffix.lower() == ".pdf" else path.suffix.lower().lstrip(".")
         return _failed(record, "read", exc.error, exc.message)

@@ -13,6 +13,7 @@ import shutil
 import statistics
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Mapping
 
 import regex
 
@@ -30,6 +31,24 @@ _PAGE_NUMBER = regex.compile(r"^[\s\W]*(page\s*)?(\d{1,3}|[\dIl|!]{0,3}\s*(of|/)
 
 # replacement and private-use characters: glyphs a PDF's font gave no Unicode for
 _DAMAGED_CHAR = regex.compile(r"[\ufffd\ue000-\uf8ff]")
+_TEXT_LINE = regex.compile(r"[^\r\n]+")
+_LETTER_OR_DIGIT = regex.compile(r"[\p{L}\p{N}]")
+_DIGITS = regex.compile(r"\d+")
+# a bullet, "page", or a date: what a running head on page 2+ carries
+_RUNNING_HEAD = regex.compile(r"[·|•]|\bpage\b|\d{1,2}[/.]\d{1,2}[/.]\d{2,4}|\d{1,2}\s+\p{L}+\s+\d{4}", regex.IGNORECASE)
+
+
+# what Tesseract gives for one page: its text, mean word confidence, best confidence of each word
+OcrResult = tuple[str, "float | None", dict[str, float]]
+
+
+class OcrDeferred(Exception):
+    """Raised instead of OCR-ing a scan's pages in place, so a caller with a pool of workers can
+    OCR them one page a task and read the document again with the results (`ocr_pages`)."""
+
+    def __init__(self, pages: list[int]) -> None:
+        super().__init__(f"pages {pages} need OCR")
+        self.pages = pages
 
 
 @dataclass
@@ -51,8 +70,20 @@ def ocr_available() -> bool:
     return shutil.which("tesseract") is not None
 
 
-def read_document(path: Path, *, ocr: str = "auto", layout: str = "auto", max_bytes: int = MAX_BYTES) -> SourceDocument:
-    """The document's pages of text; raises ReadError (and nothing else) for input it cannot read."""
+def read_document(
+    path: Path,
+    *,
+    ocr: str = "auto",
+    layout: str = "auto",
+    max_bytes: int = MAX_BYTES,
+    ocr_pages: Mapping[int, OcrResult] | None = None,
+    defer_ocr: bool = False,
+) -> SourceDocument:
+    """The document's pages of text; raises ReadError for input it cannot read.
+
+    ocr_pages holds pages already OCR'd elsewhere (by page number). With defer_ocr, a PDF with
+    two or more scanned pages not in ocr_pages raises OcrDeferred instead of OCR-ing them here.
+    """
     path = Path(path)
     try:
         size = path.stat().st_size
@@ -65,7 +96,7 @@ def read_document(path: Path, *, ocr: str = "auto", layout: str = "auto", max_by
     if not data.strip():
         raise ReadError("empty", "the file is empty" if not data else "the file holds only white space")
     if data[:1024].lstrip().startswith(b"%PDF") or b"%PDF-" in data[:1024]:
-        pages = read_pdf(data, ocr=ocr, layout=layout)
+        pages = read_pdf(data, ocr=ocr, layout=layout, ocr_pages=ocr_pages, defer_ocr=defer_ocr)
         source_format = "pdf-ocr" if any(p.method == "ocr" for p in pages) else "pdf"
         return SourceDocument(path, source_format, sha, pages)
     if path.suffix.lower() == ".pdf":
@@ -91,30 +122,44 @@ def decode_text(data: bytes) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def read_pdf(data: bytes, *, ocr: str = "auto", layout: str = "auto") -> list[Page]:
+def open_pdf(data: bytes):
+    """A pypdfium2 document; ReadError if it is encrypted or damaged beyond opening."""
     import pypdfium2 as pdfium
 
     try:
-        pdf = pdfium.PdfDocument(data)
+        return pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
         message = str(exc)
         if "password" in message.lower() or "security" in message.lower():
             raise ReadError("encrypted", "the PDF is password-protected: remove the password and read it again") from exc
         raise ReadError("corrupt_pdf", f"the PDF cannot be opened (damaged or truncated): {message}") from exc
+
+
+def read_pdf(
+    data: bytes,
+    *,
+    ocr: str = "auto",
+    layout: str = "auto",
+    ocr_pages: Mapping[int, OcrResult] | None = None,
+    defer_ocr: bool = False,
+) -> list[Page]:
+    pdf = open_pdf(data)
+    ocr_pages = ocr_pages or {}
     try:
         raw_pages: list[list[Piece]] = []
-        sizes: list[tuple[float, float]] = []
         for page in pdf:
-            width, height = page.get_size()
-            sizes.append((width, height))
+            height = page.get_height()
             raw_pages.append([] if ocr == "force" else pdfium_pieces(page, height))
+        scans = [n for n, pieces in enumerate(raw_pages, start=1) if ocr != "off" and sum(len(p.text.strip()) for p in pieces) < MIN_PAGE_CHARS]
+        to_read = [n for n in scans if n not in ocr_pages]
+        if to_read and not ocr_available():
+            raise ReadError("ocr_unavailable", f"page {to_read[0]} is a scan (no text layer) and Tesseract is not installed: apt-get install tesseract-ocr tesseract-ocr-eng")
+        if defer_ocr and len(to_read) > 1:
+            raise OcrDeferred(to_read)
         pages: list[Page] = []
         for number, pieces in enumerate(raw_pages, start=1):
-            chars = sum(len(p.text.strip()) for p in pieces)
-            if chars < MIN_PAGE_CHARS and ocr != "off":
-                if not ocr_available():
-                    raise ReadError("ocr_unavailable", f"page {number} is a scan (no text layer) and Tesseract is not installed: apt-get install tesseract-ocr tesseract-ocr-eng")
-                text, confidence, words = ocr_page(pdf[number - 1])
+            if number in scans:
+                text, confidence, words = ocr_pages[number] if number in ocr_pages else ocr_page(pdf[number - 1])
                 pages.append(Page(number, text, "ocr", confidence, words))
                 continue
             method = "pdfium"
@@ -122,7 +167,7 @@ def read_pdf(data: bytes, *, ocr: str = "auto", layout: str = "auto") -> list[Pa
                 pieces = pdfplumber_pieces(data, number - 1)
                 method = "pdfplumber"
             pages.append(Page(number, pieces_to_text(pieces), method))
-    except ReadError:
+    except (ReadError, OcrDeferred):
         raise
     except Exception as exc:  # any library failure on a damaged file
         raise ReadError("corrupt_pdf", f"the PDF could not be read: {type(exc).__name__}: {exc}") from exc
@@ -143,7 +188,7 @@ def pdfium_pieces(page, page_height: float) -> list[Piece]:
     textpage = page.get_textpage()
     text = textpage.get_text_range()
     pieces = []
-    for line in regex.finditer(r"[^\r\n]+", text):
+    for line in _TEXT_LINE.finditer(text):
         start, end = line.start(), line.end()
         n = textpage.count_rects(start, end - start)
         rects = [textpage.get_rect(i) for i in range(n)]
@@ -183,7 +228,16 @@ def pdfplumber_pieces(data: bytes, index: int) -> list[Piece]:
     return [Piece(w["x0"], w["x1"], w["top"], w["bottom"], w["text"]) for w in words]
 
 
-def ocr_page(page) -> tuple[str, float | None, dict[str, float]]:
+def ocr_pdf_page(path: Path, number: int) -> OcrResult:
+    """OCR one page of a PDF file: the task a worker runs for each page of a long scan."""
+    pdf = open_pdf(Path(path).read_bytes())
+    try:
+        return ocr_page(pdf[number - 1])
+    finally:
+        pdf.close()
+
+
+def ocr_page(page) -> OcrResult:
     """Tesseract's words for a rendered page, rebuilt into lines; the mean word confidence; and the
     best confidence each word was read with (names and titles are checked against it)."""
     import pytesseract
@@ -204,7 +258,7 @@ def ocr_page(page) -> tuple[str, float | None, dict[str, float]]:
         if not word.strip() or conf < 0:
             continue
         # specks and scanner noise come back as low-confidence punctuation or fragments
-        if (conf < 70 and not regex.search(r"[\p{L}\p{N}]", word)) or conf < 25:
+        if (conf < 70 and not _LETTER_OR_DIGIT.search(word)) or conf < 25:
             continue
         confidences.append(conf)
         key = normalise_characters(word).strip(_WORD_EDGES)
@@ -371,7 +425,7 @@ def drop_running_furniture(pages: list[Page]) -> list[Page]:
         return [replace(p, text=_strip_page_numbers(p.text)) for p in pages]
 
     def key(line: str) -> str:
-        return regex.sub(r"\d+", "#", line.strip().lower())
+        return _DIGITS.sub("#", line.strip().lower())
 
     edges: dict[str, int] = {}
     for p in pages:
@@ -398,7 +452,7 @@ def _drop_continuation_header(page: Page) -> Page:
     first = content[0]
     line = lines[first].strip()
     set_apart = first + 1 < len(lines) and not lines[first + 1].strip()
-    furniture = regex.search(r"[·|•]|\bpage\b|\d{1,2}[/.]\d{1,2}[/.]\d{2,4}|\d{1,2}\s+\p{L}+\s+\d{4}", line, regex.IGNORECASE)
+    furniture = _RUNNING_HEAD.search(line)
     if set_apart and len(line) < 80 and not line.endswith(".") and furniture:
         return replace(page, text="\n".join(lines[first + 1:]))
     return page

@@ -13,6 +13,8 @@ import regex
 from pipeline.config import compiled
 from pipeline.records import Segment
 
+_FIRST_LINE = regex.compile(r"\s*(.*)")
+
 SEGMENT_ORDER = ["header", "preamble", "scale_table", "rating", "narrative", "improvements", "closing"]
 
 # One row of the scale: score (which OCR may lose or garble), label, description. Written to survive
@@ -83,7 +85,7 @@ def find_anchors(text: str) -> Anchors:
     if salutation:
         a.header_end = salutation.end()
         after = text[salutation.end():salutation.end() + 200]
-        first_line = regex.match(r"\s*(.*)", after)
+        first_line = _FIRST_LINE.match(after)
         if subject and subject.start() >= salutation.end() and first_line and subject.start() <= salutation.end() + first_line.end():
             a.header_end = subject.end()
     elif subject:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 
 import regex
 
@@ -22,10 +23,15 @@ REQUIRED_FIELDS = [
 MIN_CONFIDENCE = 0.80
 
 
+@lru_cache(maxsize=1)
+def _letter_signals() -> list[regex.Pattern]:
+    return [regex.compile(p, regex.IGNORECASE) for p in patterns()["letter"]["signals"]]
+
+
 def is_rating_letter(text: str) -> bool:
     """Whether the text reads as an Ofsted children's services rating/assessment letter."""
     letter = patterns()["letter"]
-    hits = sum(bool(regex.search(p, text, regex.IGNORECASE)) for p in letter["signals"])
+    hits = sum(bool(p.search(text)) for p in _letter_signals())
     # a press release or web page can use every phrase; only a letter is addressed to someone or rates one authority
     shaped = bool(compiled("segment", "salutation").search(text) or compiled("segment", "rating_line").search(text) or find_scale_rows(text))
     return hits >= letter["min_signals"] and shaped

@@ -107,3 +107,28 @@ def test_a_bug_in_one_document_costs_one_row(folder, tmp_path, monkeypatch):
     westminster = letters[letters["source_path"].str.contains("002_")].iloc[0]
     assert westminster["status"] == "failed" and "simulated extractor bug" in westminster["issues"]
     assert (letters["status"] == "ok").sum() == 2
+
+
+@pytest.mark.ocr
+def test_a_long_scan_is_ocrd_one_page_a_task_with_the_same_rows(generated, tmp_path, monkeypatch):
+    from pipeline.read import ocr_available
+
+    if not ocr_available():
+        pytest.skip("Tesseract is not installed")
+    scan = next(e for e in generated["manifest"]["files"] if e["kind"] == "scan")
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(generated["dir"] / scan["file"], folder / "scan.pdf")
+    pages_back: list[tuple[int, int]] = []
+    real = ingest_module.ParallelRun._on_page
+
+    def counting(self, future, key):
+        pages_back.append(key)
+        return real(self, future, key)
+
+    monkeypatch.setattr(ingest_module.ParallelRun, "_on_page", counting)
+    ingest([folder], tmp_path / "two", workers=2)
+    assert sorted(pages_back) == [(0, 1), (0, 2)]
+    ingest([folder], tmp_path / "one", workers=1)
+    for table in ("letters", "statistics", "fields", "segments"):
+        assert (tmp_path / "one" / f"{table}.csv").read_bytes() == (tmp_path / "two" / f"{table}.csv").read_bytes()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.read import ocr_available, pieces_to_text, Piece, read_document
+from pipeline.read import OcrDeferred, ocr_available, pieces_to_text, Piece, read_document
 from pipeline.records import ReadError
 
 needs_ocr = pytest.mark.skipif(not ocr_available(), reason="Tesseract is not installed: apt-get install tesseract-ocr tesseract-ocr-eng")
@@ -109,6 +109,33 @@ def test_scan_with_ocr_off_has_no_text(generated):
     with pytest.raises(ReadError) as info:
         read_document(generated["dir"] / scan["file"], ocr="off")
     assert info.value.error == "no_text"
+
+
+@needs_ocr
+def test_a_long_scan_can_be_handed_back_for_its_pages_to_be_ocrd_elsewhere(generated, monkeypatch):
+    import pipeline.read as read
+
+    scan = generated["dir"] / entries(generated, "scan")[0]["file"]
+    with pytest.raises(OcrDeferred) as info:
+        read_document(scan, defer_ocr=True)
+    assert info.value.pages == [1, 2]
+
+    def no_ocr_here(page):
+        raise AssertionError("a page given in ocr_pages was OCR'd again")
+
+    monkeypatch.setattr(read, "ocr_page", no_ocr_here)
+    given = {1: ("Dear Ms Smith\nfirst page", 91.0, {"Smith": 93.0}), 2: ("second page", 88.5, {})}
+    doc = read_document(scan, ocr_pages=given, defer_ocr=True)
+    assert [(p.text, p.method, p.ocr_confidence) for p in doc.pages] == [
+        ("Dear Ms Smith\nfirst page", "ocr", 91.0),
+        ("second page", "ocr", 88.5),
+    ]
+    assert doc.pages[0].word_confidences == {"Smith": 93.0}
+
+
+def test_deferring_ocr_leaves_text_pdfs_alone(generated):
+    pdf = generated["dir"] / entries(generated, "pdf")[0]["file"]
+    assert read_document(pdf, defer_ocr=True).pages == read_document(pdf).pages
 
 
 @needs_ocr
