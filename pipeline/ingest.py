@@ -84,7 +84,7 @@ def _work(task: Task, ocr_pages: Mapping[int, OcrResult] | None = None, defer_oc
     the numbers of a long scan's pages for the caller to OCR in parallel first."""
     from pipeline.process import process_document
     from pipeline.read import OcrDeferred
-    from pipeline.write import record_rows
+    from pipeline.rows import record_rows
 
     path, sha, ocr, layout, cache = task
     try:
@@ -305,10 +305,11 @@ def ingest(
         summary.files = writer.close(run_info)
     except BaseException:
         writer.discard()
-        raise
-    finally:
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    if pool is not None:
+        pool.shutdown()
     return summary
 
 

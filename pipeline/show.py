@@ -1,7 +1,7 @@
 """Show one letter with every extracted value highlighted in place, for spot-checking.
 
 Works the same on a letter already in an output folder and on a file never ingested: both
-become the rows `write.record_rows` produces, and are shown from those.
+become the rows `rows.record_rows` produces, and are shown from those.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from rich.text import Text
 
 from pipeline.process import process_document
 from pipeline.ingest import file_sha256
-from pipeline.write import ISSUE_SEPARATOR, record_rows
+from pipeline.rows import ISSUE_SEPARATOR, record_rows
 
 FIELD_STYLES = {
     "authority": "bold magenta",

@@ -132,3 +132,19 @@ def test_a_long_scan_is_ocrd_one_page_a_task_with_the_same_rows(generated, tmp_p
     ingest([folder], tmp_path / "one", workers=1)
     for table in ("letters", "statistics", "fields", "segments"):
         assert (tmp_path / "one" / f"{table}.csv").read_bytes() == (tmp_path / "two" / f"{table}.csv").read_bytes()
+
+
+def test_workers_never_import_pandas_or_pyarrow():
+    """Each worker would spend half a second importing them; only the writer needs them."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from pipeline import ingest\n"
+        "ingest._init_worker()\n"
+        "import pipeline.process, pipeline.rows\n"
+        "print(sorted(m for m in ('pandas', 'pyarrow') if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

@@ -1,0 +1,55 @@
+"""One letter's rows for each table of the dataset: what a worker hands back to the writer.
+
+Kept apart from `write` so that workers never import pandas or pyarrow (half a second each).
+"""
+from __future__ import annotations
+
+from pipeline.records import LETTER_FIELDS, LetterRecord
+
+ISSUE_SEPARATOR = " | "
+
+
+def record_rows(record: LetterRecord) -> dict[str, list[dict]]:
+    """The rows one letter contributes to each table."""
+    text = record.text.text if record.text else ""
+    letter = {
+        "letter_id": record.letter_id,
+        "source_path": record.source_path,
+        "source_format": record.source_format,
+        "status": record.status,
+        "letter_type": record.letter_type,
+        "n_statistics": len(record.statistics),
+        "duplicate_of": record.duplicate_of,
+        "issues": ISSUE_SEPARATOR.join(record.issues) or None,
+    }
+    for name in LETTER_FIELDS + ["authority_region"]:
+        letter[name] = record.value(name)
+    parts: dict[str, int] = {}
+    segments = []
+    for s in record.segments:
+        segments.append({"letter_id": record.letter_id, "segment": s.segment, "part": parts.get(s.segment, 0), "start": s.start, "end": s.end, "text": s.text})
+        parts[s.segment] = parts.get(s.segment, 0) + 1
+    return {
+        "letters": [letter],
+        "statistics": [
+            {
+                "letter_id": record.letter_id, "stat_index": s.stat_index, "text": s.text, "start": s.start, "end": s.end,
+                "sentence": s.sentence, "kind": s.kind, "value": s.value, "denominator": s.denominator,
+                "qualifier": s.qualifier, "subject": s.subject, "judgement": s.judgement,
+            }
+            for s in record.statistics
+        ],
+        "segments": segments,
+        "scale": [{"letter_id": record.letter_id, "score": r.score, "label": r.label, "description": r.description} for r in record.scale],
+        "fields": [
+            {
+                "letter_id": record.letter_id, "field": f.field, "value": str(f.value), "start": f.start, "end": f.end,
+                "page": f.page, "method": f.method, "confidence": f.confidence,
+            }
+            for f in record.fields.values()
+        ],
+        "documents": [
+            {"letter_id": record.letter_id, "source_path": record.source_path, "sha256": record.sha256, "pages": record.pages, "n_chars": len(text), "text": text}
+        ],
+        "errors": [{"letter_id": record.letter_id, "source_path": record.source_path, **e} for e in record.errors],
+    }
