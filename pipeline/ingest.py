@@ -263,11 +263,17 @@ def ingest(
     summary.from_cache = len(cached)
     tasks = [(str(files[i]), hashes[i], ocr, layout, str(_cache_path(out_dir, hashes[i], options)) if hashes[i] else "") for i in todo]
     pool = _start_pool(workers, tasks)
-    from pipeline.write import DatasetWriter  # pandas and pyarrow: imported while the workers start
-
-    writer = DatasetWriter(out_dir, formats)
     try:
+        # the first documents go out (and the workers start) before the writer imports pandas and pyarrow
         fresh = _results(tasks, pool, workers)
+        from pipeline.write import DatasetWriter
+
+        writer = DatasetWriter(out_dir, formats)
+    except BaseException:
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    try:
         seen_bytes: dict[str, str] = {}
         seen_letters: dict[tuple, str] = {}
         done = 0

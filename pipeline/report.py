@@ -18,7 +18,7 @@ from string import Template
 import pandas as pd
 from spacy import displacy
 
-from pipeline.sqlite_export import read_table, require_letters
+from pipeline.dataset import read_table, require_letters
 
 STATUSES = ["ok", "needs_review", "failed", "not_rating_letter"]
 GRADE_LABELS = {4: "Performs excellently", 3: "Performs well", 2: "Performs adequately", 1: "Performs poorly"}

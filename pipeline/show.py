@@ -17,6 +17,7 @@ from rich.text import Text
 
 from pipeline.process import process_document
 from pipeline.ingest import file_sha256
+from pipeline.dataset import read_table, require_letters
 from pipeline.rows import ISSUE_SEPARATOR, record_rows
 
 FIELD_STYLES = {
@@ -63,17 +64,9 @@ def _clean(value: object) -> object:
 
 
 def read_dataset(out_dir: Path) -> dict[str, pd.DataFrame]:
-    """The output folder's tables (Parquet when present, else CSV)."""
-    tables = {}
-    for name in TABLES:
-        parquet, csv = out_dir / f"{name}.parquet", out_dir / f"{name}.csv"
-        if parquet.exists():
-            tables[name] = pd.read_parquet(parquet)
-        elif csv.exists():
-            tables[name] = pd.read_csv(csv, dtype=str, keep_default_na=False).replace({"": None})
-    if "letters" not in tables:
-        raise FileNotFoundError(f"{out_dir} has no letters table: run `ofsted-letters ingest ... --out {out_dir}` first")
-    return tables
+    """The output folder's tables, typed by the schema (Parquet when present, else CSV or JSON lines)."""
+    require_letters(out_dir)
+    return {name: read_table(out_dir, name) for name in TABLES}
 
 
 def view_from_dataset(tables: dict[str, pd.DataFrame], letter_id: str) -> LetterView:

@@ -13,49 +13,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.schema import TABLES, Table, to_frame
+from pipeline.dataset import read_table, require_letters
+from pipeline.schema import TABLES, Table
 
 SQL_TYPES = {"string": "TEXT", "integer": "INTEGER", "number": "REAL", "date": "TEXT", "boolean": "INTEGER", "datetime": "TEXT"}
-TABLE_FORMATS = ("parquet", "csv", "jsonl")
 FTS_TABLE = "narrative_fts"
 FTS_COLUMNS = [
     ("letter_id", "string", "The letter the narrative belongs to (letters.letter_id); not indexed for search."),
     ("authority_name", "string", "Canonical short name of the local authority."),
     ("text", "string", "The narrative part of the letter (segments where segment = 'narrative'), indexed for full-text search."),
 ]
-
-
-def read_table(out_dir: Path, name: str) -> pd.DataFrame:
-    """One table of an output folder with its schema's columns and types.
-
-    Parquet if present, else CSV, else JSON lines, else an empty table. CSV cells are read as
-    text first so codes such as la_code keep their leading zeros.
-    """
-    out_dir = Path(out_dir)
-    parquet, csv, jsonl = (out_dir / f"{name}.{ext}" for ext in TABLE_FORMATS)
-    if parquet.exists():
-        raw = pd.read_parquet(parquet)
-    elif csv.exists():
-        raw = pd.read_csv(csv, dtype=str, keep_default_na=False).replace("", None)
-    elif jsonl.exists() and jsonl.stat().st_size:
-        raw = pd.read_json(jsonl, lines=True, dtype=False)
-    else:
-        return to_frame(name, [])
-    for column in TABLES[name].columns:
-        if column.type in ("integer", "number") and column.name in raw and not pd.api.types.is_numeric_dtype(raw[column.name]):
-            raw[column.name] = pd.to_numeric(raw[column.name], errors="coerce")
-    return to_frame(name, raw.to_dict("records"))
-
-
-def has_table(out_dir: Path, name: str) -> bool:
-    """Whether the output folder holds the table in either format."""
-    return any((Path(out_dir) / f"{name}.{ext}").exists() for ext in TABLE_FORMATS)
-
-
-def require_letters(out_dir: Path) -> None:
-    """Stop with a message a user can act on when out_dir is not a dataset folder."""
-    if not has_table(out_dir, "letters"):
-        raise FileNotFoundError(f"{out_dir} holds no letters table (letters.parquet, letters.csv or letters.jsonl)")
 
 
 def _quote(identifier: str) -> str:
