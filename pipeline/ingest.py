@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 import multiprocessing as mp
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 import os
 import pickle
 import sys
@@ -110,20 +111,18 @@ def _ocr_page(path: str, number: int) -> OcrResult:
 def _init_worker() -> None:
     from pipeline.nlp import load_pipeline
 
-    load_pipeline()
+    try:
+        load_pipeline()
+    except Exception:  # not here, where it would break the pool: each document then fails with the reason
+        pass
 
 
-def _start_pool(workers: int, tasks: list[Task]) -> ProcessPoolExecutor | None:
-    """Worker processes, started before the writer's imports so their loading of spaCy overlaps them.
-
-    A single PDF still gets every worker: if it is a scan, its pages are OCR'd in parallel.
-    """
-    useful = workers if any(t[0].lower().endswith(".pdf") for t in tasks) else min(workers, len(tasks))
-    if useful <= 1 or not tasks:
-        return None
-    fork = "fork" in mp.get_all_start_methods() and sys.platform == "linux"
-    ctx = mp.get_context("fork" if fork else "spawn")
-    return ProcessPoolExecutor(useful, mp_context=ctx, initializer=_init_worker)
+def _pool_size(workers: int, tasks: list[Task]) -> int:
+    """How many worker processes are worth starting: a single PDF still gets every worker, since
+    if it is a scan its pages are OCR'd in parallel."""
+    if not tasks:
+        return 0
+    return workers if any(t[0].lower().endswith(".pdf") for t in tasks) else min(workers, len(tasks))
 
 
 @dataclass
@@ -141,21 +140,47 @@ class ParallelRun:
     Documents go out in batches. A batch hands back a long scan's page numbers instead of its
     rows; its pages then go out one task each, so every worker OCRs, and the document is read
     again with them. A bounded number of documents is in flight or held, so memory stays flat.
+
+    A worker that dies (a fault in PDFium or Tesseract on a damaged file, or the system killing
+    it) breaks the pool. A new pool then runs the documents that were in flight one at a time,
+    so the one that kills its worker again is known: it gets a failed row and the run goes on.
     """
 
-    def __init__(self, tasks: list[Task], pool: ProcessPoolExecutor, workers: int) -> None:
+    def __init__(self, tasks: list[Task], workers: int) -> None:
         self.tasks = tasks
-        self.pool = pool
+        self.workers = workers
+        self.pool = self._new_pool()
         self.batch = max(1, min(16, len(tasks) // (workers * 8)))
         self.ahead = max(self.batch * workers * 4, 64)
         self.pending: dict[Future, tuple[str, object]] = {}
         self.ready: dict[int, Rows] = {}
         self.scans: dict[int, _Scan] = {}
+        self.suspects: list[int] = []  # documents in flight when a worker died, to run one at a time
+        self.alone: int | None = None
         self.submitted = 0
         self.delivered = 0
         self.submit_ahead()
 
+    def _new_pool(self) -> ProcessPoolExecutor:
+        fork = "fork" in mp.get_all_start_methods() and sys.platform == "linux"
+        ctx = mp.get_context("fork" if fork else "spawn")
+        return ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_init_worker)
+
+    def close(self, cancel: bool = False) -> None:
+        self.pool.shutdown(wait=not cancel, cancel_futures=cancel)
+
     def submit_ahead(self) -> None:
+        try:
+            self._submit_ahead()
+        except BrokenProcessPool:  # the pool broke since the last results came in; the next wait sees it
+            pass
+
+    def _submit_ahead(self) -> None:
+        if self.suspects or self.alone is not None:
+            if self.alone is None:
+                self.pending[self.pool.submit(_work, self.tasks[self.suspects[0]])] = ("alone", self.suspects[0])
+                self.alone = self.suspects.pop(0)
+            return
         while self.submitted < len(self.tasks) and self.submitted - self.delivered < self.ahead:
             chunk = self.tasks[self.submitted:self.submitted + self.batch]
             self.pending[self.pool.submit(_work_batch, chunk)] = ("batch", self.submitted)
@@ -168,10 +193,29 @@ class ParallelRun:
                 self.delivered += 1
                 self.submit_ahead()
                 continue
+            if not self.pending:  # the pool broke with nothing in flight
+                self._recover()
+                self.submit_ahead()
+                continue
             done, _ = wait(self.pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                kind, key = self.pending.pop(future)
-                getattr(self, f"_on_{kind}")(future, key)
+            try:
+                for future in done:
+                    kind, key = self.pending.pop(future)
+                    getattr(self, f"_on_{kind}")(future, key)
+            except BrokenProcessPool:
+                self._recover()
+            self.submit_ahead()
+
+    def _recover(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        self.pool = self._new_pool()
+        if self.alone is not None:
+            self.ready[self.alone] = _crashed_rows(self.tasks[self.alone])
+            self.alone = None
+        in_flight = {i for i in range(self.delivered, self.submitted) if i not in self.ready}
+        self.suspects = sorted(in_flight | set(self.suspects))
+        self.pending.clear()
+        self.scans.clear()
 
     def _on_batch(self, future: Future, first: int) -> None:
         for i, outcome in enumerate(future.result(), start=first):
@@ -187,6 +231,8 @@ class ParallelRun:
         scan = self.scans[i]
         try:
             scan.pages[number] = future.result()
+        except BrokenProcessPool:
+            raise
         except Exception:  # the document is read again whole, in one worker, and fails there with its own message
             scan.failed = True
         scan.waiting -= 1
@@ -197,11 +243,21 @@ class ParallelRun:
     def _on_document(self, future: Future, i: int) -> None:
         self.ready[i] = future.result()
 
+    def _on_alone(self, future: Future, i: int) -> None:
+        self.ready[i] = future.result()
+        self.alone = None
 
-def _results(tasks: list[Task], pool: ProcessPoolExecutor | None, workers: int) -> Iterator[Rows]:
-    if pool is None:
-        return (_work(task) for task in tasks)
-    return iter(ParallelRun(tasks, pool, workers))
+
+def _crashed_rows(task: Task) -> Rows:
+    """The failed row of a document whose worker died while it ran alone (it is not cached: the
+    cause may have been the machine, such as memory, rather than the file)."""
+    from pipeline.records import LetterRecord
+    from pipeline.rows import record_rows
+
+    path, sha, *_ = task
+    record = LetterRecord(letter_id=sha[:16], source_path=path, sha256=sha, source_format=Path(path).suffix.lower().lstrip("."))
+    message = "the worker reading this file died (a fault in PDFium or Tesseract, which a damaged file can cause, or the system ran out of memory); please report it with this file"
+    return record_rows(record.fail("read", "worker_crashed", message))
 
 
 def _mark_duplicate(rows: dict[str, list[dict]], seen_bytes: dict[str, str], seen_letters: dict[tuple, str], sha: str) -> bool:
@@ -262,16 +318,17 @@ def ingest(
             todo.append(i)
     summary.from_cache = len(cached)
     tasks = [(str(files[i]), hashes[i], ocr, layout, str(_cache_path(out_dir, hashes[i], options)) if hashes[i] else "") for i in todo]
-    pool = _start_pool(workers, tasks)
+    size = _pool_size(workers, tasks)
+    run = ParallelRun(tasks, size) if size > 1 else None
     try:
         # the first documents go out (and the workers start) before the writer imports pandas and pyarrow
-        fresh = _results(tasks, pool, workers)
+        fresh = iter(run) if run is not None else (_work(task) for task in tasks)
         from pipeline.write import DatasetWriter
 
         writer = DatasetWriter(out_dir, formats)
     except BaseException:
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+        if run is not None:
+            run.close(cancel=True)
         raise
     try:
         seen_bytes: dict[str, str] = {}
@@ -311,11 +368,11 @@ def ingest(
         summary.files = writer.close(run_info)
     except BaseException:
         writer.discard()
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+        if run is not None:
+            run.close(cancel=True)
         raise
-    if pool is not None:
-        pool.shutdown()
+    if run is not None:
+        run.close()
     return summary
 
 

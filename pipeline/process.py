@@ -19,13 +19,6 @@ from pipeline.segment import segment_letter
 from pipeline.validate import validate_letter
 
 
-def _failed(record: LetterRecord, stage: str, error: str, message: str) -> LetterRecord:
-    record.status = "failed"
-    record.flag(f"{stage}: {message}")
-    record.errors.append({"stage": stage, "error": error, "message": message})
-    return record
-
-
 def process_document(
     path: Path,
     *,
@@ -45,13 +38,13 @@ def process_document(
         sha = sha256 or file_sha256(path)
     except OSError as exc:
         record = LetterRecord(letter_id=hashlib.sha256(str(path).encode()).hexdigest()[:16], source_path=str(path))
-        return _failed(record, "read", "unreadable", f"cannot open the file: {exc.strerror or exc}")
+        return record.fail("read", "unreadable", f"cannot open the file: {exc.strerror or exc}")
     record = LetterRecord(letter_id=sha[:16], source_path=str(path), sha256=sha)
     try:
         document = read_document(path, ocr=ocr, layout=layout, ocr_pages=ocr_pages, defer_ocr=defer_ocr)
     except ReadError as exc:
         record.source_format = "pdf" if path.suffix.lower() == ".pdf" else path.suffix.lower().lstrip(".")
-        return _failed(record, "read", exc.error, exc.message)
+        return record.fail("read", exc.error, exc.message)
     record.source_format = document.source_format
     record.pages = len(document.pages)
     for warning in document.warnings:
@@ -68,5 +61,5 @@ def process_document(
         validate_letter(record)
     except Exception as exc:  # a bug must cost one row, not the run
         detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
-        return _failed(record, stage, "internal", f"unexpected error ({detail}); please report it with this file")
+        return record.fail(stage, "internal", f"unexpected error ({detail}); please report it with this file")
     return record

@@ -162,3 +162,10 @@ class LetterRecord:
     def flag(self, reason: str) -> None:
         if reason not in self.issues:
             self.issues.append(reason)
+
+    def fail(self, stage: str, error: str, message: str) -> LetterRecord:
+        """Mark the document failed at a stage, with an error code and a message a person can act on."""
+        self.status = "failed"
+        self.flag(f"{stage}: {message}")
+        self.errors.append({"stage": stage, "error": error, "message": message})
+        return self

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -148,3 +149,33 @@ def test_workers_never_import_pandas_or_pyarrow():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def _die_on_crash_files(path, **kwargs):
+    """Stands in for process_document in forked workers: the process dies on files named crash*."""
+    import os
+
+    if Path(path).name.startswith("crash"):
+        os._exit(70)
+    return _real_process_document(path, **kwargs)
+
+
+from pipeline.process import process_document as _real_process_document  # noqa: E402
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the stand-in reaches the workers by fork")
+def test_a_document_that_kills_its_worker_gets_a_failed_row_and_the_run_goes_on(folder, tmp_path, monkeypatch):
+    from pipeline import process
+
+    (folder / "crash.txt").write_text("a file whose reader dies")
+    expected = ingest([folder], tmp_path / "one", workers=1)
+    monkeypatch.setattr(process, "process_document", _die_on_crash_files)
+    summary = ingest([folder], tmp_path / "two", workers=2)
+    letters = pd.read_csv(tmp_path / "two" / "letters.csv", dtype=str, keep_default_na=False)
+    crashed = letters[letters["source_path"].str.endswith("crash.txt")].iloc[0]
+    assert crashed["status"] == "failed" and "worker reading this file died" in crashed["issues"]
+    others = letters[~letters["source_path"].str.endswith("crash.txt")]
+    before = pd.read_csv(tmp_path / "one" / "letters.csv", dtype=str, keep_default_na=False)
+    before = before[~before["source_path"].str.endswith("crash.txt")]
+    assert others.reset_index(drop=True).equals(before.reset_index(drop=True))
+    assert summary.n_documents == expected.n_documents == 7
