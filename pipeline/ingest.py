@@ -182,7 +182,9 @@ class ParallelRun:
                 self.alone = self.suspects.pop(0)
             return
         while self.submitted < len(self.tasks) and self.submitted - self.delivered < self.ahead:
-            chunk = self.tasks[self.submitted:self.submitted + self.batch]
+            # smaller batches near the end, so no worker is left idle while another finishes a long one
+            size = max(1, min(self.batch, (len(self.tasks) - self.submitted) // (self.workers * 2)))
+            chunk = self.tasks[self.submitted:self.submitted + size]
             self.pending[self.pool.submit(_work_batch, chunk)] = ("batch", self.submitted)
             self.submitted += len(chunk)
 
