@@ -56,7 +56,7 @@ def ingest(
     paths: list[Path] = typer.Argument(..., exists=True, help="Letter files (.txt, .pdf) and folders to search recursively."),
     out: Path = typer.Option(Path("outputs"), "--out", "-o", help="Folder to write the dataset to."),
     fmt: list[str] = typer.Option(["csv", "parquet"], "--format", "-f", help="Table formats: csv, parquet, jsonl, sqlite (repeat the option, or separate with commas). sqlite also writes parquet, which it is built from."),
-    workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1, help="Processes to use (default: the machine's cores)."),
+    workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1, help="Processes to use (default: the machine's cores); the pages of a long scan are OCR'd across them."),
     force: bool = typer.Option(False, "--force", help="Redo every document, even those already processed with this extractor version."),
     ocr: OcrMode = typer.Option(OcrMode.auto, help="OCR scanned pages: auto (pages with no text layer), off, or force (every page)."),
     layout: LayoutMode = typer.Option(LayoutMode.auto, help="PDF text: auto (fast PDFium, full pdfplumber layout where needed), fast, or full."),
