@@ -1,7 +1,8 @@
-"""Write the dataset: rows stream into part files as letters finish, merged into the tables at the end.
+"""Write the dataset: rows stream into the tables' files as letters finish.
 
-Parts make memory flat however large the archive; the final files are written under a
-temporary name and renamed, so a crash or Ctrl-C mid-run leaves the previous outputs whole.
+Every few hundred letters the rows held are appended (a Parquet row group, CSV and JSON lines),
+so memory stays flat however large the archive. The files are written in a staging folder and
+renamed into place at the end, so a crash or Ctrl-C mid-run leaves the previous outputs whole.
 """
 from __future__ import annotations
 
@@ -18,8 +19,45 @@ import pyarrow.parquet as pq
 from pipeline.schema import TABLES, arrow_schema, datapackage, to_arrow
 
 FORMATS = ("csv", "parquet", "jsonl", "sqlite")
+class TableSink:
+    """One table's files in the staging folder, appended to at every flush: a Parquet row group,
+    CSV lines, JSON lines. Nothing is read back or merged at the end."""
+
+    def __init__(self, folder: Path, table: str, formats: tuple[str, ...]) -> None:
+        self.table = table
+        self.schema = arrow_schema(table)
+        self.paths = {fmt: folder / f"{table}.{fmt}" for fmt in ("parquet", "csv", "jsonl") if fmt in formats}
+        self.parquet = pq.ParquetWriter(self.paths["parquet"], self.schema) if "parquet" in self.paths else None
+        self.csv = open(self.paths["csv"], "wb") if "csv" in self.paths else None
+        self.jsonl = open(self.paths["jsonl"], "w", encoding="utf-8") if "jsonl" in self.paths else None
+        if self.csv is not None:
+            # column names are plain identifiers: an unquoted header reads better in a spreadsheet
+            self.csv.write((",".join(self.schema.names) + "\n").encode())
+
+    def write(self, rows: list[dict]) -> None:
+        if not rows:
+            return
+        table = to_arrow(self.table, rows)
+        if self.parquet is not None:
+            self.parquet.write_table(table)
+        if self.csv is not None:
+            buf = pa.BufferOutputStream()
+            pacsv.write_csv(table, buf, pacsv.WriteOptions(include_header=False, quoting_style="needed"))
+            self.csv.write(buf.getvalue().to_pybytes())
+        if self.jsonl is not None:
+            for row in table.to_pylist():
+                self.jsonl.write(json.dumps(row, default=str, ensure_ascii=False) + "\n")
+
+    def close(self) -> dict[str, Path]:
+        for handle in (self.parquet, self.csv, self.jsonl):
+            if handle is not None:
+                handle.close()
+        return self.paths
+
+
 class DatasetWriter:
-    """Collects rows, spills them to Parquet part files, and publishes the tables atomically."""
+    """Collects rows, appends them to the tables' files in a staging folder, and publishes the
+    tables atomically (renamed into place at the end)."""
 
     def __init__(self, out_dir: Path, formats: tuple[str, ...] = ("csv", "parquet"), flush_every: int = 250) -> None:
         unknown = set(formats) - set(FORMATS)
@@ -32,8 +70,14 @@ class DatasetWriter:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self.parts_dir = self.out_dir / f".parts-{uuid.uuid4().hex[:8]}"
         self.parts_dir.mkdir()
+        self.sinks: dict[str, TableSink] = {}
+        try:
+            for table in TABLES:
+                self.sinks[table] = TableSink(self.parts_dir, table, self.formats)
+        except BaseException:
+            self.discard()
+            raise
         self.buffer: dict[str, list[dict]] = {t: [] for t in TABLES}
-        self.n_parts = 0
         self.pending = 0
 
     def add(self, rows: dict[str, list[dict]]) -> None:
@@ -47,41 +91,20 @@ class DatasetWriter:
         if not self.pending:
             return
         for table, rows in self.buffer.items():
-            pq.write_table(to_arrow(table, rows), self.parts_dir / f"{table}-{self.n_parts:06d}.parquet")
+            self.sinks[table].write(rows)
             rows.clear()
-        self.n_parts += 1
         self.pending = 0
 
-    def _parts(self, table: str) -> list[Path]:
-        return sorted(self.parts_dir.glob(f"{table}-*.parquet"))
-
     def close(self, run_info: dict) -> dict[str, Path]:
-        """Merge the parts into the final tables and write run.json and datapackage.json."""
+        """Write the last rows, run.json and datapackage.json, and move every file into place."""
         self.flush()
-        written: dict[str, Path] = {}
-        staged: list[tuple[Path, Path]] = []
-        for table in TABLES:
-            schema = arrow_schema(table)
-            parts = self._parts(table)
-            if "parquet" in self.formats:
-                tmp = self.parts_dir / f"{table}.parquet"
-                with pq.ParquetWriter(tmp, schema) as writer:
-                    for part in parts:
-                        writer.write_table(pq.read_table(part, schema=schema))
-                staged.append((tmp, self.out_dir / f"{table}.parquet"))
-            if "csv" in self.formats:
-                tmp = self.parts_dir / f"{table}.csv"
-                _write_csv(parts, schema, tmp)
-                staged.append((tmp, self.out_dir / f"{table}.csv"))
-            if "jsonl" in self.formats:
-                tmp = self.parts_dir / f"{table}.jsonl"
-                _write_jsonl(parts, schema, tmp)
-                staged.append((tmp, self.out_dir / f"{table}.jsonl"))
+        staged = [(tmp, self.out_dir / tmp.name) for sink in self.sinks.values() for tmp in sink.close().values()]
         formats = tuple(f for f in ("csv", "parquet", "jsonl") if f in self.formats)
         for name, content in (("datapackage.json", datapackage(formats=formats)), ("run.json", run_info)):
             tmp = self.parts_dir / name
             tmp.write_text(json.dumps(content, indent=2, default=str) + "\n", encoding="utf-8")
             staged.append((tmp, self.out_dir / name))
+        written: dict[str, Path] = {}
         for tmp, final in staged:
             os.replace(tmp, final)
             written[final.name] = final
@@ -93,25 +116,6 @@ class DatasetWriter:
         return written
 
     def discard(self) -> None:
+        for sink in self.sinks.values():
+            sink.close()
         shutil.rmtree(self.parts_dir, ignore_errors=True)
-
-
-def _write_csv(parts: list[Path], schema: pa.Schema, target: Path) -> None:
-    """CSV in one pass over the parts: header once, dates as ISO, empty cells for nulls."""
-    with open(target, "wb") as fh:
-        # column names are plain identifiers: an unquoted header reads better in a spreadsheet
-        fh.write((",".join(schema.names) + "\n").encode())
-        for part in parts:
-            table = pq.read_table(part, schema=schema)
-            if table.num_rows == 0:
-                continue
-            buf = pa.BufferOutputStream()
-            pacsv.write_csv(table, buf, pacsv.WriteOptions(include_header=False, quoting_style="needed"))
-            fh.write(buf.getvalue().to_pybytes())
-
-
-def _write_jsonl(parts: list[Path], schema: pa.Schema, target: Path) -> None:
-    with open(target, "w", encoding="utf-8") as fh:
-        for part in parts:
-            for row in pq.read_table(part, schema=schema).to_pylist():
-                fh.write(json.dumps(row, default=str, ensure_ascii=False) + "\n")
