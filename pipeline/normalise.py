@@ -143,6 +143,8 @@ WORD_EDGES = ".,;:!?()[]{}\"'`\u00b4|"
 
 # a scanner's speck read as punctuation standing alone between two words ("has . evaluated")
 _OCR_SPECK = regex.compile(r"(?<=\p{Ll}) [.,:;'`\u00b4~] (?=\p{Ll})")
+# the same speck at the end of a line whose sentence goes on, in lower case, on the next
+_OCR_SPECK_AT_LINE_END = regex.compile(r"(?<=\p{Ll}) [.,:;'`\u00b4~](?=\n\p{Ll})")
 
 
 def normalise_document(document: SourceDocument) -> LetterText:
@@ -152,7 +154,7 @@ def normalise_document(document: SourceDocument) -> LetterText:
     for page in document.pages:
         page_text = normalise_text(page.text)
         if page.method == "ocr":
-            page_text = _OCR_SPECK.sub(" ", page_text)
+            page_text = _OCR_SPECK_AT_LINE_END.sub("", _OCR_SPECK.sub(" ", page_text))
         if text:
             # a sentence running over the page break stays one paragraph
             joiner = "\n" if _RUNS_ON.search(text) and _LOWER_START.match(page_text) else "\n\n"

@@ -60,3 +60,21 @@ def test_ocr_page_numbers_and_specks_are_cleaned():
     assert normalise_document(doc).text == "Ofsted has evaluated them as adequate."
     typed = SourceDocument(Path("x.pdf"), "pdf", "0" * 64, [Page(1, "Ofsted has . evaluated them.")])
     assert normalise_document(typed).text == "Ofsted has . evaluated them."
+
+
+def test_a_speck_at_the_end_of_an_ocr_line_does_not_end_the_sentence():
+    page = Page(1, "61% of secondary schools .\nare good or outstanding.\tNo special schools are in a category.", "ocr", 85.0)
+    text = normalise_document(SourceDocument(Path("x.pdf"), "pdf-ocr", "0" * 64, [page])).text
+    assert "schools\nare good" in text
+    ended = Page(1, "Most schools are good .\nThe rest are not.", "ocr", 85.0)
+    assert "good .\nThe rest" in normalise_document(SourceDocument(Path("x.pdf"), "pdf-ocr", "0" * 64, [ended])).text
+
+
+def test_a_running_footer_with_a_title_before_its_page_number_is_dropped_mid_sentence():
+    pages = [
+        Page(1, "The majority of settings are good or better. Nursery\n\nOfsted - Children's services annual rating 2009 - Page 1 of 2", "ocr", 80.0),
+        Page(2, "schools are a strength, with 7 of the 10 inspected judged good or better.", "ocr", 80.0),
+    ]
+    text = normalise_document(SourceDocument(Path("x.pdf"), "pdf-ocr", "0" * 64, pages)).text
+    assert "Nursery\nschools are a strength" in text and "Page" not in text
+    assert "read page 2 of the report" in normalise_text("Please read page 2 of the report for details.")
