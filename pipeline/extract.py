@@ -27,6 +27,7 @@ _SALUTATION_SURNAME = regex.compile(r"dear\s+(?:\S+\s+)?(?P<surname>[\p{Lu}][\p{
 _AUTHORITY_FORM_WORD = regex.compile(r"council|borough|county|city\s+of|metropolitan|royal", regex.IGNORECASE)
 _INITIAL_AT_END = regex.compile(r"\b\p{Lu}\.$")
 _CONTACT_DETAIL = regex.compile(r"[\d@]|www\.")
+_TRAILING_LINK_WORDS = regex.compile(r"(?:\s+(?:of|for|the|and|in|to))+$", regex.IGNORECASE)
 _NAME_WORD = regex.compile(r"[\p{Lu}][\p{L}'\-.]*$")
 
 
@@ -201,10 +202,11 @@ def _recipient_title(record: LetterRecord, text: str, offset: int, rest_block: s
     authority = record.fields.get("authority_as_written")
     rest = rest_block
     stop = len(rest)
+    at_authority = False
     if authority and authority.start is not None:
         local = authority.start - (offset + rest_offset)
         if 0 < local <= len(rest) and rest[:local].strip(" ,\n").count("\n") <= 1:
-            stop = local
+            stop, at_authority = local, True
     if stop == len(rest):
         lines = [ln for ln in rest.split("\n") if ln.strip()]
         if not lines:
@@ -216,6 +218,10 @@ def _recipient_title(record: LetterRecord, text: str, offset: int, rest_block: s
     chunk = "\n".join(line.split("\t")[0] for line in chunk.split("\n"))
     # a speck OCR read as a full stop standing after the title ("Services .")
     chunk = _LONE_MARK_AT_END.sub("", chunk)
+    if at_authority:
+        # "...Services\nof Bournemouth" (a scan lost "Borough"), "...Services for the\nCity of X":
+        # the linking words belong with the authority, not the title
+        chunk = _TRAILING_LINK_WORDS.sub("", chunk.rstrip(" ,\n"))
     lead = len(chunk) - len(chunk.lstrip(" ,\n"))
     title = _SPACES.sub(" ", chunk).strip(" ,")
     if title and len(title) < 150:

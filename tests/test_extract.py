@@ -170,3 +170,11 @@ def test_the_same_words_typed_are_not_checked():
 def test_signatory_name_loses_a_stray_full_stop_but_keeps_an_initial():
     assert run(letter(signature="Yours sincerely\n\nHelen Marsden.\nDivisional Manager, CAA")).value("signatory_name") == "Helen Marsden"
     assert run(letter(signature="Yours sincerely\n\nHelen J.\nDivisional Manager, CAA")).value("signatory_name") == "Helen J."
+
+
+def test_linking_words_before_the_authority_are_not_part_of_the_title():
+    lost = run_ocr(letter(address="Dr Deborah Whitfield\nDirector of Children and Young People's Services\nof Bournemouth\nCivic Centre\nBH2 6DY"), {})
+    assert lost.value("recipient_title") == "Director of Children and Young People's Services"
+    assert lost.value("authority_name") == "Bournemouth"
+    typed = run(letter(address="Mrs Jane Smith\nDirector of Children's Services for the\nLondon Borough of Barnet\nNW4 4BG"))
+    assert typed.value("recipient_title") == "Director of Children's Services"
