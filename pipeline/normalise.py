@@ -145,6 +145,9 @@ WORD_EDGES = ".,;:!?()[]{}\"'`\u00b4|"
 _OCR_SPECK = regex.compile(r"(?<=\p{Ll}) [.,:;'`\u00b4~] (?=\p{Ll})")
 # the same speck at the end of a line whose sentence goes on, in lower case, on the next
 _OCR_SPECK_AT_LINE_END = regex.compile(r"(?<=\p{Ll}) [.,:;'`\u00b4~](?=\n\p{Ll})")
+# a space OCR read as a full stop between two words ("secondary schools.are well regarded");
+# web and e-mail addresses ("www.ofsted.gov.uk", "enquiries@ofsted.gov.uk") have more than one part
+_OCR_GLUED_STOP = regex.compile(r"(?<![\w.@/])(\p{Ll}{2,})\.(?!(?:uk|com|org|net|gov)\b)(\p{Ll}{2,})(?![\w.@/])")
 
 
 def normalise_document(document: SourceDocument) -> LetterText:
@@ -155,6 +158,7 @@ def normalise_document(document: SourceDocument) -> LetterText:
         page_text = normalise_text(page.text)
         if page.method == "ocr":
             page_text = _OCR_SPECK_AT_LINE_END.sub("", _OCR_SPECK.sub(" ", page_text))
+            page_text = _OCR_GLUED_STOP.sub(r"\1 \2", page_text)
         if text:
             # a sentence running over the page break stays one paragraph
             joiner = "\n" if _RUNS_ON.search(text) and _LOWER_START.match(page_text) else "\n\n"

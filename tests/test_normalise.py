@@ -78,3 +78,12 @@ def test_a_running_footer_with_a_title_before_its_page_number_is_dropped_mid_sen
     text = normalise_document(SourceDocument(Path("x.pdf"), "pdf-ocr", "0" * 64, pages)).text
     assert "Nursery\nschools are a strength" in text and "Page" not in text
     assert "read page 2 of the report" in normalise_text("Please read page 2 of the report for details.")
+
+
+def test_a_full_stop_ocr_read_between_two_words_is_a_space_but_addresses_keep_theirs():
+    page = Page(1, "The council's secondary schools.are well regarded.\nwww.ofsted.gov.uk enquiries@ofsted.gov.uk ofsted.gov", "ocr", 85.0)
+    text = normalise_document(SourceDocument(Path("x.pdf"), "pdf-ocr", "0" * 64, [page])).text
+    assert "secondary schools are well regarded" in text
+    assert "www.ofsted.gov.uk enquiries@ofsted.gov.uk ofsted.gov" in text
+    typed = Page(1, "The council's secondary schools.are well regarded.")
+    assert "schools.are" in normalise_document(SourceDocument(Path("x.pdf"), "pdf", "0" * 64, [typed])).text
