@@ -257,7 +257,9 @@ def _crashed_rows(task: Task) -> Rows:
     from pipeline.rows import record_rows
 
     path, sha, *_ = task
-    record = LetterRecord(letter_id=sha[:16], source_path=path, sha256=sha, source_format=Path(path).suffix.lower().lstrip("."))
+    # an unhashable file is keyed on its path, as process_document keys it
+    letter_id = sha[:16] or hashlib.sha256(path.encode()).hexdigest()[:16]
+    record = LetterRecord(letter_id=letter_id, source_path=path, sha256=sha, source_format=Path(path).suffix.lower().lstrip("."))
     message = "the worker reading this file died (a fault in PDFium or Tesseract, which a damaged file can cause, or the system ran out of memory); please report it with this file"
     return record_rows(record.fail("read", "worker_crashed", message))
 
