@@ -20,6 +20,8 @@ from pipeline.segment import find_scale_rows
 
 _MONTHS = {m[:3]: i for i, m in enumerate(patterns()["dates"]["months"], start=1)}
 _OCR_DIGITS = str.maketrans({"l": "1", "I": "1", "|": "1", "O": "0", "o": "0"})
+# letters OCR reads in place of a postcode's digits
+_OCR_POSTCODE_DIGITS = str.maketrans("IlO|oSBZG", "110015826")
 _SPACES = regex.compile(r"\s+")
 _YEAR = regex.compile(r"\b(19|20)\d\d\b")
 _FIRST_LINE = regex.compile(r"\S.*")
@@ -171,9 +173,8 @@ def _recipient_postcode(record: LetterRecord, block: str, offset: int) -> None:
         return
     loose = list(compiled("people", "postcode_ocr", 0).finditer(block))
     for pc in reversed(loose):
-        digits = str.maketrans("IlO|oSBZG", "110015826")
-        outward = pc["area"].upper() + pc["district"].translate(digits).upper()
-        candidate = f"{outward} {pc['sector'].translate(digits)}{pc['unit'].upper()}"
+        outward = pc["area"].upper() + pc["district"].translate(_OCR_POSTCODE_DIGITS).upper()
+        candidate = f"{outward} {pc['sector'].translate(_OCR_POSTCODE_DIGITS)}{pc['unit'].upper()}"
         if compiled("people", "postcode_strict", 0).match(candidate):
             record.set(FieldValue("recipient_postcode", candidate, offset + pc.start(), offset + pc.end(), method="regex-ocr-corrected", confidence=0.85))
             return

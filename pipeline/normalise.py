@@ -150,6 +150,13 @@ _OCR_SPECK_AT_LINE_END = regex.compile(r"(?<=\p{Ll}) [.,:;'`\u00b4~](?=\n\p{Ll})
 _OCR_GLUED_STOP = regex.compile(r"(?<![\w.@/])(\p{Ll}{2,})\.(?!(?:uk|com|org|net|gov)\b)(\p{Ll}{2,})(?![\w.@/])")
 
 
+def repair_ocr_specks(text: str) -> str:
+    """Undo what scanner specks do to an OCR'd page: lone marks between words or at a line's end
+    where the sentence goes on, and full stops read in place of a space."""
+    text = _OCR_SPECK_AT_LINE_END.sub("", _OCR_SPECK.sub(" ", text))
+    return _OCR_GLUED_STOP.sub(r"\1 \2", text)
+
+
 def normalise_document(document: SourceDocument) -> LetterText:
     """All pages normalised and joined by a blank line, remembering where each page starts."""
     starts: list[int] = []
@@ -157,8 +164,7 @@ def normalise_document(document: SourceDocument) -> LetterText:
     for page in document.pages:
         page_text = normalise_text(page.text)
         if page.method == "ocr":
-            page_text = _OCR_SPECK_AT_LINE_END.sub("", _OCR_SPECK.sub(" ", page_text))
-            page_text = _OCR_GLUED_STOP.sub(r"\1 \2", page_text)
+            page_text = repair_ocr_specks(page_text)
         if text:
             # a sentence running over the page break stays one paragraph
             joiner = "\n" if _RUNS_ON.search(text) and _LOWER_START.match(page_text) else "\n\n"
