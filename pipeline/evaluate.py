@@ -1,6 +1,6 @@
 """Score an output folder against gold files.
 
-The figures are the same as /work/shared/tools/score.py's on the same inputs (same string
+The figures are the same as ../shared/tools/score.py's on the same inputs (same string
 normalisation, statistic matching and metric formulas), so a number quoted from either tool
 means the same thing; this module adds typed results, structured disagreements and rich output.
 """
@@ -57,13 +57,16 @@ class EvaluationResult:
     segments: float
     docs_found: int
     docs_gold: int
+    ok_docs: int = 0
+    silent_docs: int = 0
     disagreements: list[Disagreement] = field(default_factory=list)
 
     def summary_line(self) -> str:
         """The one-line summary, character for character as score.py prints it."""
         return (
             f"fields={self.fields:.3f} status={self.status:.3f} stats_f1={self.stats_f1:.3f} "
-            f"judgement={self.judgement:.3f} segments={self.segments:.3f} docs={self.docs_found}/{self.docs_gold}"
+            f"judgement={self.judgement:.3f} segments={self.segments:.3f} docs={self.docs_found}/{self.docs_gold} "
+            f"silent={self.silent_docs}/{self.ok_docs}"
         )
 
     def as_score_dict(self) -> dict:
@@ -79,6 +82,8 @@ class EvaluationResult:
             "judgement": self.judgement,
             "segments": self.segments,
             "docs_found": self.docs_found,
+            "ok_docs": self.ok_docs,
+            "silent_docs": self.silent_docs,
             "docs_gold": self.docs_gold,
             "disagreements": [d.message for d in self.disagreements],
         }
@@ -192,6 +197,7 @@ class _Scorer:
         self.judged = self.judged_ok = 0
         self.segment_hits: list[int] = []
         self.found = 0
+        self.ok_docs = self.silent_docs = 0  # letters marked `ok`, and those of them holding a wrong value
         self.disagreements: list[Disagreement] = []
 
     def disagree(self, name: str, letter_id: str | None, kind: str, field_name: str | None, expected: object, got: object, message: str) -> None:
@@ -206,6 +212,7 @@ class _Scorer:
 
     def letter(self, name: str, g: dict, row: dict, stats: pd.DataFrame | None, segments: pd.DataFrame | None) -> None:
         self.found += 1
+        before = len(self.disagreements)
         lid = row.get("letter_id")
         accepted = [g.get("status", "ok"), *g.get("status_also_accepted", [])]
         ok = normalise(row.get("status")) in {normalise(a) for a in accepted}
@@ -220,6 +227,10 @@ class _Scorer:
                 self.disagree(name, lid, "field", f, gv, row.get(f), f"{f} {row.get(f)!r} != {gv!r}")
         preds = [] if stats is None else stats[stats["letter_id"] == lid].to_dict("records")
         self.statistics(name, lid, g, preds)
+        if normalise(row.get("status")) == "ok":
+            # a wrong value in a letter nobody was told to check: the worst kind of error
+            self.ok_docs += 1
+            self.silent_docs += any(d.kind != "status" for d in self.disagreements[before:])
         if segments is not None and g.get("segments_contain"):
             self.segments(name, lid, g["segments_contain"], segments[segments["letter_id"] == lid])
 
@@ -254,7 +265,9 @@ class _Scorer:
 
     def segments(self, name: str, lid: str | None, contain: dict[str, list[str]], segs: pd.DataFrame) -> None:
         for seg, phrases in contain.items():
-            text = normalise(" ".join(segs[segs["segment"] == seg]["text"]))
+            # a 2010 letter's list of improvements may stand as its own segment after the narrative
+            names = (seg, "improvements") if seg == "narrative" else (seg,)
+            text = normalise(" ".join(segs[segs["segment"].isin(names)]["text"]))
             for phrase in phrases:
                 hit = normalise(phrase) in text
                 self.segment_hits.append(int(hit))
@@ -281,14 +294,25 @@ class _Scorer:
             segments=sum(self.segment_hits) / len(self.segment_hits) if self.segment_hits else 0.0,
             docs_found=self.found,
             docs_gold=docs_gold,
+            ok_docs=self.ok_docs,
+            silent_docs=self.silent_docs,
             disagreements=self.disagreements,
         )
+
+
+def find_letter_row(records: list[dict], by_file: dict[str, dict], name: str) -> dict | None:
+    """The letters row a gold "file" names: by file name, or, when it holds a "/", by the end of
+    source_path, so same-named letters in year folders (2009/bromley.txt, 2010/bromley.txt) stay apart."""
+    if "/" not in name:
+        return by_file.get(name)
+    want = "/" + name.replace("\\", "/").lstrip("/")
+    return next((r for r in records if ("/" + str(r["source_path"]).replace("\\", "/").lstrip("/")).endswith(want)), None)
 
 
 def evaluate(gold_dirs: list[Path], out_dir: Path) -> EvaluationResult:
     """Score OUT_DIR against the gold JSON files in gold_dirs, with score.py's rules and figures.
 
-    Letters are matched to gold by the file name of letters.source_path. The CSV tables are
+    Letters are matched to gold by the file name of letters.source_path (or its end, see find_letter_row). The CSV tables are
     read as score.py reads them; an output folder with only Parquet tables is scored from those.
     Raises FileNotFoundError when there are no gold files or no letters table.
     """
@@ -298,10 +322,11 @@ def evaluate(gold_dirs: list[Path], out_dir: Path) -> EvaluationResult:
     letters = tables["letters"]
     if letters is None or not gold:
         raise FileNotFoundError(f"need gold files (*.json in {', '.join(map(str, gold_dirs))}) and {out_dir}/letters.csv")
-    by_file = {os.path.basename(str(r["source_path"])): r for r in letters.to_dict("records")}
+    records = letters.to_dict("records")
+    by_file = {os.path.basename(str(r["source_path"])): r for r in records}
     scorer = _Scorer()
     for name, g in gold.items():
-        row = by_file.get(name)
+        row = find_letter_row(records, by_file, name)
         if row is None:
             scorer.missing_letter(name, g)
         else:
