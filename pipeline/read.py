@@ -7,16 +7,20 @@ that have no text layer. Every failure becomes a ReadError whose message a perso
 """
 from __future__ import annotations
 
+import csv
+import ctypes
 import hashlib
 import os
 import shutil
 import statistics
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Mapping
 
 import regex
 
+from pipeline.config import DATA
 from pipeline.normalise import WORD_EDGES as _WORD_EDGES, normalise_characters
 from pipeline.records import Page, ReadError, SourceDocument
 
@@ -97,7 +101,7 @@ def read_document(
         raise ReadError("empty", "the file is empty" if not data else "the file holds only white space")
     if data[:1024].lstrip().startswith(b"%PDF") or b"%PDF-" in data[:1024]:
         pages = read_pdf(data, ocr=ocr, layout=layout, ocr_pages=ocr_pages, defer_ocr=defer_ocr)
-        source_format = "pdf-ocr" if any(p.method == "ocr" for p in pages) else "pdf"
+        source_format = pdf_source_format(pages)
         return SourceDocument(path, source_format, sha, pages)
     if path.suffix.lower() == ".pdf":
         raise ReadError("corrupt_pdf", "the file is named .pdf but is not a PDF (no %PDF header)")
@@ -166,7 +170,13 @@ def read_pdf(
             if layout == "full" or (layout == "auto" and _looks_damaged(pieces)):
                 pieces = pdfplumber_pieces(data, number - 1)
                 method = "pdfplumber"
-            pages.append(Page(number, pieces_to_text(pieces), method))
+            text = pieces_to_text(pieces)
+            if layout == "auto" and method == "pdfium":
+                text, method = best_reading(data, number, text)
+            if ocr != "off" and is_ocr_layer(pdf[number - 1]):
+                pages.append(read_ocr_layer(pdf[number - 1], number, text, ocr_pages.get(number)))
+                continue
+            pages.append(Page(number, text, method))
     except (ReadError, OcrDeferred):
         raise
     except Exception as exc:  # any library failure on a damaged file
@@ -203,11 +213,137 @@ def pdfium_pieces(page, page_height: float) -> list[Piece]:
                     low = mid + 1
             bounds.append(start + low - 1)
         bounds.append(end)
-        for (left, bottom, right, top), a, b in zip(rects, bounds, bounds[1:]):
-            chunk = text[a:b].strip()
-            if chunk:
-                pieces.append(Piece(left, right, page_height - top, page_height - bottom, chunk))
+        pieces.extend(_merge_runs(text, rects, bounds, page_height))
     return pieces
+
+
+def _merge_runs(text: str, rects: list[tuple[float, float, float, float]], bounds: list[int], page_height: float) -> list[Piece]:
+    """One line's boxes merged into runs wherever they stand close together, each run's text as PDFium
+    spaced it: a browser's PDF positions every few glyphs on their own, and rebuilding words from
+    those boxes' gaps breaks them apart ("Pe rfo rm s"). Boxes far apart (table cells, a letterhead
+    beside the address) stay separate pieces."""
+    runs: list[list] = []
+    for (left, bottom, right, top), a, b in zip(rects, bounds, bounds[1:]):
+        if not text[a:b].strip():
+            continue
+        height = max(top - bottom, 0.1)
+        if runs:
+            run = runs[-1]
+            gap = left - run[1]
+            overlap = min(top, run[3]) - max(bottom, run[2])
+            if -0.5 * height < gap < 2.2 * max(height, run[3] - run[2]) and overlap > 0.3 * min(height, run[3] - run[2]):
+                run[6] += text[run[5]:b]
+                run[1], run[2], run[3], run[5] = max(run[1], right), min(run[2], bottom), max(run[3], top), b
+                continue
+        runs.append([left, right, bottom, top, a, b, text[a:b]])
+    return [Piece(x0, x1, page_height - top, page_height - bottom, " ".join(chunk.split())) for x0, x1, bottom, top, _, _, chunk in runs]
+
+
+def pdf_source_format(pages: list[Page]) -> str:
+    """`pdf-ocr-layer` when a page is a scan with a text layer someone else's OCR made, `pdf-ocr` when
+    a page had no text and Tesseract read it, else `pdf`."""
+    methods = {p.method for p in pages}
+    if methods & {"ocr-layer", "ocr-layer-reread"}:
+        return "pdf-ocr-layer"
+    return "pdf-ocr" if "ocr" in methods else "pdf"
+
+
+@dataclass(frozen=True)
+class TextQuality:
+    """How well a page's text reads: the share of its lower-case words found in the letters'
+    vocabulary (words glued together, "ofthe", are not), and the share of its words that stand in
+    runs of short non-words (words broken apart, "Pe rfo rm s")."""
+
+    words: int
+    known: float
+    fragments: float
+
+    @property
+    def score(self) -> float:
+        return self.known - 2 * self.fragments
+
+    @property
+    def reads_badly(self) -> bool:
+        return self.words >= QUALITY_MIN_WORDS and (self.fragments > QUALITY_MAX_FRAGMENTS or self.known < QUALITY_MIN_KNOWN)
+
+
+# a page with fewer words than this is not judged (a short covering page, a signature page)
+QUALITY_MIN_WORDS = 25
+QUALITY_MAX_FRAGMENTS = 0.04
+QUALITY_MIN_KNOWN = 0.7
+_WORD = regex.compile(r"\p{L}+")
+
+
+@lru_cache(maxsize=1)
+def letter_vocabulary() -> frozenset[str]:
+    """The words of the letters (pipeline/data/letter_words.txt) and of the authorities' names."""
+    words = {ln.strip() for ln in (DATA / "letter_words.txt").read_text(encoding="utf-8").splitlines() if ln.strip() and not ln.startswith("#")}
+    with (DATA / "authorities.csv").open(encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            words.update(w.lower() for w in _WORD.findall(f"{row['name']} {row['aliases']}"))
+    return frozenset(words)
+
+
+def text_quality(text: str) -> TextQuality:
+    """Measure a page's text (see TextQuality)."""
+    vocabulary = letter_vocabulary()
+    words = _WORD.findall(text)
+    lower = [w for w in words if w[0].islower()]
+    known = sum(w in vocabulary for w in lower) / len(lower) if lower else 1.0
+    broken, run = 0, 0
+    for word in words:
+        if len(word) <= 3 and word.lower() not in vocabulary:
+            run += 1
+            broken += 2 if run == 2 else (1 if run > 2 else 0)
+        else:
+            run = 0
+    return TextQuality(len(words), round(known, 3), round(broken / len(words), 3) if words else 0.0)
+
+
+def best_reading(data: bytes, number: int, text: str) -> tuple[str, str]:
+    """PDFium's text of the page, or pdfplumber's word layout where PDFium's reads badly and
+    pdfplumber's reads better; with the name of the reader whose text it is."""
+    first = text_quality(text)
+    if not first.reads_badly:
+        return text, "pdfium"
+    second = pieces_to_text(pdfplumber_pieces(data, number - 1))
+    return (second, "pdfplumber") if text_quality(second).score > first.score else (text, "pdfium")
+
+
+def is_ocr_layer(page) -> bool:
+    """Whether the page is a scan under a text layer: text drawn invisibly (render mode 3, as
+    Tesseract's and scanning bureaus' PDFs draw it) or hidden under an image that covers the page."""
+    import pypdfium2.raw as pdfium_c
+
+    width, height = page.get_width(), page.get_height()
+    n = pdfium_c.FPDFPage_CountObjects(page.raw)
+    full_image_at, text_objects, invisible, first_text = -1, 0, 0, -1
+    left, bottom, right, top = (ctypes.c_float() for _ in range(4))
+    for i in range(n):
+        obj = pdfium_c.FPDFPage_GetObject(page.raw, i)
+        kind = pdfium_c.FPDFPageObj_GetType(obj)
+        if kind == pdfium_c.FPDF_PAGEOBJ_TEXT:
+            text_objects += 1
+            first_text = i if first_text < 0 else first_text
+            invisible += pdfium_c.FPDFTextObj_GetTextRenderMode(obj) == pdfium_c.FPDF_TEXTRENDERMODE_INVISIBLE
+        elif kind == pdfium_c.FPDF_PAGEOBJ_IMAGE and full_image_at < 0:
+            pdfium_c.FPDFPageObj_GetBounds(obj, left, bottom, right, top)
+            if (right.value - left.value) * (top.value - bottom.value) >= 0.8 * width * height:
+                full_image_at = i
+    if full_image_at < 0 or not text_objects:
+        return False
+    return invisible >= 0.8 * text_objects or first_text < full_image_at
+
+
+def read_ocr_layer(page, number: int, text: str, ocr_result: OcrResult | None) -> Page:
+    """A page whose text another program's OCR made: kept as OCR ("ocr-layer"), or read again with
+    Tesseract when it reads badly, keeping whichever of the two reads better ("ocr-layer-reread")."""
+    if not text_quality(text).reads_badly or (ocr_result is None and not ocr_available()):
+        return Page(number, text, "ocr-layer")
+    ocr_text, confidence, words = ocr_result or ocr_page(page)
+    if text_quality(ocr_text).score > text_quality(text).score:
+        return Page(number, ocr_text, "ocr-layer-reread", confidence, words)
+    return Page(number, text, "ocr-layer")
 
 
 def _looks_damaged(pieces: list[Piece]) -> bool:
