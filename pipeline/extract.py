@@ -59,10 +59,27 @@ def parse_date(text: str) -> tuple[dt.date, int, int] | None:
     return best
 
 
+def letter_date_in(text: str) -> tuple[dt.date, int, int] | None:
+    """The letter's own date in its header: the first date not on a line that dates the copy rather
+    than the letter ("Published: 19 December 2009", "Last updated ...")."""
+    not_letter = compiled("dates", "not_letter_date")
+    pos = 0
+    while pos < len(text):
+        found = parse_date(text[pos:])
+        if found is None:
+            return None
+        date, s, e = found
+        line_start = text.rfind("\n", 0, pos + s) + 1
+        if not not_letter.search(text, line_start, pos + s):
+            return date, pos + s, pos + e
+        pos += e
+    return None
+
+
 def extract_date(record: LetterRecord, text: str, segments: list[Segment]) -> None:
     header = _first(segments, "header")
     start, end = (header.start, header.end) if header else (0, min(len(text), 1500))
-    found = parse_date(text[start:end])
+    found = letter_date_in(text[start:end])
     if found is None:
         if _YEAR.search(text[start:end]):
             record.flag("letter_date: a date is written in the header but could not be read")

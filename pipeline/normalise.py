@@ -84,7 +84,9 @@ def split_scale_cells(text: str) -> str:
     def fix_line(line_match: regex.Match) -> str:
         line = line_match.group()
         rows = list(row.finditer(line))
-        if len(rows) < 2 or "\t" in line:
+        # one row to a line, its cells glued ("3Performs wellAn organisation that ..."), as a web copy gives it
+        whole_row = len(rows) == 1 and rows[0].start() == 0 and rows[0].end() == len(line.rstrip())
+        if (len(rows) < 2 and not whole_row) or "\t" in line:
             return line
         return "\n".join(f"{m['score']}\t{m['label']}\t{m['desc']}" for m in rows)
 

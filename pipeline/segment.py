@@ -15,7 +15,7 @@ from pipeline.records import Segment
 
 _FIRST_LINE = regex.compile(r"\s*(.*)")
 
-SEGMENT_ORDER = ["header", "preamble", "scale_table", "rating", "narrative", "improvements", "closing"]
+SEGMENT_ORDER = ["furniture", "header", "preamble", "scale_table", "rating", "narrative", "improvements", "closing"]
 
 # One row of the scale: score (which OCR may lose or garble), label, description. Written to survive
 # run-together cells, OCR'd borders ("|") and a description lost to the scanner.
@@ -78,9 +78,32 @@ def find_scale_rows(text: str) -> list[regex.Match]:
     return run
 
 
-def find_anchors(text: str) -> Anchors:
-    a = Anchors()
+def find_letter_bounds(text: str) -> tuple[int, int]:
+    """Where the letter stands inside a copied web page: after the site's own lines (breadcrumb,
+    "Published" date, download links) that come before the letter's date line, and before the site
+    lines (feedback, contact numbers, copyright) that follow the signature. (0, len(text)) when the
+    text is only the letter."""
+    start, end = 0, len(text)
     salutation = compiled("segment", "salutation").search(text)
+    if salutation:
+        site = [m for m in compiled("web", "site_before").finditer(text, 0, salutation.start())]
+        if site:
+            dates = [m for m in compiled("web", "date_line").finditer(text, site[-1].end(), salutation.start())]
+            if dates:
+                start = _line_end(text, site[-1].end())
+    closing = compiled("segment", "closing").search(text, salutation.end() if salutation else 0)
+    if closing:
+        sign_off = compiled("people", "sign_off").search(text, closing.end())
+        after = sign_off.end() if sign_off else _line_end(text, closing.end())
+        site_after = compiled("web", "site_after").search(text, after)
+        if site_after:
+            end = site_after.start()
+    return start, end
+
+
+def find_anchors(text: str, start: int = 0) -> Anchors:
+    a = Anchors()
+    salutation = compiled("segment", "salutation").search(text, start)
     subject = compiled("segment", "subject_line").search(text)
     if salutation:
         a.header_end = salutation.end()
@@ -138,13 +161,14 @@ def segment_letter(text: str) -> list[Segment]:
     A preamble split by the scale table (lead-in sentence before or after it) gives two
     `preamble` rows.
     """
-    a = find_anchors(text)
+    letter_start, letter_end = find_letter_bounds(text)
+    a = find_anchors(text[:letter_end], letter_start)
     if a.rating_start < 0 and a.scale_start < 0 and a.closing_start < 0:
         return []
-    segments: list[Segment | None] = []
-    header_end = max(a.header_end, 0)
-    segments.append(_span(text, "header", 0, header_end))
-    preamble_end = a.rating_start if a.rating_start >= 0 else (a.closing_start if a.closing_start >= 0 else len(text))
+    segments: list[Segment | None] = [_span(text, "furniture", 0, letter_start)]
+    header_end = max(a.header_end, letter_start)
+    segments.append(_span(text, "header", letter_start, header_end))
+    preamble_end = a.rating_start if a.rating_start >= 0 else (a.closing_start if a.closing_start >= 0 else letter_end)
     if a.scale_start >= header_end and a.scale_end <= preamble_end:
         segments.append(_span(text, "preamble", header_end, a.scale_start))
         segments.append(_span(text, "scale_table", a.scale_start, a.scale_end))
@@ -153,12 +177,13 @@ def segment_letter(text: str) -> list[Segment]:
         segments.append(_span(text, "preamble", header_end, preamble_end))
     if a.rating_start >= 0:
         segments.append(_span(text, "rating", a.rating_start, a.rating_end))
-        narrative_end = next((p for p in (a.improvements_start, a.closing_start) if p >= 0), len(text))
+        narrative_end = next((p for p in (a.improvements_start, a.closing_start) if p >= 0), letter_end)
         segments.append(_span(text, "narrative", a.rating_end, narrative_end))
         if a.improvements_start >= 0:
-            segments.append(_span(text, "improvements", a.improvements_start, a.closing_start if a.closing_start >= 0 else len(text)))
+            segments.append(_span(text, "improvements", a.improvements_start, a.closing_start if a.closing_start >= 0 else letter_end))
     if a.closing_start >= 0:
-        segments.append(_span(text, "closing", a.closing_start, len(text)))
+        segments.append(_span(text, "closing", a.closing_start, letter_end))
+    segments.append(_span(text, "furniture", letter_end, len(text)))
     return [s for s in segments if s is not None]
 
 
