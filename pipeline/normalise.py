@@ -63,7 +63,84 @@ def _glued_scale_row() -> regex.Pattern:
 @lru_cache(maxsize=1)
 def _furniture_rule() -> regex.Pattern:
     """Every furniture pattern as one alternation: one match a line rather than one a pattern."""
-    return regex.compile("|".join(f"(?:{p})" for p in patterns()["normalise"]["furniture"]), regex.IGNORECASE)
+    rules = patterns()["normalise"]["furniture"] + patterns()["normalise"]["browser_furniture"]
+    return regex.compile("|".join(f"(?:{p})" for p in rules), regex.IGNORECASE)
+
+
+_SENTENCE_GOES_ON = regex.compile(r"[\p{L}\d,;)'\"]$|\p{Ll}-$")
+_CONTINUATION = regex.compile(r"^[\p{Ll}\d(]")
+_PUNCTUATION_AT_END = regex.compile(r"[.,;:!?]$")
+
+
+def remove_page_breaks(text: str) -> str:
+    """Take out the page breaks of a text export, wherever they fall: the page number line, a browser's
+    URL-and-timestamp line, and the running title standing alone beside them, with the blank lines
+    around. A sentence the break cut is joined again, and a word hyphenated across it made whole."""
+    rule = _furniture_rule()
+    lines = text.split("\n")
+    anchors = [i for i, ln in enumerate(lines) if ln.strip() and rule.match(ln)]
+    if not anchors:
+        return text
+    drop: set[int] = set()
+    joins: list[tuple[int, int]] = []
+    for i in anchors:
+        if i in drop:
+            continue
+        top, bottom = i, i
+        while True:
+            grown = False
+            for step in (-1, 1):
+                edge = top if step < 0 else bottom
+                k = edge + step
+                while 0 <= k < len(lines) and not lines[k].strip():
+                    k += step
+                if not 0 <= k < len(lines):
+                    continue
+                # a lone line beside a break is a running title only between two pages, not at the
+                # letter's very end (a signature) or start (a letterhead)
+                beyond = lines[:k] if step < 0 else lines[k + 1:]
+                other_side = lines[bottom + 1:] if step < 0 else lines[:top]
+                between = any(ln.strip() for ln in beyond) and any(ln.strip() for ln in other_side)
+                if rule.match(lines[k]) or (between and _running_line(lines, k, step)):
+                    top, bottom = (k, bottom) if step < 0 else (top, k)
+                    grown = True
+            if not grown:
+                break
+        while top > 0 and not lines[top - 1].strip():
+            top -= 1
+        while bottom + 1 < len(lines) and not lines[bottom + 1].strip():
+            bottom += 1
+        drop.update(range(top, bottom + 1))
+        joins.append((top, bottom))
+    out: list[str] = []
+    k = 0
+    for top, bottom in sorted(joins):
+        out.extend(lines[k:top])
+        after = bottom + 1
+        before = out[-1] if out else ""
+        if after < len(lines) and before and _SENTENCE_GOES_ON.search(before) and _CONTINUATION.match(lines[after]):
+            word = _WORD_AT_END.search(before[:-1]) if before.endswith("-") else None
+            if word and word.group().lower() not in _KEEP_HYPHEN:
+                out[-1] = before[:-1] + lines[after]
+            else:
+                out[-1] = before + ("" if before.endswith("-") else " ") + lines[after]
+            k = after + 1
+        else:
+            if out:
+                out.extend(["", ""] if after < len(lines) else [])
+            k = after
+    out.extend(lines[k:])
+    return "\n".join(out)
+
+
+def _running_line(lines: list[str], k: int, step: int) -> bool:
+    """A running title beside a page number: a short line standing alone (blank on its far side), not
+    prose: it neither ends in punctuation nor starts in lower case."""
+    line = lines[k].strip()
+    far = k + step
+    alone = not (0 <= far < len(lines)) or not lines[far].strip()
+    return (alone and len(line) <= 100 and not _PUNCTUATION_AT_END.search(line) and not line.endswith("-")
+            and not _CONTINUATION.match(line) and not _is_heading(line))
 
 
 _LIST_ITEM = regex.compile(r"\s*([-*]|\d+[.)])\s")
@@ -130,6 +207,7 @@ def normalise_text(text: str) -> str:
     text = _TRAILING.sub("", text)
     text = _LEADING.sub("", text)
     text = _SPACES.sub(" ", text)
+    text = remove_page_breaks(text)
     text = _drop_furniture(text)
     text = _join_hyphenation(text)
     text = split_scale_cells(text)
@@ -165,12 +243,15 @@ def normalise_document(document: SourceDocument) -> LetterText:
     text = ""
     for page in document.pages:
         page_text = normalise_text(page.text)
-        if page.method == "ocr":
+        if page.method.startswith("ocr"):
             page_text = repair_ocr_specks(page_text)
         if text:
-            # a sentence running over the page break stays one paragraph
-            joiner = "\n" if _RUNS_ON.search(text) and _LOWER_START.match(page_text) else "\n\n"
-            text += joiner
+            # a sentence running over the page break stays one paragraph, a word hyphenated over it one word
+            word = _WORD_AT_END.search(text[:-1]) if text.endswith("-") else None
+            if word and _LOWER_START.match(page_text) and word.group().lower() not in _KEEP_HYPHEN:
+                text = text[:-1]
+            else:
+                text += "\n" if _RUNS_ON.search(text) and _LOWER_START.match(page_text) else "\n\n"
         starts.append(len(text))
         text += page_text
     return LetterText(
