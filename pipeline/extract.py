@@ -186,15 +186,27 @@ def _recipient_postcode(record: LetterRecord, block: str, offset: int) -> None:
     found = list(compiled("people", "postcode", 0).finditer(block))
     if found:
         pc = found[-1]
-        record.set(FieldValue("recipient_postcode", _SPACES.sub(" ", pc["postcode"]).upper(), offset + pc.start("postcode"), offset + pc.end("postcode"), method="regex"))
+        value, method = restore_postcode_space(_SPACES.sub(" ", pc["postcode"]).upper())
+        record.set(FieldValue("recipient_postcode", value, offset + pc.start("postcode"), offset + pc.end("postcode"), method=method))
         return
     loose = list(compiled("people", "postcode_ocr", 0).finditer(block))
     for pc in reversed(loose):
-        outward = pc["area"].upper() + pc["district"].translate(_OCR_POSTCODE_DIGITS).upper()
+        outward = pc["area"].upper().replace("$", "S") + pc["district"].translate(_OCR_POSTCODE_DIGITS).upper()
         candidate = f"{outward} {pc['sector'].translate(_OCR_POSTCODE_DIGITS)}{pc['unit'].upper()}"
         if compiled("people", "postcode_strict", 0).match(candidate):
             record.set(FieldValue("recipient_postcode", candidate, offset + pc.start(), offset + pc.end(), method="regex-ocr-corrected", confidence=0.85))
             return
+
+
+def restore_postcode_space(postcode: str) -> tuple[str, str]:
+    """A postcode written without its space ("B11BB", as OCR and some exports give it) with the space
+    put back before the inward code, when that makes a valid postcode; and the method to record."""
+    if " " in postcode or compiled("people", "postcode_strict", 0).match(postcode):
+        return postcode, "regex"
+    spaced = f"{postcode[:-3]} {postcode[-3:]}"
+    if compiled("people", "postcode_strict", 0).match(spaced):
+        return spaced, "regex+space-restored"
+    return postcode, "regex"
 
 
 def _recipient_name(block: str, salutation: str) -> tuple[int, int] | None:
@@ -317,8 +329,10 @@ def extract_signatory(record: LetterRecord, text: str, segments: list[Segment]) 
     lines: list[tuple[int, str]] = []
     pos = closing.start
     for line in closing.text.split("\n"):
-        if line.strip():
-            lines.append((pos, line.strip()))
+        # a scanner's speck read as a mark standing after the name ("Juliet Winstanley ;")
+        kept = _LONE_MARK_AT_END.sub("", line.strip())
+        if kept:
+            lines.append((pos + len(line) - len(line.lstrip()), kept))
         pos += len(line) + 1
     # the signature area: the short lines after the last long paragraph
     tail: list[tuple[int, str]] = []
@@ -404,8 +418,58 @@ def extract_letter(record: LetterRecord, segments: list[Segment]) -> None:
     extract_signatory(record, text, segments)
     record.statistics = extract_statistics(text, segments)
     for fv in record.fields.values():
+        rejoin_split_name(record, fv)
+        _apply_reader(record, fv)
         _apply_ocr_confidence(record, fv)
         check_ocr_words(record, fv)
+
+
+_NAME_FIELDS = ("recipient_name", "signatory_name")
+
+
+def rejoin_split_name(record: LetterRecord, fv: FieldValue) -> None:
+    """Join a name word OCR split in two ("J uliet Winstanley") when the letter confirms the whole
+    word elsewhere: written out as a word ("Dear Ms Winstanley") or as part of an e-mail address
+    ("juliet.winstanley@..."). An initial ("J Smith") is left alone unless the letter says otherwise."""
+    if fv.field not in _NAME_FIELDS or not isinstance(fv.value, str) or record.text is None or fv.start is None:
+        return
+    text = record.text.text
+    outside = text[: fv.start] + " " + text[fv.end:]
+    words = fv.value.split()
+    i, joined = 0, False
+    while i + 1 < len(words):
+        first, second = words[i], words[i + 1]
+        whole = first + second
+        if first[:1].isupper() and second[:1].islower() and second.isalpha() and _confirmed(whole, outside):
+            words[i:i + 2] = [whole]
+            joined = True
+            continue
+        i += 1
+    if joined:
+        fv.value = " ".join(words)
+        fv.method += "+rejoined"
+
+
+def _confirmed(word: str, text: str) -> bool:
+    """Whether text has the word as a word of its own or as a dot-separated part of an e-mail address."""
+    if len(word) < 3:
+        return False
+    as_word = regex.compile(rf"(?<![\p{{L}}.@]){regex.escape(word)}(?![\p{{L}}])")
+    in_address = regex.compile(rf"(?<![\p{{L}}])(?:[\p{{L}}\-']+\.)*{regex.escape(word.lower())}(?:\.[\p{{L}}\-']+)*@", regex.IGNORECASE)
+    return bool(as_word.search(text) or in_address.search(text))
+
+
+def _apply_reader(record: LetterRecord, fv: FieldValue) -> None:
+    """Say which reader gave the page a value was read from, where it was not the usual one (pdfplumber
+    for a page PDFium read badly, another program's OCR text layer); an OCR layer's words are OCR, and a
+    value read from one is held no surer than OCR_LAYER_CONFIDENCE."""
+    if fv.start is None or record.text is None or not record.text.page_methods:
+        return
+    reader = record.text.page_methods[record.text.page_at(fv.start) - 1]
+    if reader in ("pdfplumber", "ocr-layer", "ocr-layer-reread"):
+        fv.method = f"{reader}+{fv.method}"
+    if reader == "ocr-layer":
+        fv.confidence = round(min(fv.confidence, patterns()["people"]["ocr_layer_confidence"]), 3)
 
 
 # names and titles have no gazetteer behind them: their OCR'd words are checked one by one

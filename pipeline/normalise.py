@@ -67,6 +67,12 @@ def _furniture_rule() -> regex.Pattern:
     return regex.compile("|".join(f"(?:{p})" for p in rules), regex.IGNORECASE)
 
 
+@lru_cache(maxsize=1)
+def _page_mark_rule() -> regex.Pattern:
+    rules = patterns()["normalise"]["page_marks"] + patterns()["normalise"]["browser_furniture"]
+    return regex.compile("|".join(f"(?:{p})" for p in rules), regex.IGNORECASE)
+
+
 _SENTENCE_GOES_ON = regex.compile(r"[\p{L}\d,;)'\"]$|\p{Ll}-$")
 _CONTINUATION = regex.compile(r"^[\p{Ll}\d(]")
 _PUNCTUATION_AT_END = regex.compile(r"[.,;:!?]$")
@@ -76,7 +82,7 @@ def remove_page_breaks(text: str) -> str:
     """Take out the page breaks of a text export, wherever they fall: the page number line, a browser's
     URL-and-timestamp line, and the running title standing alone beside them, with the blank lines
     around. A sentence the break cut is joined again, and a word hyphenated across it made whole."""
-    rule = _furniture_rule()
+    rule = _page_mark_rule()
     lines = text.split("\n")
     anchors = [i for i, ln in enumerate(lines) if ln.strip() and rule.match(ln)]
     if not anchors:
@@ -227,13 +233,16 @@ _OCR_SPECK = regex.compile(r"(?<=\p{Ll}) [.,:;'`\u00b4~] (?=\p{Ll})")
 _OCR_SPECK_AT_LINE_END = regex.compile(r"(?<=\p{Ll}) [.,:;'`\u00b4~](?=\n\p{Ll})")
 # a space OCR read as a full stop between two words ("secondary schools.are well regarded");
 # web and e-mail addresses ("www.ofsted.gov.uk", "enquiries@ofsted.gov.uk") have more than one part
-_OCR_GLUED_STOP = regex.compile(r"(?<![\w.@/])(\p{Ll}{2,})\.(?!(?:uk|com|org|net|gov)\b)(\p{Ll}{2,})(?![\w.@/])")
+_OCR_GLUED_STOP = regex.compile(r"(?<![\w.@/])(\p{L}+'s|\p{Ll}{2,}|\d+)\.(?!(?:uk|com|org|net|gov)\b)(\p{Ll}{2,}|(?:19|20)\d\d)(?![\w.@/])")
+# an apostrophe OCR read in place of the space between two words ("Divisional'Manager"); not O'Connor
+_OCR_GLUED_APOSTROPHE = regex.compile(r"(?<=\p{Ll}{2})'(?=\p{Lu}\p{Ll})")
 
 
 def repair_ocr_specks(text: str) -> str:
     """Undo what scanner specks do to an OCR'd page: lone marks between words or at a line's end
     where the sentence goes on, and full stops read in place of a space."""
     text = _OCR_SPECK_AT_LINE_END.sub("", _OCR_SPECK.sub(" ", text))
+    text = _OCR_GLUED_APOSTROPHE.sub(" ", text)
     return _OCR_GLUED_STOP.sub(r"\1 \2", text)
 
 

@@ -174,7 +174,9 @@ def read_pdf(
             if layout == "auto" and method == "pdfium":
                 text, method = best_reading(data, number, text)
             if ocr != "off" and is_ocr_layer(pdf[number - 1]):
-                pages.append(read_ocr_layer(pdf[number - 1], number, text, ocr_pages.get(number)))
+                # an OCR layer is one positioned word at a time: each box is a word (or a scanner's speck)
+                words = pieces_to_text(pdfium_pieces(pdf[number - 1], pdf[number - 1].get_height(), merge=False), word_gap=True)
+                pages.append(read_ocr_layer(pdf[number - 1], number, words, ocr_pages.get(number)))
                 continue
             pages.append(Page(number, text, method))
     except (ReadError, OcrDeferred):
@@ -188,7 +190,7 @@ def read_pdf(
     return drop_running_furniture(pages)
 
 
-def pdfium_pieces(page, page_height: float) -> list[Piece]:
+def pdfium_pieces(page, page_height: float, merge: bool = True) -> list[Piece]:
     """Text runs with boxes from PDFium, a handful of calls per line rather than one per character.
 
     PDFium's page text (one call) breaks lines; each line's boxes come from count_rects over
@@ -213,7 +215,12 @@ def pdfium_pieces(page, page_height: float) -> list[Piece]:
                     low = mid + 1
             bounds.append(start + low - 1)
         bounds.append(end)
-        pieces.extend(_merge_runs(text, rects, bounds, page_height))
+        if merge:
+            pieces.extend(_merge_runs(text, rects, bounds, page_height))
+            continue
+        for (left, bottom, right, top), a, b in zip(rects, bounds, bounds[1:]):
+            if text[a:b].strip():
+                pieces.append(Piece(left, right, page_height - top, page_height - bottom, text[a:b].strip()))
     return pieces
 
 

@@ -34,7 +34,34 @@ def is_rating_letter(text: str) -> bool:
     hits = sum(bool(p.search(text)) for p in _letter_signals())
     # a press release or web page can use every phrase; only a letter is addressed to someone or rates one authority
     shaped = bool(compiled("segment", "salutation").search(text) or compiled("segment", "rating_line").search(text) or find_scale_rows(text))
-    return hits >= letter["min_signals"] and shaped
+    return hits >= letter["min_signals"] and shaped and not_rating_reason(text) is None
+
+
+@lru_cache(maxsize=1)
+def _required_evidence() -> list[regex.Pattern]:
+    return [regex.compile(p, regex.IGNORECASE) for p in patterns()["letter"]["required"]]
+
+
+def not_rating_reason(text: str) -> str | None:
+    """Why a text that uses the letters' wording is still not a rating letter, or None when it is one:
+    Ofsted's children's services rating or assessment must be named, the letter must not be another
+    body's (CQC, the Audit Commission: named in its head or signature where Ofsted is not), and the
+    text must not be a council's committee report quoting the letter."""
+    if not all(p.search(text) for p in _required_evidence()):
+        return "Ofsted's children's services rating or assessment is not named"
+    other = compiled("letter", "other_bodies")
+    ofsted = _required_evidence()[0]
+    salutation = compiled("segment", "salutation").search(text)
+    head = text[: salutation.start()] if salutation else text[:800]
+    sign_off = list(compiled("people", "sign_off").finditer(text))
+    signature = text[sign_off[-1].end():] if sign_off else text[-400:]
+    for part in (head, signature):
+        found = other.search(part)
+        if found and not ofsted.search(part):
+            return f"the letter is from {found.group()!r}, not Ofsted"
+    if len(compiled("letter", "committee_report").findall(text)) >= patterns()["letter"]["committee_min_headings"]:
+        return "it is a committee report (report headings), which may quote a letter but is not one"
+    return None
 
 
 def check_rating(record: LetterRecord, text: str) -> None:
@@ -86,7 +113,8 @@ def validate_letter(record: LetterRecord) -> str:
     text = record.text.text if record.text else ""
     if not is_rating_letter(text):
         record.status = "not_rating_letter"
-        record.flag("not a children's services rating letter: no rating line, scale or Ofsted rating wording found")
+        reason = not_rating_reason(text) or "no rating line, scale or Ofsted rating wording found"
+        record.flag(f"not a children's services rating letter: {reason}")
         return record.status
     for name in REQUIRED_FIELDS:
         if record.value(name) is None:
