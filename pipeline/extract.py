@@ -217,7 +217,9 @@ def _recipient_name(block: str, salutation: str) -> tuple[int, int] | None:
         return None
     honorifics = {h.lower() for h in patterns()["people"]["honorifics"]}
     if surname and surname["surname"].lower() not in {"sir", "madam", "colleague"} | honorifics:
-        hit = regex.search(rf"\b{regex.escape(surname['surname'])}\b", block[first_line.start():first_line.start() + 120])
+        # OCR may have split the surname in two ("Sm ith"): rejoin_split_name puts it together again
+        written = r"[ ]?".join(regex.escape(ch) for ch in surname["surname"])
+        hit = regex.search(rf"\b{written}\b", block[first_line.start():first_line.start() + 120])
         if hit:
             return first_line.start(), first_line.start() + hit.end()
     honorific = _honorific_name(block[first_line.start():first_line.start() + 120])
@@ -367,7 +369,9 @@ def extract_signatory(record: LetterRecord, text: str, segments: list[Segment]) 
 
 def _looks_like_name(line: str) -> bool:
     words = _person_line(line)[0].split()
-    return 2 <= len(words) <= 4 and all(_NAME_WORD.match(w) for w in words)
+    # a word OCR split after its capital ("J uliet") counts as one word here; rejoin_split_name decides on it
+    whole = [w for i, w in enumerate(words) if not (i and _SPLIT_TAIL.match(w) and len(words[i - 1]) == 1)]
+    return 2 <= len(whole) <= 4 and all(_NAME_WORD.match(w) for w in whole)
 
 
 def _signature_lines(tail: list[tuple[int, str]]) -> tuple[int | None, int | None]:
@@ -425,6 +429,7 @@ def extract_letter(record: LetterRecord, segments: list[Segment]) -> None:
 
 
 _NAME_FIELDS = ("recipient_name", "signatory_name")
+_SPLIT_TAIL = regex.compile(r"\p{Ll}{2,}$")
 
 
 def rejoin_split_name(record: LetterRecord, fv: FieldValue) -> None:
@@ -448,6 +453,10 @@ def rejoin_split_name(record: LetterRecord, fv: FieldValue) -> None:
     if joined:
         fv.value = " ".join(words)
         fv.method += "+rejoined"
+    split = [f"{a} {b}" for a, b in zip(words, words[1:]) if a[:1].isupper() and _SPLIT_TAIL.match(b)]
+    if split:
+        fv.confidence = min(fv.confidence, 0.5)
+        record.flag(f"{fv.field}: {split[0]!r} reads as a word OCR split in two, and the letter does not confirm it joined: check it")
 
 
 def _confirmed(word: str, text: str) -> bool:

@@ -178,3 +178,62 @@ def test_linking_words_before_the_authority_are_not_part_of_the_title():
     assert lost.value("authority_name") == "Bournemouth"
     typed = run(letter(address="Mrs Jane Smith\nDirector of Children's Services for the\nLondon Borough of Barnet\nNW4 4BG"))
     assert typed.value("recipient_title") == "Director of Children's Services"
+
+
+WEB_BEFORE = ("Home > Inspection reports > Local authority children's services\nChildren's services annual rating: Kent\n"
+              "Published: 21 January 2010\nDownload (PDF, 96 KB)\n\n")
+WEB_AFTER = "\n\nWas this page useful? Yes No\nContact us: 0300 123 1231\nCrown copyright"
+
+
+def test_a_web_copy_keeps_the_site_text_out_of_the_fields():
+    r = run(WEB_BEFORE + letter() + WEB_AFTER)
+    assert r.status == "ok", r.issues
+    furniture = [s.text for s in r.segments if s.segment == "furniture"]
+    assert len(furniture) == 2 and furniture[0].startswith("Home >") and furniture[0].endswith("Download (PDF, 96 KB)")
+    assert furniture[1].startswith("Was this page useful?") and furniture[1].endswith("Crown copyright")
+    assert r.value("letter_date") == "2009-12-09" and r.value("recipient_name") == "Mrs Jane Smith"
+    assert r.value("signatory_name") == "Juliet Winstanley" and r.value("signatory_title") == "Divisional Manager, CAA"
+    closing = next(s for s in r.segments if s.segment == "closing")
+    assert "Crown copyright" not in closing.text
+
+
+def test_the_letters_own_date_wins_over_a_published_date():
+    r = run("Published: 21 January 2010\n\n" + letter())
+    assert r.value("letter_date") == "2009-12-09"
+    # with no date of its own, the letter's date is missing rather than the page's
+    r = run(letter(date="Last updated 3 February 2010"))
+    assert r.value("letter_date") is None and r.status == "needs_review"
+
+
+def test_a_postcode_that_lost_its_space_is_repaired_and_marked():
+    r = run(letter(address="Mrs Jane Smith\nDirector of Children's Services\nKent County Council\nSessions House\nMaidstone\nME141XQ"))
+    fv = r.fields["recipient_postcode"]
+    assert fv.value == "ME14 1XQ" and fv.method == "regex+space-restored" and r.status == "ok"
+
+
+def test_a_name_ocr_split_is_rejoined_when_the_letter_confirms_it():
+    signature = "Yours sincerely\n\nJ uliet Winstanley\nDivisional Manager, CAA"
+    confirmed = run(letter(signature=signature).replace("Children's services annual rating\n", "juliet.winstanley@ofsted.gov.uk\n\nChildren's services annual rating\n", 1))
+    assert confirmed.value("signatory_name") == "Juliet Winstanley"
+    assert confirmed.fields["signatory_name"].method.endswith("+rejoined")
+    # the salutation confirms a recipient's surname
+    recipient = run(letter(address="Mrs Jane Sm ith\nDirector of Children's Services\nKent County Council\nSessions House\nMaidstone\nME14 1XQ"))
+    assert recipient.value("recipient_name") == "Mrs Jane Smith"
+    # nothing confirms it: left as read; an initial is not joined to the surname
+    assert run(letter(signature=signature)).value("signatory_name") == "J uliet Winstanley"
+    assert run(letter(signature="Yours sincerely\n\nJ Winstanley\nDivisional Manager, CAA")).value("signatory_name") == "J Winstanley"
+
+
+def test_a_2011_letter_reads_its_year_and_type_from_the_letter():
+    import random
+
+    from fixtures import generate as gen
+
+    kent = next(a for a in gen.load_authorities() if a["name"] == "Kent")
+    built = gen.build_letter(random.Random("2011"), kent, "2011", __import__("datetime").date(2011, 11, 30), 3, "kent_2011")
+    data, _ = gen.render_text(built, gen.TextStyle(), random.Random(1))
+    r = run(data.decode("utf-8"))
+    assert r.status == "ok", r.issues
+    assert r.value("rating_year") == 2011 and r.value("letter_date") == "2011-11-30"
+    assert r.letter_type == "annual assessment"
+    assert {k: r.value(k) for k in built.fields} == built.fields

@@ -73,7 +73,7 @@ def _assert_gold_in(text: str, gold: dict, where: str) -> None:
 
 def test_corpus_has_every_kind_and_a_manifest(corpus):
     out, manifest = corpus
-    assert manifest["summary"] == {"text": 12, "pdf": 12, "scan": 3, "bad": 10, "duplicate": 4}
+    assert manifest["summary"] == {"text": 12, "pdf": 12, "scan": 3, "bad": 10, "duplicate": 4, "browser": 1, "ghostscript": 1, "ocr_layer": 1, "web": 1}
     stored = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert stored["files"] == manifest["files"]
     for f in manifest["files"]:
@@ -81,7 +81,8 @@ def test_corpus_has_every_kind_and_a_manifest(corpus):
         assert f["expected_status"] in {"ok", "failed", "not_rating_letter"}
         for ref in (f["twin_of"], f["duplicate_of"]):
             assert ref is None or any(g["name"] == ref for g in manifest["files"])
-    assert manifest["seconds"] < 30
+    # Chromium and Tesseract take a few seconds a letter
+    assert manifest["seconds"] < 120
 
 
 def test_every_gold_file_is_valid_and_names_its_letter(corpus, golds):
@@ -128,7 +129,14 @@ def test_gold_has_the_shape_of_the_real_gold(golds):
 def test_text_letters_contain_what_their_gold_says(corpus, golds):
     out, manifest = corpus
     for entry in _files(manifest, "text", "duplicate", fmt="txt"):
-        _assert_gold_in(_letter_text(out / entry["file"], entry), golds[entry["name"]], entry["name"])
+        _assert_gold_in(_without_page_break(_letter_text(out / entry["file"], entry)), golds[entry["name"]], entry["name"])
+
+
+def _without_page_break(text: str) -> str:
+    """The text with a page break inside a sentence taken out, as a reader skips it."""
+    text = text.replace("\r\n", "\n")
+    block = r"\n\nfile:///[^\n]*\nPage 1 of 2\n\f[^\n]*\n\n"
+    return re.sub(block, " ", re.sub(r"(?<=[a-z])-" + block + r"(?=[a-z])", "", text))
 
 
 def test_pdfs_have_a_text_layer_with_what_their_gold_says(corpus, golds):
@@ -313,3 +321,34 @@ def test_scan_alone_needs_no_pdf_files(tmp_path):
     assert manifest["files"][0]["twin_of"] is None
     assert sorted(p.name for p in (tmp_path / "letters").iterdir()) == [manifest["files"][0]["name"]]
     assert not (tmp_path / ".scratch").exists()
+
+
+def test_other_producers_and_web_copies_contain_what_their_gold_says(corpus, golds):
+    out, manifest = corpus
+    producers = {"browser": "Skia/PDF", "ghostscript": "GPL Ghostscript", "ocr_layer": "Tesseract"}
+    for entry in _files(manifest, *producers, "web"):
+        path = out / entry["file"]
+        if entry["kind"] == "web":
+            text = _letter_text(path, entry)
+            assert text.index(golds[entry["name"]]["segments_contain"]["furniture"][0]) < text.index(golds[entry["name"]]["fields"]["recipient_name"])
+            _assert_gold_in(text, golds[entry["name"]], entry["name"])
+            continue
+        with pdfplumber.open(path) as pdf:
+            assert producers[entry["kind"]] in (pdf.metadata.get("Producer", "") + pdf.metadata.get("Creator", "")), entry["name"]
+            if entry["kind"] == "ocr_layer":
+                assert pdf.pages[0].images and all(c.get("text_render_mode", 3) == 3 for c in pdf.pages[0].chars[:50])
+                continue
+        _assert_gold_in(_pdf_text(path), golds[entry["name"]], entry["name"])
+
+
+def test_a_page_break_inside_a_sentence_is_in_some_text_letters(corpus):
+    out, manifest = corpus
+    broken = [e for e in _files(manifest, "text") if e["variant"].get("page_break")]
+    assert broken
+    for entry in broken:
+        text = _letter_text(out / entry["file"], entry)
+        assert "\f" in text and "file:///" in text
+        before = text[: text.index("\f")].rstrip().split("\n")
+        # the last line of the letter before the footer block does not end its sentence
+        prose = [ln for ln in before if ln.strip() and not ln.startswith(("file:///", "Page "))]
+        assert not prose[-1].rstrip().endswith((".", ":")), prose[-1]

@@ -87,3 +87,42 @@ def test_a_full_stop_ocr_read_between_two_words_is_a_space_but_addresses_keep_th
     assert "www.ofsted.gov.uk enquiries@ofsted.gov.uk ofsted.gov" in text
     typed = Page(1, "The council's secondary schools.are well regarded.")
     assert "schools.are" in normalise_document(SourceDocument(Path("x.pdf"), "pdf", "0" * 64, [typed])).text
+
+
+def test_a_page_break_inside_a_sentence_is_taken_out_and_the_word_hyphenated_across_it_made_whole():
+    text = ("Seven of the ten nur-\n\nfile:///C:/Documents/Letters/kent.htm 03/12/2010 10:31\nPage 1 of 2\n\f"
+            "Kent County Council - Annual children's services assessment 2010\n\nsery schools are good or outstanding.")
+    assert normalise_text(text) == "Seven of the ten nursery schools are good or outstanding."
+    browser = ("Children make\n\n03/12/2010, 10:31 Annual children's services assessment\n\n"
+               "https://www.example.gov.uk/letters/kent.html 2/3\n\na good start in life.")
+    assert normalise_text(browser) == "Children make a good start in life."
+    # a break between paragraphs stays a paragraph break; a word hyphenated for good keeps its hyphen
+    assert normalise_text("Schools are good.\n\nPage 1 of 2\n\nThe rest are not.") == "Schools are good.\n\nThe rest are not."
+    assert normalise_text("The sixth-\nPage 1 of 2\nform college is good.") == "The sixth-form college is good."
+
+
+def test_a_page_break_keeps_the_lines_beside_it_that_are_the_letter():
+    # a heading before the break, and the signature above the last page's number, are not running titles
+    text = "Schools are good.\n\nAreas for improvement\n\nPage 1 of 2\n\nImprove attendance."
+    assert "Areas for improvement" in normalise_text(text)
+    signed = "Yours sincerely\n\nJuliet Winstanley\n\nPage 2 of 2"
+    assert normalise_text(signed) == "Yours sincerely\n\nJuliet Winstanley"
+
+
+def test_a_word_hyphenated_across_two_pdf_pages_is_made_whole():
+    pages = [Page(1, "Seven of the ten nur-"), Page(2, "sery schools are good.")]
+    letter = normalise_document(SourceDocument(Path("x.pdf"), "pdf", "0" * 64, pages))
+    assert letter.text == "Seven of the ten nursery schools are good."
+    assert letter.page_at(letter.text.index("schools")) == 2
+
+
+def test_ocr_repairs_a_stop_or_apostrophe_read_in_place_of_a_space():
+    page = Page(1, "Children's.services assessment.2010\n23.of the 25 schools, 2.5 per cent\nDivisional'Manager, Ms O'Connor", "ocr-layer")
+    text = normalise_document(SourceDocument(Path("x.pdf"), "pdf-ocr-layer", "0" * 64, [page])).text
+    assert text == "Children's services assessment 2010\n23 of the 25 schools, 2.5 per cent\nDivisional Manager, Ms O'Connor"
+
+
+def test_scale_rows_glued_one_to_a_line_are_split_into_cells():
+    text = normalise_text("4Performs excellentlyAn organisation that significantly exceeds minimum requirements\n"
+                          "3Performs wellAn organisation that exceeds minimum requirements")
+    assert text.split("\n")[1] == "3\tPerforms well\tAn organisation that exceeds minimum requirements"

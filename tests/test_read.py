@@ -148,3 +148,64 @@ def test_scan_is_read_by_ocr_with_confidence(generated):
     assert re.search(r"four.point scale", " ".join(p.text for p in doc.pages))
     words = doc.pages[0].word_confidences
     assert words.get("Ofsted", 0) > 60 and all(0 <= c <= 100 for c in words.values())
+
+
+def test_text_quality_tells_broken_and_glued_words_from_clean_text():
+    from pipeline.read import text_quality
+
+    clean = ("Children's services in Bromley perform well. The overall effectiveness of the large majority of inspected services "
+             "and settings is good or outstanding, and the council works in partnership with others to improve outcomes for children.")
+    broken = ("C h i l d re n 's s e rv i c e s i n B ro m l ey p e rfo rm we l l . Th e ove ra l l e ff e c t i ve n e s s of t h e "
+              "l a rg e m a jo ri ty of i n s p e c te d s e rv i c e s i s g o o d")
+    glued = ("Children'sservices inBromley performwell. Theoverall effectivenessof thelarge majorityof inspectedservices "
+             "andsettings isgood oroutstanding, andthe councilworks inpartnership withothers toimprove outcomesfor children.") * 2
+    assert not text_quality(clean).reads_badly and text_quality(clean).fragments == 0
+    assert text_quality(broken).reads_badly and text_quality(broken).fragments > 0.3
+    assert text_quality(glued).reads_badly and text_quality(glued).known < 0.5
+    assert text_quality(clean).score > text_quality(glued).score > text_quality(broken).score
+    # a short page is not judged
+    assert not text_quality("Pe rfo rm s").reads_badly
+
+
+def _reportlab_page(tmp_path, invisible: bool, image: bool, name: str) -> Path:
+    import io
+
+    from PIL import Image
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen import canvas
+
+    path = tmp_path / name
+    c = canvas.Canvas(str(path), pagesize=(595, 842))
+    if image:
+        buf = io.BytesIO()
+        Image.new("L", (300, 420), 250).save(buf, "PNG")
+        c.drawImage(ImageReader(io.BytesIO(buf.getvalue())), 0, 0, width=595, height=842)
+    text = c.beginText(72, 760)
+    text.setTextRenderMode(3 if invisible else 0)
+    for line in ["Children's services in Bromley perform well.", "Nine of the ten special schools are good or outstanding."] * 3:
+        text.textLine(line)
+    c.drawText(text)
+    c.showPage()
+    c.save()
+    return path
+
+
+def test_an_invisible_text_layer_over_a_page_image_is_read_as_ocr(tmp_path):
+    layer = read_document(_reportlab_page(tmp_path, invisible=True, image=True, name="layer.pdf"))
+    assert layer.source_format == "pdf-ocr-layer" and layer.pages[0].method == "ocr-layer"
+    assert "special schools are good" in layer.pages[0].text
+    # visible text over a background image (a letterhead template), and invisible text with no image, are plain PDFs
+    for name, invisible, image in (("background.pdf", False, True), ("white-text.pdf", True, False)):
+        document = read_document(_reportlab_page(tmp_path, invisible=invisible, image=image, name=name))
+        assert document.source_format == "pdf" and document.pages[0].method == "pdfium", name
+
+
+def test_pdfium_boxes_of_one_line_are_merged_as_pdfium_spaced_them():
+    from pipeline.read import _merge_runs
+
+    text = "Performs excellently\tAn organisation"
+    # a browser positions a few glyphs at a time: boxes close together, gaps inside words
+    rects = [(72, 700, 95, 710), (95.5, 700, 120, 710), (121, 700, 170, 710), (300, 700, 380, 710)]
+    bounds = [0, 5, 9, 20, 36]
+    pieces = _merge_runs(text, rects, bounds, 842)
+    assert [p.text for p in pieces] == ["Performs excellently", "An organisation"]

@@ -1,0 +1,64 @@
+"""Whether a text is a rating letter at all: positive evidence of Ofsted's children's services rating, not a scale alone."""
+from __future__ import annotations
+
+from test_extract import letter, run
+
+from pipeline.validate import is_rating_letter, not_rating_reason
+
+CQC = """Care Quality Commission
+Finsbury Tower, 103-105 Bunhill Row, London EC1Y 8TG
+
+9 December 2009
+
+Mr John Hughes
+Director of Adult Social Services
+Kent County Council
+Sessions House
+Maidstone
+ME14 1XQ
+
+Dear Mr Hughes
+
+Annual performance assessment of adult social care services 2009
+
+The assessment is made on a four point scale:
+
+4\tPerforming excellently\tAn organisation that significantly exceeds minimum requirements
+3\tPerforms well\tAn organisation that exceeds minimum requirements
+2\tPerforms adequately\tAn organisation that meets only minimum requirements
+1\tPerforms poorly\tAn organisation that does not meet minimum requirements
+
+Adult social care services in Kent County Council perform well. Ofsted's inspections of children's services are reported separately.
+
+Delivering personalised services\tPerforms well (3)
+
+Yours sincerely
+
+Andrea Gordon
+Regional Director, Care Quality Commission
+"""
+
+
+def test_another_inspectorates_letter_on_the_same_scale_is_not_a_rating_letter():
+    r = run(CQC)
+    assert r.status == "not_rating_letter"
+    assert "children's services rating or assessment is not named" in r.issues[0]
+    # even naming the children's services rating, a letter headed and signed by another body is its letter
+    audit = letter().replace("9 December 2009", "Audit Commission\n1st Floor, Millbank Tower\n\n9 December 2009", 1)
+    audit = audit.replace("Juliet Winstanley\nDivisional Manager, CAA", "Michael O'Higgins\nChairman, Audit Commission")
+    assert not is_rating_letter(audit) and "Audit Commission" in not_rating_reason(audit)
+
+
+def test_a_committee_report_quoting_its_letter_is_not_a_rating_letter():
+    report = ("Report to Cabinet\nAgenda item 7\n\nPurpose of the report\nTo note Ofsted's annual rating of children's services.\n\n"
+              "Recommendations:\nThat Cabinet notes the letter below.\n\n" + letter() + "\n\nBackground papers\nNone.")
+    r = run(report)
+    assert r.status == "not_rating_letter" and "committee report" in r.issues[0]
+
+
+def test_an_ofsted_letter_that_mentions_other_bodies_in_its_narrative_is_still_one():
+    r = run(letter(narrative="Nine of the ten special schools are good. The Care Quality Commission and the Audit Commission report separately."))
+    assert r.status == "ok", r.issues
+    # a letterhead naming Ofsted beside the Audit Commission (a joint letter) is Ofsted's
+    joint = letter().replace("9 December 2009", "Ofsted and the Audit Commission\n\n9 December 2009", 1)
+    assert is_rating_letter(joint)
