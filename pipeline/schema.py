@@ -54,7 +54,7 @@ TABLES: dict[str, Table] = {
             [
                 LETTER_ID,
                 _c("source_path", "string", "Path of the input file as given on the command line.", True),
-                _c("source_format", "string", "How the text was obtained: `txt`, `pdf` (text layer) or `pdf-ocr` (at least one page read by OCR)."),
+                _c("source_format", "string", "How the text was obtained: `txt`, `pdf` (text layer), `pdf-ocr` (at least one page read by OCR) or `pdf-ocr-layer` (a scan with another program's OCR text layer)."),
                 _c("status", "string", "`ok`, `needs_review` (see issues), `failed` (could not be read) or `not_rating_letter`.", True),
                 _c("authority_name", "string", "Canonical short name of the local authority, as in DfE statistics (e.g. `Bromley`)."),
                 _c("authority_as_written", "string", "The authority as the letter writes it (e.g. `London Borough of Bromley`)."),
@@ -134,7 +134,7 @@ TABLES: dict[str, Table] = {
                 _c("start", "integer", "Start offset of the evidence in documents.text; empty when derived (e.g. codes from the gazetteer)."),
                 _c("end", "integer", "End offset (exclusive) of the evidence."),
                 _c("page", "integer", "Page of the evidence (1-based); 1 for text files."),
-                _c("method", "string", "How the value was found: `regex`, `spacy`, `gazetteer`, `gazetteer-fuzzy`, `layout`, `ocr` ..."),
+                _c("method", "string", "How the value was found: `regex`, `spacy`, `gazetteer`, `gazetteer-fuzzy`, `layout`, `ocr` ...; a prefix names the page's reader where it was not the usual one (`ocr+`, `ocr-layer+`, `pdfplumber+`), a suffix a repair (`+vocabulary`, `+rejoined`, `+space-restored`)."),
                 _c("confidence", "number", "0-1: how sure the extractor is (fuzzy match score, OCR confidence)."),
             ],
             ["letter_id", "field"],
