@@ -15,7 +15,7 @@ from pipeline.config import compiled, patterns
 from pipeline.gazetteer import AuthorityMatch, find_authorities, fuzzy_find_authority
 from pipeline.nlp import load_pipeline
 from pipeline.normalise import WORD_EDGES
-from pipeline.records import FieldValue, LetterRecord, ScaleRow, Segment, Statistic
+from pipeline.records import FieldValue, LetterRecord, NumberSpan, ScaleRow, Segment, Statistic
 from pipeline.segment import find_scale_rows
 
 _MONTHS = {m[:3]: i for i, m in enumerate(patterns()["dates"]["months"], start=1)}
@@ -359,20 +359,23 @@ def _signature_lines(tail: list[tuple[int, str]]) -> tuple[int | None, int | Non
     return None, None
 
 
-def extract_statistics(text: str, segments: list[Segment]) -> list[Statistic]:
-    """Every statistic the narrative (and any areas for improvement) cites, offsets into text."""
+def extract_statistics(text: str, segments: list[Segment]) -> tuple[list[Statistic], list[NumberSpan]]:
+    """Every statistic the narrative (and any areas for improvement) cites, and where each of its
+    numbers went; offsets into text."""
     nlp = load_pipeline()
     stats: list[Statistic] = []
+    numbers: list[NumberSpan] = []
     for seg in _segments(segments, "narrative") + _segments(segments, "improvements"):
         # line breaks inside a paragraph must not split "nursery\nschools"; same length keeps offsets
         doc = nlp(seg.text.replace("\n", " "))
-        for s in doc._.statistics:
-            s.start += seg.start
-            s.end += seg.start
-            stats.append(s)
+        for item in [*doc._.statistics, *doc._.numbers]:
+            item.start += seg.start
+            item.end += seg.start
+        stats.extend(doc._.statistics)
+        numbers.extend(doc._.numbers)
     for i, s in enumerate(stats):
         s.stat_index = i
-    return stats
+    return stats, numbers
 
 
 def extract_letter(record: LetterRecord, segments: list[Segment]) -> None:
@@ -385,7 +388,7 @@ def extract_letter(record: LetterRecord, segments: list[Segment]) -> None:
     extract_rating(record, text, segments)
     extract_scale(record, text, segments)
     extract_signatory(record, text, segments)
-    record.statistics = extract_statistics(text, segments)
+    record.statistics, record.numbers = extract_statistics(text, segments)
     for fv in record.fields.values():
         _apply_ocr_confidence(record, fv)
         check_ocr_words(record, fv)
