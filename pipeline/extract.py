@@ -477,7 +477,9 @@ def _confirmed(word: str, text: str) -> bool:
     if len(word) < 3:
         return False
     as_word = regex.compile(rf"(?<![\p{{L}}.@]){regex.escape(word)}(?![\p{{L}}])")
-    in_address = regex.compile(rf"(?<![\p{{L}}])(?:[\p{{L}}\-']+\.)*{regex.escape(word.lower())}(?:\.[\p{{L}}\-']+)*@", regex.IGNORECASE)
+    # an OCR'd address may have lost its dots or gained spaces ("juliet winstanley@ ofsted.gov.uk")
+    part = r"[\p{L}\-']+"
+    in_address = regex.compile(rf"(?<![\p{{L}}])(?:{part}[.\s]{{1,2}}){{0,2}}{regex.escape(word.lower())}(?:[.\s]{{1,2}}{part}){{0,2}}[ ]?@", regex.IGNORECASE)
     return bool(as_word.search(text) or in_address.search(text))
 
 

@@ -216,11 +216,15 @@ def test_a_name_ocr_split_is_rejoined_when_the_letter_confirms_it():
     confirmed = run(letter(signature=signature).replace("Children's services annual rating\n", "juliet.winstanley@ofsted.gov.uk\n\nChildren's services annual rating\n", 1))
     assert confirmed.value("signatory_name") == "Juliet Winstanley"
     assert confirmed.fields["signatory_name"].method.endswith("+rejoined")
+    # an address OCR read with its dot lost and a space before the @ still confirms it
+    ocr_address = run(letter(signature=signature).replace("Children's services annual rating\n", "juliet winstanley@ ofsted.gov.uk\n\nChildren's services annual rating\n", 1))
+    assert ocr_address.value("signatory_name") == "Juliet Winstanley"
     # the salutation confirms a recipient's surname
     recipient = run(letter(address="Mrs Jane Sm ith\nDirector of Children's Services\nKent County Council\nSessions House\nMaidstone\nME14 1XQ"))
     assert recipient.value("recipient_name") == "Mrs Jane Smith"
     # nothing confirms it: left as read; an initial is not joined to the surname
-    assert run(letter(signature=signature)).value("signatory_name") == "J uliet Winstanley"
+    unconfirmed = run(letter(signature=signature))
+    assert unconfirmed.value("signatory_name") == "J uliet Winstanley" and unconfirmed.status == "needs_review"
     assert run(letter(signature="Yours sincerely\n\nJ Winstanley\nDivisional Manager, CAA")).value("signatory_name") == "J Winstanley"
 
 
