@@ -170,14 +170,14 @@ def read_pdf(
             if layout == "full" or (layout == "auto" and _looks_damaged(pieces)):
                 pieces = pdfplumber_pieces(data, number - 1)
                 method = "pdfplumber"
-            text = pieces_to_text(pieces)
-            if layout == "auto" and method == "pdfium":
-                text, method = best_reading(data, number, text)
             if ocr != "off" and is_ocr_layer(pdf[number - 1]):
                 # an OCR layer is one positioned word at a time: each box is a word (or a scanner's speck)
                 words = pieces_to_text(pdfium_pieces(pdf[number - 1], pdf[number - 1].get_height(), merge=False), word_gap=True)
                 pages.append(read_ocr_layer(pdf[number - 1], number, words, ocr_pages.get(number)))
                 continue
+            text = pieces_to_text(pieces)
+            if layout == "auto" and method == "pdfium":
+                text, method = best_reading(data, number, text)
             pages.append(Page(number, text, method))
     except (ReadError, OcrDeferred):
         raise

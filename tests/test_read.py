@@ -209,3 +209,42 @@ def test_pdfium_boxes_of_one_line_are_merged_as_pdfium_spaced_them():
     bounds = [0, 5, 9, 20, 36]
     pieces = _merge_runs(text, rects, bounds, 842)
     assert [p.text for p in pieces] == ["Performs excellently", "An organisation"]
+
+
+@needs_ocr
+def test_an_ocr_layer_that_reads_badly_is_read_again_and_the_better_reading_kept(tmp_path):
+    import io
+
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen import canvas
+
+    from pipeline.read import open_pdf
+
+    lines = ["Children's services in Bromley perform well.", "Nine of the ten special schools are good or outstanding.",
+             "The council works in partnership with others to improve outcomes for children."] * 2
+    clean = tmp_path / "clean.pdf"
+    c = canvas.Canvas(str(clean), pagesize=(595, 842))
+    for i, line in enumerate(lines):
+        c.setFont("Helvetica", 12)
+        c.drawString(72, 760 - 20 * i, line)
+    c.save()
+    pdf = open_pdf(clean.read_bytes())
+    image = pdf[0].render(scale=300 / 72).to_pil()
+    pdf.close()
+    png = io.BytesIO()
+    image.save(png, "PNG")
+    layered = tmp_path / "bad-layer.pdf"
+    c = canvas.Canvas(str(layered), pagesize=(595, 842))
+    c.drawImage(ImageReader(io.BytesIO(png.getvalue())), 0, 0, width=595, height=842)
+    text = c.beginText(72, 760)
+    text.setTextRenderMode(3)
+    for line in lines:
+        # a bureau's OCR that broke every word apart
+        text.textLine(" ".join(line[k:k + 2] for k in range(0, len(line), 2)))
+    c.drawText(text)
+    c.save()
+    document = read_document(layered)
+    assert document.source_format == "pdf-ocr-layer"
+    page = document.pages[0]
+    assert page.method == "ocr-layer-reread" and page.ocr_confidence is not None
+    assert "special schools are good or outstanding" in page.text
