@@ -204,6 +204,15 @@ def _recipient_postcode(record: LetterRecord, block: str, offset: int) -> None:
     if shaped:
         # an empty postcode must not pass for "the address has none"
         record.flag(f"recipient_postcode: {shaped.group(0)!r} looks like a postcode but cannot be read as one")
+    elif _read_by_ocr(record, offset) and block.strip():
+        record.flag("recipient_postcode: the scanned address has no postcode that could be read (OCR may have lost it): check it against the scan")
+
+
+def _read_by_ocr(record: LetterRecord, offset: int) -> bool:
+    """Whether the page holding offset was read by OCR (ours or another program's text layer)."""
+    if record.text is None or not record.text.page_methods:
+        return False
+    return record.text.page_methods[record.text.page_at(offset) - 1].startswith("ocr")
 
 
 def restore_postcode_space(postcode: str) -> tuple[str, str]:

@@ -241,3 +241,12 @@ def test_a_2011_letter_reads_its_year_and_type_from_the_letter():
     assert r.value("rating_year") == 2011 and r.value("letter_date") == "2011-11-30"
     assert r.letter_type == "annual assessment"
     assert {k: r.value(k) for k in built.fields} == built.fields
+
+
+def test_a_scanned_address_with_no_readable_postcode_needs_review():
+    address = "Mrs Jane Smith\nDirector of Children's Services\nKent County Council\nSessions House\nMaidstone"
+    typed = run(letter(address=address))
+    assert typed.status == "ok" and typed.value("recipient_postcode") is None
+    text = letter(address=address)
+    scanned = run(text, Page(1, text, "ocr", 96.0))
+    assert scanned.status == "needs_review" and any("no postcode" in i for i in scanned.issues)
