@@ -109,14 +109,19 @@ def _ocr_page(path: str, number: int) -> OcrResult:
     return ocr_pdf_page(Path(path), number)
 
 
+def _ignore_signal(signum: int, frame: object) -> None:
+    """A worker's Ctrl-C: the main process stops it."""
+
+
 def _init_worker() -> None:
     import signal
 
     from pipeline.nlp import load_pipeline
 
     # Ctrl-C reaches every process of the terminal: the main process stops the workers, which
-    # would otherwise each print a traceback
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # would otherwise each print a traceback. A handler that does nothing, not SIG_IGN, which
+    # Tesseract would inherit: it should stop on Ctrl-C too.
+    signal.signal(signal.SIGINT, _ignore_signal)
 
     try:
         load_pipeline()

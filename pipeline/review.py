@@ -95,8 +95,9 @@ class Prompter:
         options = list(choices)
 
         def parse(answer: str) -> str:
-            if answer in options:
-                return answer
+            starting = [o for o in options if o.startswith(answer)] if answer else []
+            if answer in options or len(starting) == 1:  # a unique beginning is enough
+                return answer if answer in options else starting[0]
             raise ValueError(f"{answer!r} is not one of {', '.join(options)}" if answer else f"type one of {', '.join(options)}")
 
         return self.until(f"{question} ({', '.join(options)})", parse)  # type: ignore[return-value]

@@ -150,7 +150,7 @@ def _candidates(doc: str, letters: pd.DataFrame) -> pd.DataFrame:
     tiers = [
         ids == doc,
         ids.str.startswith(doc) if len(doc) >= 6 else none,
-        letters["source_path"].map(lambda p: _posix(p).endswith(_posix(doc))),
+        pd.Series([_posix(p).endswith(_posix(doc)) for p in letters["source_path"]], index=letters.index, dtype=bool),
         (authority == wanted) | (written == wanted),
         authority.str.contains(wanted, regex=False) if wanted else none,
     ]
