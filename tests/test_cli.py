@@ -20,10 +20,12 @@ def command_names() -> list[str]:
 
 
 @pytest.mark.parametrize("name", command_names())
-def test_every_command_has_help_with_an_example(name):
+def test_every_command_has_help_that_ends_in_an_example(name):
     result = runner.invoke(app, [name, "--help"])
     assert result.exit_code == 0
     assert "Example" in result.output and f"ofsted-letters {name}" in result.output
+    paragraphs = typer.main.get_command(app).commands[name].help.strip().split("\n\n")
+    assert paragraphs[-2].strip() == "Example:" and paragraphs[-1].strip().startswith(f"ofsted-letters {name} ")
 
 
 @pytest.mark.parametrize("name", command_names())
@@ -200,3 +202,11 @@ def test_ctrl_c_stops_soon_says_interrupted_keeps_the_previous_dataset_and_exits
     assert stderr.strip() == "interrupted"
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == previous
     assert not list(out.glob(".parts-*"))
+
+
+def test_a_positional_dataset_folder_still_works_with_a_note(seed_out, tmp_path):
+    result = runner.invoke(app, ["report", str(seed_out), "--html", str(tmp_path / "r.html")])
+    assert result.exit_code == 0, result.output
+    assert "deprecated; use --out" in result.stderr and (tmp_path / "r.html").exists()
+    clash = runner.invoke(app, ["report", str(seed_out), "--out", str(tmp_path)])
+    assert clash.exit_code == EXIT_USAGE and "two dataset folders given" in clash.stderr

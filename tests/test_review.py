@@ -30,7 +30,7 @@ def out(tmp_path, seed_dir) -> Path:
 
 def test_accepting_everything_gives_gold_that_scores_full_marks(out, tmp_path):
     gold = tmp_path / "gold"
-    result = runner.invoke(app, ["review", str(out), "--gold", str(gold)], input="a\na\n")
+    result = runner.invoke(app, ["review", "--out", str(out), "--gold", str(gold)], input="a\na\n")
     assert result.exit_code == 0, result.output
     files = sorted(gold.glob("*.json"))
     assert len(files) == 2
@@ -43,14 +43,14 @@ def test_correction_lives_in_gold_and_review_resumes(out, tmp_path):
     gold = tmp_path / "gold"
     before = (out / "letters.csv").read_bytes()
     # fix the first letter's recipient postcode, drop its first statistic, then quit
-    result = runner.invoke(app, ["review", str(out), "--gold", str(gold)], input="f\nrecipient_postcode\nAB1 2CD\n-\n0\na\nq\n")
+    result = runner.invoke(app, ["review", "--out", str(out), "--gold", str(gold)], input="f\nrecipient_postcode\nAB1 2CD\n-\n0\na\nq\n")
     assert result.exit_code == 0, result.output
     saved = list(gold.glob("*.json"))
     assert len(saved) == 1
     record = json.loads(saved[0].read_text())
     assert record["fields"]["recipient_postcode"] == "AB1 2CD"
     assert (out / "letters.csv").read_bytes() == before
-    again = runner.invoke(app, ["review", str(out), "--gold", str(gold)], input="s\n")
+    again = runner.invoke(app, ["review", "--out", str(out), "--gold", str(gold)], input="s\n")
     assert "already reviewed 1" in again.output
     result = evaluate([gold], out)
     assert result.per_field["recipient_postcode"] == 0.0
