@@ -172,7 +172,7 @@ def year_option() -> Any:
 
 
 def max_confidence_option() -> Any:
-    return typer.Option(None, "--max-confidence", min=0.0, max=1.0, help="Only letters with a value whose confidence (fields.confidence) is at most this, e.g. 0.9.")
+    return typer.Option(None, "--max-confidence", min=0.0, max=1.0, help="Only letters with a value whose confidence (fields.confidence or statistics.confidence) is at most this, e.g. 0.9.")
 
 
 def field_option() -> Any:

@@ -85,7 +85,7 @@ def view_from_dataset(tables: dict[str, pd.DataFrame], letter_id: str) -> Letter
 class LetterFilter:
     """Which letters `show` and `sample` pick from: the ways a person triages an archive by doubt.
 
-    max_confidence keeps letters with at least one value (a row of `fields`) at or below it;
+    max_confidence keeps letters with at least one value (a row of `fields` or `statistics`) at or below it;
     year is the rating year, or the letter date's year where the letter states no rating year.
     """
 
@@ -118,9 +118,12 @@ class LetterFilter:
             dated = pd.to_datetime(letters["letter_date"], errors="coerce").dt.year.astype("Int64")
             keep &= letters["rating_year"].fillna(dated) == self.year
         if self.max_confidence is not None:
-            fields = tables["fields"]
-            doubtful = fields.loc[fields["confidence"] <= self.max_confidence, "letter_id"]
-            keep &= letters["letter_id"].isin(set(doubtful))
+            doubtful: set[str] = set()
+            for name in ("fields", "statistics"):
+                frame = tables[name]
+                if "confidence" in frame:
+                    doubtful |= set(frame.loc[(frame["confidence"] <= self.max_confidence).fillna(False), "letter_id"])
+            keep &= letters["letter_id"].isin(doubtful)
         return letters[keep.fillna(False).astype(bool)]
 
 

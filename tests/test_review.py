@@ -99,7 +99,7 @@ def test_review_at_a_terminal_fixes_adds_edits_removes_skips_and_resumes(year_fo
     _answer(child, "correct value of rating_score", "2")
     child.expect("rating_score = 2")
     _answer(child, "action: ", "+")
-    for prompt, reply in [("text as written", "two nursery schools"), (r"kind \(percentage, count\)", "count"),
+    for prompt, reply in [("text as written", "two nursery schools"), (r"kind \(count, percentage, fraction, ratio\)", "count"),
                           ("value", "two"), ("value", "2"), ("denominator", ""), ("qualifier", ""),
                           ("subject keyword", "nursery school"), ("judgement", "good")]:
         _answer(child, prompt, reply)
