@@ -249,6 +249,8 @@ def evaluate(
     from pipeline.evaluate import evaluate as run_evaluate
     from pipeline.evaluate import evaluation_json, render_evaluation
 
+    if as_json and positional is not None and positional.suffix == ".json":  # the old `--json FILE`
+        raise UsageError(f"--json takes no file name now ({positional}): it prints the JSON on stdout", f"redirect it: --json > {positional}")
     result = run_evaluate(list(gold), _dataset(out, positional))
     if as_json:
         _print_json(evaluation_json(result))

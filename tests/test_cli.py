@@ -123,7 +123,7 @@ BAD_INVOCATIONS = [
     (["evaluate", "--gold", "{root}/gold", "--out", "{root}/out"], EXIT_DATA, "broken.json is not valid JSON"),
     (["evaluate", "--gold", "{root}/empty", "--out", "{root}/out"], EXIT_USAGE, "no gold files"),
     (["evaluate", "--gold", "{root}/gold", "--out", "{root}/empty"], EXIT_USAGE, "is not a dataset folder"),
-    (["evaluate", "--gold", "{root}/gold", "--out", "{root}/out", "--json", "{root}/e.json"], EXIT_USAGE, "two dataset folders given"),
+    (["evaluate", "--gold", "{root}/gold", "--out", "{root}/out", "--json", "{root}/e.json"], EXIT_USAGE, "--json takes no file name now"),
     (["report", "--out", "{root}/empty"], EXIT_USAGE, "is not a dataset folder"),
     (["report", "--out", "{root}/out", "--html", "{root}/a-file.txt/report.html"], EXIT_RUN_FAILED, "a-file.txt"),
     (["review", "--out", "{root}/missing"], EXIT_USAGE, "is not a dataset folder"),
