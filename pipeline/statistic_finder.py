@@ -359,9 +359,9 @@ class StatisticFinder:
                 s.bases.append(_Base(base.value, subject, base.start))
             return i
         k += 1
-        qstart, qual = k, None
+        qual = None
         n = self._phrase_at(k, s.end, self.qualifiers)
-        if n:
+        if n and self._quantity_at(s, k + n) is not None:
             qual = " ".join(self._lower[k:k + n])
             k += n
         count = self._quantity_at(s, k)
@@ -373,12 +373,12 @@ class StatisticFinder:
             value, count_end = count.value, count.end
         elif self._lower[k] in self.zero:
             value, count_end, count = 0.0, k + 1, None
+        elif base is not None and (self._lower[k] in self.pair or self._phrase_at(k, s.end, self.universal)):
+            # "Of the two special schools, each is outstanding", "..., all are good", "..., both are good"
+            value, count_end, count = base.value, k + max(1, self._phrase_at(k, s.end, self.universal)), None
+            qual = qual or " ".join(self._lower[k:count_end])
         else:
-            if base is not None:
-                s.bases.append(_Base(base.value, subject, base.start))
-                self._number(s, base, "distractor", "base")
-                done.add(base.start)
-            return k
+            return i  # the count after the comma is not one the grammar knows: let the other forms read the base
         den = base.value if base is not None else None
         stat = self._stat(s, i, count_end, "count", "fronted", value, den, qual, subject)
         stat.qualifier = qual
