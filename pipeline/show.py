@@ -16,7 +16,6 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from pipeline.process import process_document
 from pipeline.ingest import file_sha256
 from pipeline.dataset import has_table, read_table, require_letters
 from pipeline.errors import UsageError
@@ -177,6 +176,8 @@ def find_letter(doc: str, out_dir: Path | None, only: LetterFilter = LetterFilte
             hit = letters[(letters["letter_id"] == sha) | (letters["source_path"] == str(path))]
             if len(hit):
                 return view_from_dataset(tables, hit.iloc[0]["letter_id"])
+        from pipeline.process import process_document  # spaCy: loaded only for a letter not yet ingested
+
         return LetterView.from_rows(record_rows(process_document(path)))
     if tables is None:
         raise LetterNotFound(f"{doc!r} is not a file, and there is no dataset in {out_dir} to look it up in", "give a letter file, or the dataset folder with --out")
