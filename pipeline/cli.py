@@ -123,7 +123,7 @@ def dataset_option(help_text: str = "Dataset folder, as written by `ingest --out
 
 
 def deprecated_dataset_argument() -> Any:
-    return typer.Argument(None, file_okay=False, show_default=False, metavar="[DATASET]", help="Deprecated: the dataset folder; use --out.")
+    return typer.Argument(None, file_okay=False, show_default=False, metavar="DATASET", help="Deprecated: the dataset folder; use --out.")
 
 
 def _dataset(out: Optional[Path], positional: Optional[Path] = None) -> Path:
