@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Callable, Iterator, Mapping
 
 from pipeline import EXTRACTOR_VERSION, __version__
+from pipeline.errors import UsageError
 from pipeline.read import OcrResult
 
 SUPPORTED_SUFFIXES = {".txt", ".pdf"}
@@ -108,8 +109,19 @@ def _ocr_page(path: str, number: int) -> OcrResult:
     return ocr_pdf_page(Path(path), number)
 
 
+def _ignore_signal(signum: int, frame: object) -> None:
+    """A worker's Ctrl-C: the main process stops it."""
+
+
 def _init_worker() -> None:
+    import signal
+
     from pipeline.nlp import load_pipeline
+
+    # Ctrl-C reaches every process of the terminal: the main process stops the workers, which
+    # would otherwise each print a traceback. A handler that does nothing, not SIG_IGN, which
+    # Tesseract would inherit: it should stop on Ctrl-C too.
+    signal.signal(signal.SIGINT, _ignore_signal)
 
     try:
         load_pipeline()
@@ -167,6 +179,11 @@ class ParallelRun:
         return ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_init_worker)
 
     def close(self, cancel: bool = False) -> None:
+        """Wait for the workers; or, cancelling (an error or Ctrl-C), stop them at once rather than
+        let them finish what they hold (a page of OCR can take seconds)."""
+        if cancel:
+            for process in list((getattr(self.pool, "_processes", None) or {}).values()):
+                process.terminate()
         self.pool.shutdown(wait=not cancel, cancel_futures=cancel)
 
     def submit_ahead(self) -> None:
@@ -303,6 +320,8 @@ def ingest(
     started_at = dt.datetime.now(dt.timezone.utc)
     out_dir = Path(out_dir)
     files = discover(paths)
+    if not files:
+        raise UsageError(f"no letters (.txt or .pdf files) in {', '.join(map(str, paths))}", "give the folders or files that hold the letters")
     workers = workers or default_workers()
     summary = RunSummary(out_dir=out_dir, n_documents=len(files), workers=workers)
     options = f"{ocr}-{layout}"

@@ -43,7 +43,8 @@ def process_document(
     try:
         document = read_document(path, ocr=ocr, layout=layout, ocr_pages=ocr_pages, defer_ocr=defer_ocr)
     except ReadError as exc:
-        record.source_format = "pdf" if path.suffix.lower() == ".pdf" else path.suffix.lower().lstrip(".")
+        # a file of another kind has no source format (the column's values are a closed set)
+        record.source_format = {".pdf": "pdf", ".txt": "txt"}.get(path.suffix.lower(), "")
         return record.fail("read", exc.error, exc.message)
     record.source_format = document.source_format
     record.pages = len(document.pages)

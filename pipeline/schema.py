@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 import pyarrow as pa
 
+from pipeline.records import SOURCE_FORMATS, STATUSES
+
 EMPTY_MEANS = (
     "An empty cell (CSV) or null (Parquet) means the value was not found in the letter, "
     "or does not apply; it never means zero."
@@ -23,6 +25,7 @@ class Column:
     type: str  # string | integer | number | date | boolean | datetime
     description: str
     required: bool = False
+    enum: tuple[str, ...] = ()  # the only values allowed, when the column has a closed set
 
 
 @dataclass(frozen=True)
@@ -38,8 +41,8 @@ class Table:
         return [c.name for c in self.columns]
 
 
-def _c(name: str, type_: str, description: str, required: bool = False) -> Column:
-    return Column(name, type_, description, required)
+def _c(name: str, type_: str, description: str, required: bool = False, enum: tuple[str, ...] = ()) -> Column:
+    return Column(name, type_, description, required, enum)
 
 
 LETTER_ID = _c("letter_id", "string", "Stable identifier of the document: the first 16 hex digits of the SHA-256 of its bytes.", True)
@@ -54,8 +57,8 @@ TABLES: dict[str, Table] = {
             [
                 LETTER_ID,
                 _c("source_path", "string", "Path of the input file as given on the command line.", True),
-                _c("source_format", "string", "How the text was obtained: `txt`, `pdf` (text layer) or `pdf-ocr` (at least one page read by OCR)."),
-                _c("status", "string", "`ok`, `needs_review` (see issues), `failed` (could not be read) or `not_rating_letter`.", True),
+                _c("source_format", "string", "How the text was obtained: `txt`, `pdf` (text layer) or `pdf-ocr` (at least one page read by OCR); empty for a file of another kind.", enum=SOURCE_FORMATS),
+                _c("status", "string", "`ok`, `needs_review` (see issues), `failed` (could not be read) or `not_rating_letter`.", True, STATUSES),
                 _c("authority_name", "string", "Canonical short name of the local authority, as in DfE statistics (e.g. `Bromley`)."),
                 _c("authority_as_written", "string", "The authority as the letter writes it (e.g. `London Borough of Bromley`)."),
                 _c("authority_la_code", "string", "Three-digit DfE local authority code (e.g. `305`); text, to keep leading zeros safe."),
@@ -71,7 +74,7 @@ TABLES: dict[str, Table] = {
                 _c("salutation", "string", "The salutation line, e.g. `Dear Mrs Pearson`."),
                 _c("signatory_name", "string", "Name of the Ofsted officer who signed the letter."),
                 _c("signatory_title", "string", "Job title of the signatory."),
-                _c("letter_type", "string", "`annual rating` (2009 family) or `annual assessment` (2010 family)."),
+                _c("letter_type", "string", "`annual rating` (2009 family) or `annual assessment` (2010 family).", enum=("annual rating", "annual assessment")),
                 _c("n_statistics", "integer", "Number of rows for this letter in the statistics table."),
                 _c("duplicate_of", "string", "letter_id of an earlier document with the same letter (same bytes or same text), if any."),
                 _c("issues", "string", "Why the status is not `ok`: reasons separated by ` | `."),
@@ -89,7 +92,7 @@ TABLES: dict[str, Table] = {
                 _c("end", "integer", "End offset (exclusive) in documents.text."),
                 _c("sentence", "string", "The sentence the statistic stands in."),
                 _c("kind", "string", "What the number is: `count` (3 in `three of the eight`), `percentage` (70 in `over 70%`), "
-                   "`fraction` (2 out of 3 in `two thirds`) or `ratio` (9 in 10 in `nine in ten`)."),
+                   "`fraction` (2 out of 3 in `two thirds`) or `ratio` (9 in 10 in `nine in ten`).", enum=("count", "percentage", "fraction", "ratio")),
                 _c("form", "string", "How it is written (the grammar's form): `count`, `partitive` (`two of the four`), `fronted` "
                    "(`Of the 12 homes, nine`), `refer_back` (`nine of them`, `..., three are good`), `percentage`, `fraction`, `ratio`, "
                    "`range` (`between 60% and 70%`)."),
@@ -244,6 +247,15 @@ def to_frame(table: str, rows: list[dict]) -> pd.DataFrame:
     return frame
 
 
+def _constraints(column: Column) -> dict:
+    return {**({"required": True} if column.required else {}), **({"enum": list(column.enum)} if column.enum else {})}
+
+
+def column(table: str, name: str) -> Column:
+    """One column's definition, e.g. to validate a filter value against its enum."""
+    return next(c for c in TABLES[table].columns if c.name == name)
+
+
 def datapackage(name: str = "ofsted-letters", formats: tuple[str, ...] = ("csv",)) -> dict:
     """A Frictionless Data Package descriptor for the dataset."""
     resources = []
@@ -251,7 +263,7 @@ def datapackage(name: str = "ofsted-letters", formats: tuple[str, ...] = ("csv",
         for t in TABLES.values():
             schema: dict = {
                 "fields": [
-                    {"name": c.name, "type": c.type, "description": c.description, **({"constraints": {"required": True}} if c.required else {})}
+                    {"name": c.name, "type": c.type, "description": c.description, **({"constraints": _constraints(c)} if _constraints(c) else {})}
                     for c in t.columns
                 ],
                 "missingValues": [""],
