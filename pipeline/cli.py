@@ -53,7 +53,7 @@ def main(version: bool = typer.Option(False, "--version", callback=_version, is_
 
 @app.command()
 def ingest(
-    paths: list[Path] = typer.Argument(..., exists=True, help="Letter files (.txt, .pdf) and folders to search recursively."),
+    paths: list[Path] = typer.Argument(..., exists=True, help="Letter files (.txt, .pdf), folders to search recursively, and .zip / .tar.gz archives (read as folders)."),
     out: Path = typer.Option(Path("outputs"), "--out", "-o", help="Folder to write the dataset to."),
     fmt: list[str] = typer.Option(["csv", "parquet"], "--format", "-f", help="Table formats: csv, parquet, jsonl, sqlite (repeat the option, or separate with commas). sqlite also writes parquet, which it is built from."),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1, help="Processes to use (default: the machine's cores); the pages of a long scan are OCR'd across them."),
@@ -62,6 +62,8 @@ def ingest(
     layout: LayoutMode = typer.Option(LayoutMode.auto, help="PDF text: auto (fast PDFium, full pdfplumber layout where needed), fast, or full."),
     strict: bool = typer.Option(False, "--strict", help=f"Exit with code {EXIT_STRICT} if any document failed or needs review."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
+    include: list[str] = typer.Option([], "--include", help="Only files whose path (below the folder or archive given) matches this glob, e.g. '2009/*.pdf' (repeatable)."),
+    exclude: list[str] = typer.Option([], "--exclude", help="Leave out files (or archives) whose path matches this glob, e.g. '*draft*' (repeatable)."),
 ) -> None:
     """Read letters and write the dataset (letters, statistics, segments, scale, fields, documents, errors).
 
@@ -71,6 +73,8 @@ def ingest(
     Example:
 
         ofsted-letters ingest corpus/ --out outputs/ --format csv --format parquet
+
+        ofsted-letters ingest letters.zip --include '2010/*' --exclude '*draft*'
     """
     from pipeline.ingest import ingest as run_ingest
     from pipeline.progress import ProgressReporter, print_summary
@@ -84,7 +88,8 @@ def ingest(
         raise typer.Exit(EXIT_USAGE)
     try:
         with ProgressReporter(err, enabled=not quiet) as reporter:
-            summary = run_ingest(paths, out, workers=workers, formats=formats, force=force, ocr=ocr.value, layout=layout.value, progress=reporter.update)
+            summary = run_ingest(paths, out, workers=workers, formats=formats, force=force, ocr=ocr.value, layout=layout.value,
+                                 include=tuple(include), exclude=tuple(exclude), progress=reporter.update)
     except (OSError, ValueError) as exc:
         err.print(f"[red]error:[/red] the run could not finish: {exc}")
         raise typer.Exit(EXIT_RUN_FAILED)

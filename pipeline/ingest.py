@@ -12,8 +12,10 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 import os
 import pickle
+import shutil
 import sys
 import time
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,9 +23,7 @@ from typing import Callable, Iterator, Mapping
 
 from pipeline import EXTRACTOR_VERSION, __version__
 from pipeline.read import OcrResult
-
-SUPPORTED_SUFFIXES = {".txt", ".pdf"}
-
+from pipeline.sources import ARCHIVE_SUFFIXES, Input, Selection, find_inputs
 
 @dataclass
 class RunSummary:
@@ -45,17 +45,21 @@ class RunSummary:
         return any(self.by_status[s] for s in ("failed", "needs_review"))
 
 
-def discover(paths: list[Path]) -> list[Path]:
-    """Files named directly, and .txt/.pdf files found recursively in folders (hidden ones skipped)."""
-    found: set[Path] = set()
-    for path in paths:
-        if path.is_dir():
-            for root, dirs, files in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                found.update(Path(root) / f for f in files if Path(f).suffix.lower() in SUPPORTED_SUFFIXES and not f.startswith("."))
-        else:
-            found.add(path)
-    return sorted(found, key=lambda p: str(p))
+def _find_inputs(paths: list[Path], out_dir: Path, include: tuple[str, ...], exclude: tuple[str, ...]) -> tuple[list[Input], Path]:
+    """The run's documents (archives read as folders, their letters copied to a staging folder in
+    out_dir that the run removes at the end) and that staging folder."""
+    staging = out_dir / f".archives-{uuid.uuid4().hex[:8]}"
+    return find_inputs(paths, staging, Selection(tuple(include), tuple(exclude))), staging
+
+
+def _refused_rows(item: Input, key: str) -> Rows:
+    """The failed row of an input not read at all: an archive member refused, or a refused archive."""
+    from pipeline.records import LetterRecord
+    from pipeline.rows import record_rows
+
+    suffix = next((s for s in ARCHIVE_SUFFIXES if item.source.lower().endswith(s)), Path(item.source).suffix.lower())
+    record = LetterRecord(letter_id=key[:16], source_path=item.source, source_format=suffix.lstrip("."))
+    return record_rows(record.fail("read", item.error or "refused", item.message or "refused"))
 
 
 def default_workers() -> int:
@@ -296,18 +300,46 @@ def ingest(
     force: bool = False,
     ocr: str = "auto",
     layout: str = "auto",
+    include: tuple[str, ...] = (),
+    exclude: tuple[str, ...] = (),
     progress: Callable[[int, int], None] | None = None,
 ) -> RunSummary:
-    """Turn the documents under paths into the dataset in out_dir."""
+    """Turn the documents under paths (files, folders, .zip and .tar.gz archives) into the dataset
+    in out_dir; include and exclude are globs that narrow the files taken (see pipeline.sources)."""
+    out_dir = Path(out_dir)
+    inputs, staging = _find_inputs(paths, out_dir, include, exclude)
+    try:
+        return _ingest_inputs(inputs, paths, out_dir, workers=workers, formats=formats, force=force, ocr=ocr, layout=layout, progress=progress)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _ingest_inputs(
+    inputs: list[Input],
+    paths: list[Path],
+    out_dir: Path,
+    *,
+    workers: int | None,
+    formats: tuple[str, ...],
+    force: bool,
+    ocr: str,
+    layout: str,
+    progress: Callable[[int, int], None] | None,
+) -> RunSummary:
     started = time.perf_counter()
     started_at = dt.datetime.now(dt.timezone.utc)
-    out_dir = Path(out_dir)
-    files = discover(paths)
+    files = [item.path for item in inputs]
     workers = workers or default_workers()
     summary = RunSummary(out_dir=out_dir, n_documents=len(files), workers=workers)
     options = f"{ocr}-{layout}"
     hashes: list[str] = []
-    for path in files:
+    refused: dict[int, Rows] = {}
+    for i, path in enumerate(files):
+        if path is None:
+            # keyed on the source path, so that two refused members are not taken for one document
+            hashes.append(hashlib.sha256(inputs[i].source.encode()).hexdigest())
+            refused[i] = _refused_rows(inputs[i], hashes[i])
+            continue
         try:
             hashes.append(file_sha256(path))
         except OSError:
@@ -315,6 +347,8 @@ def ingest(
     cached: dict[int, Path] = {}
     todo: list[int] = []
     for i, sha in enumerate(hashes):
+        if i in refused:
+            continue
         cache = _cache_path(out_dir, sha, options) if sha else None
         if cache is not None and not force and cache.exists():
             cached[i] = cache
@@ -341,12 +375,14 @@ def ingest(
         for i, path in enumerate(files):
             if i in cached:
                 rows = pickle.loads(cached[i].read_bytes())
+            elif i in refused:
+                rows = refused[i]
             else:
                 rows = next(fresh)
             for table_rows in rows.values():
                 for row in table_rows:
                     if "source_path" in row:
-                        row["source_path"] = str(path)
+                        row["source_path"] = inputs[i].source
             summary.duplicates += _mark_duplicate(rows, seen_bytes, seen_letters, hashes[i])
             summary.by_status[rows["letters"][0]["status"]] += 1
             writer.add(rows)

@@ -1,6 +1,7 @@
 """The run over many documents: every input a row, duplicates, cache, workers, crash safety."""
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -9,7 +10,8 @@ import pandas as pd
 import pytest
 
 from pipeline import ingest as ingest_module
-from pipeline.ingest import discover, ingest
+from pipeline.ingest import ingest
+from pipeline.sources import find_inputs
 
 
 @pytest.fixture()
@@ -26,8 +28,8 @@ def folder(tmp_path, seed_dir) -> Path:
     return folder
 
 
-def test_discover_finds_letters_recursively_and_skips_other_files(folder):
-    names = [p.name for p in discover([folder])]
+def test_discover_finds_letters_recursively_and_skips_other_files(folder, tmp_path):
+    names = [Path(i.source).name for i in find_inputs([folder], tmp_path / "staging")]
     assert "copy_of_000.txt" in names and "notes.docx" not in names
     assert len(names) == 6
 
@@ -179,3 +181,33 @@ def test_a_document_that_kills_its_worker_gets_a_failed_row_and_the_run_goes_on(
     before = before[~before["source_path"].str.endswith("crash.txt")]
     assert others.reset_index(drop=True).equals(before.reset_index(drop=True))
     assert summary.n_documents == expected.n_documents == 7
+
+
+def test_an_archive_is_ingested_as_a_folder_with_refusals_as_rows(tmp_path, seed_dir):
+    import zipfile
+
+    seeds = sorted(Path(seed_dir).glob("*.txt"))
+    archive = tmp_path / "letters.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("2009/bromley.txt", seeds[0].read_bytes())
+        zf.writestr("2010/westminster.txt", seeds[1].read_bytes())
+        zf.writestr("../outside.txt", b"Dear Sir, this member climbs out of the archive.")
+        zf.writestr("2010/bomb.txt", b" " * (8 << 20))
+        zf.writestr("notes/readme.md", b"not a letter")
+        zf.writestr("notes/photo.jpg", os.urandom(1 << 20))
+    out = tmp_path / "out"
+    summary = ingest([archive], out, workers=1, exclude=("*westminster*",))
+    letters = pd.read_csv(out / "letters.csv", dtype=str, keep_default_na=False).set_index("source_path")
+    assert sorted(letters.index) == [f"{archive}/../outside.txt", f"{archive}/2009/bromley.txt", f"{archive}/2010/bomb.txt"]
+    assert letters.loc[f"{archive}/2009/bromley.txt", "status"] == "ok"
+    assert letters.loc[f"{archive}/2009/bromley.txt", "authority_name"] == "Bromley"
+    errors = pd.read_csv(out / "errors.csv", dtype=str).set_index("source_path")
+    assert errors.loc[f"{archive}/../outside.txt", "error"] == "unsafe_path"
+    assert errors.loc[f"{archive}/2010/bomb.txt", "error"] == "archive_bomb"
+    assert letters.loc[f"{archive}/../outside.txt", "status"] == "failed" and "climbs out" in letters.loc[f"{archive}/../outside.txt", "issues"]
+    documents = pd.read_csv(out / "documents.csv", dtype=str).set_index("letter_id")
+    assert documents.loc[letters.loc[f"{archive}/2009/bromley.txt", "letter_id"], "source_path"] == f"{archive}/2009/bromley.txt"
+    assert summary.n_documents == 3 and summary.by_status == {"ok": 1, "failed": 2}
+    assert not list(out.glob(".archives-*")), "the staging folder is removed"
+    again = ingest([archive], out, workers=1, exclude=("*westminster*",))
+    assert again.from_cache == 1 and not list(out.glob(".archives-*"))
