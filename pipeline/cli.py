@@ -64,6 +64,8 @@ def ingest(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
     include: list[str] = typer.Option([], "--include", help="Only files whose path (below the folder or archive given) matches this glob, e.g. '2009/*.pdf' (repeatable)."),
     exclude: list[str] = typer.Option([], "--exclude", help="Leave out files (or archives) whose path matches this glob, e.g. '*draft*' (repeatable)."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log each document as it finishes (status, pages, seconds per stage) and each page of a scan OCR'd, on stderr."),
+    log_file: Optional[Path] = typer.Option(None, "--log", help="Append the same log, with timestamps, to this file."),
 ) -> None:
     """Read letters and write the dataset (letters, statistics, segments, scale, fields, documents, errors).
 
@@ -77,7 +79,7 @@ def ingest(
         ofsted-letters ingest letters.zip --include '2010/*' --exclude '*draft*'
     """
     from pipeline.ingest import ingest as run_ingest
-    from pipeline.progress import ProgressReporter, print_summary
+    from pipeline.progress import ProgressReporter, print_summary, start_logging, stop_logging
 
     from pipeline.write import FORMATS
 
@@ -86,13 +88,17 @@ def ingest(
     if unknown:
         err.print(f"[red]error:[/red] unknown format(s) {', '.join(unknown)}; choose from {', '.join(FORMATS)}")
         raise typer.Exit(EXIT_USAGE)
+    handlers: list = []
     try:
+        handlers = start_logging(err, verbose, log_file)
         with ProgressReporter(err, enabled=not quiet) as reporter:
             summary = run_ingest(paths, out, workers=workers, formats=formats, force=force, ocr=ocr.value, layout=layout.value,
                                  include=tuple(include), exclude=tuple(exclude), progress=reporter.update)
     except (OSError, ValueError) as exc:
         err.print(f"[red]error:[/red] the run could not finish: {exc}")
         raise typer.Exit(EXIT_RUN_FAILED)
+    finally:
+        stop_logging(handlers)
     if not quiet:
         print_summary(err, summary)
     if strict and summary.any_problem:
