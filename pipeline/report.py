@@ -27,6 +27,7 @@ from pathlib import Path
 from string import Template
 
 import pandas as pd
+import pyarrow as pa
 from spacy.displacy.render import EntityRenderer
 
 from pipeline.dataset import read_table, require_letters
@@ -107,7 +108,9 @@ class _LetterData:
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:
-    return [{k: (None if _missing(v) else v) for k, v in row.items()} for row in frame.to_dict("records")]
+    """The rows as dicts with None for every missing value; through Arrow, many times faster than
+    pandas' to_dict on its Arrow-backed columns."""
+    return pa.Table.from_pandas(frame, preserve_index=False).to_pylist()
 
 
 def _group(frame: pd.DataFrame) -> dict[str, list[dict]]:
