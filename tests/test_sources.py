@@ -157,3 +157,18 @@ def test_an_encrypted_member_says_so(tmp_path: Path) -> None:
     archive.write_bytes(bytes(data))
     [item] = find_inputs([archive], tmp_path / "staging")
     assert item.error == "encrypted" and "password" in item.message
+
+
+def test_the_command_line_takes_archives_and_globs(tmp_path: Path, seed_dir: Path) -> None:
+    import pandas as pd
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    seeds = sorted(Path(seed_dir).glob("*.txt"))
+    archive = _tar(tmp_path / "letters.tar.gz", {"2009/a.txt": seeds[0].read_bytes(), "2010/b.txt": seeds[1].read_bytes()})
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["ingest", str(archive), "--out", str(out), "-w", "1", "-q", "--include", "2010/*"])
+    assert result.exit_code == 0, result.output
+    letters = pd.read_csv(out / "letters.csv", dtype=str)
+    assert list(letters["source_path"]) == [f"{archive}/2010/b.txt"] and list(letters["status"]) == ["ok"]
