@@ -197,7 +197,7 @@ def main(
 
 @app.command()
 def ingest(
-    paths: list[Path] = typer.Argument(..., exists=True, help="Letter files (.txt, .pdf) and folders to search recursively."),
+    paths: list[Path] = typer.Argument(..., exists=True, help="Letter files (.txt, .pdf), folders to search recursively, and .zip / .tar.gz archives (read as folders)."),
     out: Path = typer.Option(DEFAULT_DATASET, "--out", "-o", file_okay=False, help="Folder to write the dataset to."),
     fmt: list[str] = typer.Option(["csv", "parquet"], "--format", "-f", help="Table formats: csv, parquet, jsonl, sqlite (repeat the option, or separate with commas). sqlite also writes parquet, which it is built from."),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1, help="Processes to use (default: the machine's cores); the pages of a long scan are OCR'd across them."),
@@ -206,6 +206,10 @@ def ingest(
     layout: LayoutMode = typer.Option(LayoutMode.auto, help="PDF text: auto (fast PDFium, full pdfplumber layout where needed), fast, or full."),
     strict: bool = typer.Option(False, "--strict", help=f"Exit with code {EXIT_STRICT} if any document failed or needs review."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
+    include: list[str] = typer.Option([], "--include", help="Only files whose path (below the folder or archive given) matches this glob, e.g. '2009/*.pdf' (repeatable)."),
+    exclude: list[str] = typer.Option([], "--exclude", help="Leave out files (or archives) whose path matches this glob, e.g. '*draft*' (repeatable)."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log each document as it finishes (status, pages, seconds per stage) and each page of a scan OCR'd, on stderr."),
+    log_file: Optional[Path] = typer.Option(None, "--log", help="Append the same log, with timestamps, to this file."),
 ) -> None:
     """Read letters and write the dataset (letters, statistics, segments, scale, fields, documents, errors).
 
@@ -216,17 +220,26 @@ def ingest(
     Example:
 
         ofsted-letters ingest corpus/ --out outputs/ --format csv --format parquet
+
+        ofsted-letters ingest letters.zip --include '2010/*' --exclude '*draft*'
     """
     from pipeline.ingest import ingest as run_ingest
-    from pipeline.progress import ProgressReporter, print_summary
+    from pipeline.progress import ProgressReporter, print_summary, start_logging, stop_logging
+
     from pipeline.write import FORMATS
 
     formats = tuple(dict.fromkeys(f.strip().lower() for item in fmt for f in item.split(",") if f.strip()))
     unknown = sorted(set(formats) - set(FORMATS))
     if unknown or not formats:
         raise UsageError(f"unknown format(s) {', '.join(unknown)}" if unknown else "no format given to --format", f"choose from {', '.join(FORMATS)}, e.g. --format csv,parquet")
-    with ProgressReporter(err, enabled=not quiet) as reporter:
-        summary = run_ingest(paths, out, workers=workers, formats=formats, force=force, ocr=ocr.value, layout=layout.value, progress=reporter.update)
+    handlers: list = []
+    try:
+        handlers = start_logging(err, verbose, log_file)
+        with ProgressReporter(err, enabled=not quiet) as reporter:
+            summary = run_ingest(paths, out, workers=workers, formats=formats, force=force, ocr=ocr.value, layout=layout.value,
+                                 include=tuple(include), exclude=tuple(exclude), progress=reporter.update)
+    finally:
+        stop_logging(handlers)
     if not quiet:
         print_summary(err, summary)
     if strict and summary.any_problem:

@@ -6,12 +6,16 @@ generated from TABLES, so they cannot drift apart.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import pandas as pd
 import pyarrow as pa
 
 from pipeline.records import SOURCE_FORMATS, STATUSES
+from pipeline import EXTRACTOR_VERSION, __version__
+from pipeline.config import load_toml
 
 EMPTY_MEANS = (
     "An empty cell (CSV) or null (Parquet) means the value was not found in the letter, "
@@ -35,6 +39,10 @@ class Table:
     columns: list[Column]
     primary_key: list[str]
     foreign_keys: list[tuple[list[str], str, list[str]]] = field(default_factory=list)
+    # SQLite: columns users filter by (one index each), and text columns for full-text search
+    indexes: list[str] = field(default_factory=list)
+    search: list[str] = field(default_factory=list)
+    label: str | None = None  # the column that names a row, shown by Datasette beside keys pointing at it
 
     @property
     def column_names(self) -> list[str]:
@@ -80,6 +88,10 @@ TABLES: dict[str, Table] = {
                 _c("issues", "string", "Why the status is not `ok`: reasons separated by ` | `."),
             ],
             ["letter_id"],
+            indexes=["status", "authority_name", "rating_year", "authority_la_code", "authority_region"],
+            search=["authority_name", "authority_as_written", "recipient_name", "recipient_title", "signatory_name",
+                    "signatory_title", "rating_label", "issues", "source_path"],
+            label="authority_name",
         ),
         Table(
             "statistics",
@@ -111,6 +123,8 @@ TABLES: dict[str, Table] = {
             ],
             ["letter_id", "stat_index"],
             _LETTER_FK,
+            indexes=["kind", "subject"],
+            search=["text", "sentence", "subject", "judgement"],
         ),
         Table(
             "numbers",
@@ -144,6 +158,8 @@ TABLES: dict[str, Table] = {
             ],
             ["letter_id", "segment", "part"],
             _LETTER_FK,
+            indexes=["segment"],
+            search=["text"],
         ),
         Table(
             "scale",
@@ -172,6 +188,7 @@ TABLES: dict[str, Table] = {
             ],
             ["letter_id", "field"],
             _LETTER_FK,
+            indexes=["field", "method"],
         ),
         Table(
             "documents",
@@ -186,6 +203,7 @@ TABLES: dict[str, Table] = {
             ],
             ["letter_id"],
             _LETTER_FK,
+            search=["text"],
         ),
         Table(
             "errors",
@@ -199,6 +217,8 @@ TABLES: dict[str, Table] = {
             ],
             [],
             _LETTER_FK,
+            indexes=["error"],
+            search=["message"],
         ),
     ]
 }
@@ -211,10 +231,31 @@ _ARROW = {
     "boolean": pa.bool_(),
 }
 _PANDAS = {"string": "string", "integer": "Int64", "number": "Float64", "boolean": "boolean", "date": "object"}
+# what plain pd.read_parquet makes of each type, through the pandas metadata in every Parquet file
+_PANDAS_ON_READ = {**_PANDAS, "date": "date32[pyarrow]"}
+
+
+def _field_metadata(column: Column) -> dict[str, str]:
+    """A column's documentation, carried in its Parquet field so it travels with the file."""
+    meta = {"description": column.description, "type": column.type}
+    if column.enum:
+        meta["enum"] = json.dumps(list(column.enum))
+    return meta
+
+
+@lru_cache(maxsize=None)
+def pandas_metadata(table: str) -> bytes:
+    """The `pandas` schema metadata pyarrow writes for a frame of this table's declared dtypes, so
+    that pd.read_parquet gives nullable integers, floats and strings and typed dates, not floats
+    and objects. No index is stored: the frame read back has a plain RangeIndex."""
+    cols = TABLES[table].columns
+    empty = pd.DataFrame({c.name: pd.Series([], dtype=_PANDAS_ON_READ[c.type]) for c in cols})
+    return pa.Schema.from_pandas(empty, preserve_index=False).metadata[b"pandas"]
 
 
 def arrow_schema(table: str) -> pa.Schema:
-    return pa.schema([pa.field(c.name, _ARROW[c.type], nullable=not c.required) for c in TABLES[table].columns])
+    fields = [pa.field(c.name, _ARROW[c.type], nullable=not c.required, metadata=_field_metadata(c)) for c in TABLES[table].columns]
+    return pa.schema(fields, metadata={"pandas": pandas_metadata(table), "description": TABLES[table].description})
 
 
 def to_arrow(table: str, rows: list[dict]) -> pa.Table:
@@ -248,7 +289,13 @@ def to_frame(table: str, rows: list[dict]) -> pd.DataFrame:
 
 
 def _constraints(column: Column) -> dict:
-    return {**({"required": True} if column.required else {}), **({"enum": list(column.enum)} if column.enum else {})}
+    constraints: dict = {}
+    if column.required:
+        constraints["required"] = True
+    if column.enum:
+        constraints["enum"] = list(column.enum)
+    return {"constraints": constraints} if constraints else {}
+
 
 
 def column(table: str, name: str) -> Column:
@@ -256,16 +303,18 @@ def column(table: str, name: str) -> Column:
     return next(c for c in TABLES[table].columns if c.name == name)
 
 
-def datapackage(name: str = "ofsted-letters", formats: tuple[str, ...] = ("csv",)) -> dict:
-    """A Frictionless Data Package descriptor for the dataset."""
+def datapackage(formats: tuple[str, ...] = ("csv",), created: dt.datetime | None = None) -> dict:
+    """A Frictionless Data Package descriptor for the dataset: one resource per table and format.
+
+    The descriptive part (licence, sources) is pipeline/data/datapackage.toml; the version is the
+    tool's with the extractor's, since either changing can change the values.
+    """
+    about = load_toml("datapackage.toml")
     resources = []
     for fmt in formats:
         for t in TABLES.values():
             schema: dict = {
-                "fields": [
-                    {"name": c.name, "type": c.type, "description": c.description, **({"constraints": _constraints(c)} if _constraints(c) else {})}
-                    for c in t.columns
-                ],
+                "fields": [{"name": c.name, "type": c.type, "description": c.description, **_constraints(c)} for c in t.columns],
                 "missingValues": [""],
             }
             if t.primary_key:
@@ -286,11 +335,17 @@ def datapackage(name: str = "ofsted-letters", formats: tuple[str, ...] = ("csv",
                     "schema": schema,
                 }
             )
+    created = created or dt.datetime.now(dt.timezone.utc)
     return {
         "profile": "tabular-data-package",
-        "name": name,
-        "title": "Ofsted children's services rating letters",
-        "description": "Values extracted from Ofsted children's services annual rating letters, with provenance. " + EMPTY_MEANS,
+        "name": about["name"],
+        "title": about["title"],
+        "description": f"{about['description']} {EMPTY_MEANS}",
+        "version": f"{__version__}+extractor.{EXTRACTOR_VERSION}",
+        "created": created.astimezone(dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "keywords": about.get("keywords", []),
+        "licenses": about["licenses"],
+        "sources": about["sources"],
         "resources": resources,
     }
 

@@ -71,7 +71,7 @@ def test_every_format_including_sqlite_with_full_text_search(tmp_path, seed_dir)
     assert (out / "letters.csv").exists() and (out / "statistics.jsonl").exists()
     with sqlite3.connect(out / "letters.sqlite") as db:
         assert db.execute("select count(*) from letters").fetchone()[0] == 2
-        hits = db.execute("select letter_id from narrative_fts where narrative_fts match 'fostering'").fetchall()
+        hits = db.execute("select letter_id from documents where rowid in (select rowid from documents_fts where documents_fts match 'fostering')").fetchall()
         assert len(hits) == 2
 
 
