@@ -135,10 +135,28 @@ def extract_rating(record: LetterRecord, text: str, segments: list[Segment]) -> 
         closeness = min(closeness, 0.9) if loose else closeness
         record.set(FieldValue("rating_label", label, line.start("label"), line.end("label"), method=method, confidence=round(closeness, 3)))
         record.set(FieldValue("rating_score", int(score_text), line.start("score"), line.end("score"), method="regex", confidence=1.0 if line["score"].isdigit() else 0.8))
+    else:
+        _rating_from_perform_sentence(record, text, segments)
     heading = compiled("segment", "rating_heading").search(text, start, end) or compiled("segment", "rating_heading").search(text)
     if heading:
         record.set(FieldValue("rating_year", int(heading["year"]), heading.start("year"), heading.end("year"), method="regex"))
     record.letter_type = "annual assessment" if compiled("letter", "annual_assessment").search(text) else "annual rating"
+
+
+def _rating_from_perform_sentence(record: LetterRecord, text: str, segments: list[Segment]) -> None:
+    """No rating line could be read (a scan lost it): the narrative's "Children's services in X perform
+    well" gives the rating a person can confirm; the letter goes to review, since only one place says it."""
+    narrative = _first(segments, "narrative")
+    perform = compiled("segment", "perform_sentence").search(text, narrative.start if narrative else 0)
+    if not perform:
+        return
+    scale = patterns()["scale"]
+    label = dict(zip(scale["verbs"], scale["labels"]))[perform["verb"].lower()]
+    score = dict(zip(scale["labels"], scale["scores"]))[label]
+    start, end = perform.start("verb"), perform.end("verb")
+    record.set(FieldValue("rating_label", label, start, end, method="perform-sentence", confidence=0.5))
+    record.set(FieldValue("rating_score", score, start, end, method="perform-sentence", confidence=0.5))
+    record.flag(f"rating: no rating line found; {label!r} is read from the sentence saying services perform {perform['verb'].lower()}")
 
 
 _LONE_MARK_AT_END = regex.compile(r"\s+[.,;:]+\s*$")
@@ -328,11 +346,25 @@ def extract_authority(record: LetterRecord, text: str, segments: list[Segment]) 
     chosen = (agreeing or ranked or [narrative_match])[0]
     if chosen is None:
         return
-    _set_authority(record, chosen)
+    _set_authority(record, _without_building(chosen, text))
     if narrative_match and ranked and not agreeing:
         record.flag(
             f"authority: the address names {ranked[0].authority.name!r} but the narrative names {narrative_match.authority.name!r}"
         )
+
+
+def _without_building(match: AuthorityMatch, text: str) -> AuthorityMatch:
+    """"City of Wolverhampton Council Offices" on one line: the "Council" is the building's, when the
+    authority is named as well without it."""
+    following = text[match.end:match.end + 30].split()
+    written = match.as_written
+    if not (following and following[0] in patterns()["people"]["council_buildings"] and written.endswith(" Council")):
+        return match
+    shorter = written[: -len(" Council")]
+    again = find_authorities(shorter)
+    if not again or again[0].authority.la_code != match.authority.la_code or again[0].as_written != shorter:
+        return match
+    return AuthorityMatch(match.authority, shorter, match.start, match.start + len(shorter), match.score, match.method)
 
 
 def _shift(match: AuthorityMatch, by: int) -> AuthorityMatch:
@@ -378,7 +410,8 @@ def extract_signatory(record: LetterRecord, text: str, segments: list[Segment]) 
         # a title set over two lines ("Divisional Manager" / "Comprehensive Area Assessment")
         if len(tail) - title_at == 2 and not _CONTACT_DETAIL.search(tail[title_at + 1][1]):
             title = f"{title.rstrip(' ,')}, {tail[title_at + 1][1]}"
-    stripped = title.strip(" ,.-_|~")
+    # OCR specks at the edges ("'Regional Director"); a title never opens with a quote mark
+    stripped = title.strip(" ,.-_|~").lstrip("'\"`\u2018\u2019\u201c\u201d ").rstrip("\"\u201c\u201d ")
     if stripped:
         title_start += title.index(stripped)
         record.set(FieldValue("signatory_title", stripped, title_start, title_start + len(stripped), method="regex"))

@@ -32,8 +32,6 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
-from pipeline.config import patterns
-
 DATA_PATH = Path(__file__).with_name("data") / "authorities.csv"
 
 # Fuzzy matches must beat the runner-up (another authority) by this much, so that near
@@ -292,22 +290,12 @@ def find_authorities(text: str) -> list[AuthorityMatch]:
             )
             if not joined or (length == 1 and not text[start].isupper()):
                 continue
-            if length > 1 and _council_is_a_building(spans, i + length) and index.phrases.get(tuple(s[2] for s in spans[i : i + length - 1])) is authority:
-                # "City of Wolverhampton Council Offices": the last word names the building, not the authority
-                length -= 1
-                end = spans[i + length - 1][1]
             matches.append(AuthorityMatch(authority, text[start:end], start, end, 1.0, "gazetteer"))
             i += length
             break
         else:
             i += 1
     return matches
-
-
-def _council_is_a_building(spans: list[tuple[int, int, str]], after: int) -> bool:
-    """Whether the phrase ending before token `after` ends in "Council" that begins a building's name
-    ("Council Offices", "Council House"), as an address written on one line runs them together."""
-    return 0 < after < len(spans) and spans[after - 1][2] == "council" and spans[after][2] in patterns()["gazetteer"]["council_buildings"]
 
 
 def fuzzy_find_authority(text: str, min_score: float = 0.85) -> AuthorityMatch | None:

@@ -10,20 +10,26 @@ import hashlib
 import multiprocessing as mp
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+import logging
 import os
 import pickle
+import re
+import shutil
 import sys
 import time
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Callable, Iterator, Mapping
 
 from pipeline import EXTRACTOR_VERSION, __version__
+from pipeline.errors import UsageError
 from pipeline.read import OcrResult
+from pipeline.sources import ARCHIVE_SUFFIXES, Input, Selection, find_inputs
 
-SUPPORTED_SUFFIXES = {".txt", ".pdf"}
-
+log = logging.getLogger("ofsted_letters")
 
 @dataclass
 class RunSummary:
@@ -45,17 +51,21 @@ class RunSummary:
         return any(self.by_status[s] for s in ("failed", "needs_review"))
 
 
-def discover(paths: list[Path]) -> list[Path]:
-    """Files named directly, and .txt/.pdf files found recursively in folders (hidden ones skipped)."""
-    found: set[Path] = set()
-    for path in paths:
-        if path.is_dir():
-            for root, dirs, files in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                found.update(Path(root) / f for f in files if Path(f).suffix.lower() in SUPPORTED_SUFFIXES and not f.startswith("."))
-        else:
-            found.add(path)
-    return sorted(found, key=lambda p: str(p))
+def _find_inputs(paths: list[Path], out_dir: Path, include: tuple[str, ...], exclude: tuple[str, ...]) -> tuple[list[Input], Path]:
+    """The run's documents (archives read as folders, their letters copied to a staging folder in
+    out_dir that the run removes at the end) and that staging folder."""
+    staging = out_dir / f".archives-{uuid.uuid4().hex[:8]}"
+    return find_inputs(paths, staging, Selection(tuple(include), tuple(exclude))), staging
+
+
+def _refused_rows(item: Input, key: str) -> Rows:
+    """The failed row of an input not read at all: an archive member refused, or a refused archive."""
+    from pipeline.records import LetterRecord
+    from pipeline.rows import record_rows
+
+    suffix = next((s for s in ARCHIVE_SUFFIXES if item.source.lower().endswith(s)), Path(item.source).suffix.lower())
+    record = LetterRecord(letter_id=key[:16], source_path=item.source, source_format=suffix.lstrip("."))
+    return record_rows(record.fail("read", item.error or "refused", item.message or "refused"))
 
 
 def default_workers() -> int:
@@ -82,34 +92,73 @@ Rows = dict[str, list[dict]]
 
 def _work(task: Task, ocr_pages: Mapping[int, OcrResult] | None = None, defer_ocr: bool = False) -> Rows | list[int]:
     """One document's rows, cached here so the writer process stays light; or, with defer_ocr,
-    the numbers of a long scan's pages for the caller to OCR in parallel first."""
+    the numbers of a long scan's pages for the caller to OCR in parallel first. The rows carry
+    the seconds each stage took under TIMING (not cached), for --verbose and --log."""
     from pipeline.process import process_document
     from pipeline.read import OcrDeferred
     from pipeline.rows import record_rows
 
     path, sha, ocr, layout, cache = task
+    timings: dict[str, float] = {}
     try:
-        record = process_document(Path(path), ocr=ocr, layout=layout, sha256=sha or None, ocr_pages=ocr_pages, defer_ocr=defer_ocr)
+        record = process_document(Path(path), ocr=ocr, layout=layout, sha256=sha or None, ocr_pages=ocr_pages, defer_ocr=defer_ocr, timings=timings)
     except OcrDeferred as deferred:
         return deferred.pages
     rows = record_rows(record)
     if cache:
         _store(Path(cache), rows)
+    rows[TIMING] = [timings]
     return rows
+
+
+def _work_alone(task: Task, on_page: Callable[[int, float], None]) -> Rows:
+    """One document in this process, a long scan's pages OCR'd one at a time as ParallelRun does,
+    so that progress moves page by page with a single worker too."""
+    outcome = _work(task, defer_ocr=True)
+    if isinstance(outcome, dict):
+        return outcome
+    pages: dict[int, OcrResult] | None = {}
+    for number in outcome:
+        try:
+            pages[number], seconds = _ocr_page(task[0], number)  # type: ignore[index]
+        except Exception:  # the document is read again whole and fails there with its own message
+            pages = None
+            break
+        on_page(number, seconds)
+    rows = _work(task, pages)
+    assert isinstance(rows, dict)
+    return rows
+
+
+# the key under which a worker's rows carry its stage timings to the main process
+TIMING = "_timing"
 
 
 def _work_batch(tasks: list[Task]) -> list[Rows | list[int]]:
     return [_work(task, defer_ocr=True) for task in tasks]
 
 
-def _ocr_page(path: str, number: int) -> OcrResult:
+def _ocr_page(path: str, number: int) -> tuple[OcrResult, float]:
+    """One page of a scan OCR'd, and the seconds it took."""
     from pipeline.read import ocr_pdf_page
 
-    return ocr_pdf_page(Path(path), number)
+    started = time.perf_counter()
+    return ocr_pdf_page(Path(path), number), time.perf_counter() - started
+
+
+def _ignore_signal(signum: int, frame: object) -> None:
+    """A worker's Ctrl-C: the main process stops it."""
 
 
 def _init_worker() -> None:
+    import signal
+
     from pipeline.nlp import load_pipeline
+
+    # Ctrl-C reaches every process of the terminal: the main process stops the workers, which
+    # would otherwise each print a traceback. A handler that does nothing, not SIG_IGN, which
+    # Tesseract would inherit: it should stop on Ctrl-C too.
+    signal.signal(signal.SIGINT, _ignore_signal)
 
     try:
         load_pipeline()
@@ -146,9 +195,10 @@ class ParallelRun:
     so the one that kills its worker again is known: it gets a failed row and the run goes on.
     """
 
-    def __init__(self, tasks: list[Task], workers: int) -> None:
+    def __init__(self, tasks: list[Task], workers: int, on_page: Callable[[int, int, float], None] | None = None) -> None:
         self.tasks = tasks
         self.workers = workers
+        self.on_page = on_page  # told of each page of a long scan OCR'd: task index, page number, seconds
         self.pool = self._new_pool()
         self.batch = max(1, min(16, len(tasks) // (workers * 8)))
         self.ahead = max(self.batch * workers * 4, 64)
@@ -167,6 +217,11 @@ class ParallelRun:
         return ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_init_worker)
 
     def close(self, cancel: bool = False) -> None:
+        """Wait for the workers; or, cancelling (an error or Ctrl-C), stop them at once rather than
+        let them finish what they hold (a page of OCR can take seconds)."""
+        if cancel:
+            for process in list((getattr(self.pool, "_processes", None) or {}).values()):
+                process.terminate()
         self.pool.shutdown(wait=not cancel, cancel_futures=cancel)
 
     def submit_ahead(self) -> None:
@@ -232,7 +287,9 @@ class ParallelRun:
         i, number = key
         scan = self.scans[i]
         try:
-            scan.pages[number] = future.result()
+            scan.pages[number], seconds = future.result()
+            if self.on_page is not None:
+                self.on_page(i, number, seconds)
         except BrokenProcessPool:
             raise
         except Exception:  # the document is read again whole, in one worker, and fails there with its own message
@@ -296,18 +353,51 @@ def ingest(
     force: bool = False,
     ocr: str = "auto",
     layout: str = "auto",
-    progress: Callable[[int, int], None] | None = None,
+    include: tuple[str, ...] = (),
+    exclude: tuple[str, ...] = (),
+    progress: Callable[[RunProgress], None] | None = None,
 ) -> RunSummary:
-    """Turn the documents under paths into the dataset in out_dir."""
+    """Turn the documents under paths (files, folders, .zip and .tar.gz archives) into the dataset
+    in out_dir; include and exclude are globs that narrow the files taken (see pipeline.sources).
+
+    progress is called with a RunProgress after every document and every page of a long scan
+    OCR'd; each document's stages and timings are logged to the `ofsted_letters` logger."""
+    out_dir = Path(out_dir)
+    inputs, staging = _find_inputs(paths, out_dir, include, exclude)
+    try:
+        return _ingest_inputs(inputs, paths, out_dir, workers=workers, formats=formats, force=force, ocr=ocr, layout=layout, progress=progress)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _ingest_inputs(
+    inputs: list[Input],
+    paths: list[Path],
+    out_dir: Path,
+    *,
+    workers: int | None,
+    formats: tuple[str, ...],
+    force: bool,
+    ocr: str,
+    layout: str,
+    progress: Callable[[RunProgress], None] | None,
+) -> RunSummary:
     started = time.perf_counter()
     started_at = dt.datetime.now(dt.timezone.utc)
-    out_dir = Path(out_dir)
-    files = discover(paths)
+    files = [item.path for item in inputs]
+    if not inputs:
+        raise UsageError(f"no letters (.txt or .pdf files, or archives of them) in {', '.join(map(str, paths))}", "give the folders, files or archives that hold the letters")
     workers = workers or default_workers()
     summary = RunSummary(out_dir=out_dir, n_documents=len(files), workers=workers)
     options = f"{ocr}-{layout}"
     hashes: list[str] = []
-    for path in files:
+    refused: dict[int, Rows] = {}
+    for i, path in enumerate(files):
+        if path is None:
+            # keyed on the source path, so that two refused members are not taken for one document
+            hashes.append(hashlib.sha256(inputs[i].source.encode()).hexdigest())
+            refused[i] = _refused_rows(inputs[i], hashes[i])
+            continue
         try:
             hashes.append(file_sha256(path))
         except OSError:
@@ -315,6 +405,8 @@ def ingest(
     cached: dict[int, Path] = {}
     todo: list[int] = []
     for i, sha in enumerate(hashes):
+        if i in refused:
+            continue
         cache = _cache_path(out_dir, sha, options) if sha else None
         if cache is not None and not force and cache.exists():
             cached[i] = cache
@@ -322,11 +414,13 @@ def ingest(
             todo.append(i)
     summary.from_cache = len(cached)
     tasks = [(str(files[i]), hashes[i], ocr, layout, str(_cache_path(out_dir, hashes[i], options)) if hashes[i] else "") for i in todo]
+    watch = _Watch(inputs, todo, progress)
+    log.info("%d documents (%d reused from the cache, %d refused), %d to read: about %d pages", len(files), len(cached), len(refused), len(todo), watch.state.pages)
     size = _pool_size(workers, tasks)
-    run = ParallelRun(tasks, size) if size > 1 else None
+    run = ParallelRun(tasks, size, watch.page) if size > 1 else None
     try:
         # the first documents go out (and the workers start) before the writer imports pandas and pyarrow
-        fresh = iter(run) if run is not None else (_work(task) for task in tasks)
+        fresh = iter(run) if run is not None else (_work_alone(task, partial(watch.page, k)) for k, task in enumerate(tasks))
         from pipeline.write import DatasetWriter
 
         writer = DatasetWriter(out_dir, formats)
@@ -337,22 +431,22 @@ def ingest(
     try:
         seen_bytes: dict[str, str] = {}
         seen_letters: dict[tuple, str] = {}
-        done = 0
         for i, path in enumerate(files):
             if i in cached:
                 rows = pickle.loads(cached[i].read_bytes())
+            elif i in refused:
+                rows = refused[i]
             else:
                 rows = next(fresh)
+            timing = rows.pop(TIMING, [None])[0]
             for table_rows in rows.values():
                 for row in table_rows:
                     if "source_path" in row:
-                        row["source_path"] = str(path)
+                        row["source_path"] = inputs[i].source
             summary.duplicates += _mark_duplicate(rows, seen_bytes, seen_letters, hashes[i])
             summary.by_status[rows["letters"][0]["status"]] += 1
             writer.add(rows)
-            done += 1
-            if progress:
-                progress(done, len(files))
+            watch.document(i, rows, timing, cached=i in cached)
         summary.seconds = time.perf_counter() - started
         run_info = {
             "started_at": started_at.isoformat(timespec="seconds"),
@@ -370,6 +464,7 @@ def ingest(
             "letters_per_second": round(summary.letters_per_second, 2),
         }
         summary.files = writer.close(run_info)
+        log.info("finished: %d documents in %.1f s (%s)", len(files), summary.seconds, ", ".join(f"{k} {v}" for k, v in run_info["counts_by_status"].items()))
     except BaseException:
         writer.discard()
         if run is not None:
@@ -378,6 +473,97 @@ def ingest(
     if run is not None:
         run.close()
     return summary
+
+
+@dataclass
+class RunProgress:
+    """Where a run stands: what the progress callback is given after each document and each page
+    of a long scan OCR'd. pages counts the documents still to read (not those from the cache):
+    estimated from each PDF's bytes at the start, then corrected as each is read."""
+
+    documents: int
+    pages: int
+    documents_done: int = 0
+    pages_done: int = 0
+    current: str = ""  # what is being read: a file, or a page of a scan
+
+
+_PDF_PAGE = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
+_PDF_COUNT = re.compile(rb"/Type\s*/Pages\b[^>]*?/Count\s+(\d+)|/Count\s+(\d+)[^>]*?/Type\s*/Pages\b")
+
+
+def estimate_pages(path: Path | None) -> int:
+    """About how many pages a document has, from its bytes: a PDF's page objects (or its page
+    tree's count, where the objects are compressed), else 1. Not opened with PDFium here: a file
+    that crashes PDFium must cost a worker, not the run."""
+    if path is None or path.suffix.lower() != ".pdf":
+        return 1
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return 1
+    pages = len(_PDF_PAGE.findall(data))
+    if not pages:
+        counts = [int(a or b) for a, b in _PDF_COUNT.findall(data)]
+        pages = max(counts, default=1)
+    return max(pages, 1)
+
+
+class _Watch:
+    """Counts pages and documents as they finish, tells the progress callback, and logs each
+    document's stages and timings (the `ofsted_letters` logger: --verbose, --log)."""
+
+    def __init__(self, inputs: list[Input], todo: list[int], progress: Callable[[RunProgress], None] | None) -> None:
+        self.inputs = inputs
+        self.todo = todo  # task index -> input index
+        self.pages = {i: estimate_pages(inputs[i].path) for i in todo}
+        self.state = RunProgress(len(inputs), sum(self.pages.values()))
+        self.ocr: dict[int, list[float]] = {}  # seconds of each page of a long scan OCR'd on its own
+        self.progress = progress
+        self._current(0)
+
+    def _current(self, i: int) -> None:
+        self.state.current = self.inputs[i].source if i < len(self.inputs) else ""
+
+    def _tell(self) -> None:
+        if self.progress is not None:
+            self.progress(self.state)
+
+    def page(self, task: int, number: int, seconds: float) -> None:
+        i = self.todo[task]
+        done = self.ocr.setdefault(i, [])
+        done.append(seconds)
+        if len(done) > self.pages[i]:  # more pages than the estimate
+            self.state.pages += 1
+            self.pages[i] += 1
+        self.state.pages_done += 1
+        self.state.current = f"{self.inputs[i].source} (OCR, page {number} of {max(self.pages[i], len(done))})"
+        log.info("%s: page %d OCR'd in %.1f s", self.inputs[i].source, number, seconds)
+        self._tell()
+
+    def document(self, i: int, rows: Rows, timing: dict[str, float] | None, cached: bool) -> None:
+        letter = rows["letters"][0]
+        document = rows["documents"][0] if rows.get("documents") else {}
+        if i in self.pages:
+            pages = int(document.get("pages") or 1)
+            self.state.pages += pages - self.pages[i]
+            self.state.pages_done += pages - len(self.ocr.get(i, []))
+        self.state.documents_done += 1
+        self._current(i + 1)
+        source = self.inputs[i].source
+        what = f"{letter['status']}, {letter.get('source_format') or '?'}, {document.get('pages') or 0} page(s)"
+        if cached:
+            log.info("%s: %s, reused from the cache", source, what)
+        elif timing is None:
+            log.info("%s: %s, not read: %s", source, what, letter.get("issues"))
+        else:
+            stages = dict(timing)
+            ocr = self.ocr.pop(i, [])
+            if ocr:
+                stages["ocr"] = sum(ocr)
+            detail = ", ".join(f"{stage} {seconds:.3f}" for stage, seconds in stages.items())
+            log.info("%s: %s, %.3f s (%s)", source, what, sum(stages.values()), detail)
+        self._tell()
 
 
 def _store(path: Path, rows: dict) -> None:

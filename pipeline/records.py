@@ -34,7 +34,7 @@ class Page:
 @dataclass
 class SourceDocument:
     path: Path
-    source_format: str  # txt | pdf | pdf-ocr
+    source_format: str  # txt | pdf | pdf-ocr | pdf-ocr-layer
     sha256: str
     pages: list[Page]
     warnings: list[str] = field(default_factory=list)
@@ -150,6 +150,11 @@ LETTER_FIELDS = [
     "signatory_name",
     "signatory_title",
 ]
+STATUSES = ("ok", "needs_review", "failed", "not_rating_letter")
+SOURCE_FORMATS = ("txt", "pdf", "pdf-ocr", "pdf-ocr-layer")
+# what `show --field` takes: a group of values shown in one colour, or one column of letters
+FIELD_GROUPS = ("authority", "letter_date", "rating", "recipient", "salutation", "signatory", "statistic")
+FIELD_CHOICES = (*FIELD_GROUPS, "statistics", *(f for f in LETTER_FIELDS + ["authority_region"] if f not in FIELD_GROUPS))
 
 
 @dataclass

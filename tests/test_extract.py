@@ -133,9 +133,16 @@ def test_ocr_damaged_rating_label_is_read_and_marked():
 
 
 def test_missing_rating_line_needs_review():
-    r = run(letter(rating_line=""))
+    r = run(letter(rating_line="", perform="Services are inspected every year."))
     assert r.status == "needs_review"
     assert any("rating_score: not found" in i for i in r.issues)
+
+
+def test_missing_rating_line_is_read_from_the_perform_sentence_for_review():
+    r = run(letter(rating_line=""))
+    assert (r.value("rating_score"), r.value("rating_label")) == (3, "Performs well")
+    assert r.fields["rating_score"].method == "perform-sentence"
+    assert r.status == "needs_review" and any("no rating line found" in i for i in r.issues)
 
 
 def run_ocr(text: str, word_confidences: dict[str, float]) -> LetterRecord:
@@ -250,3 +257,25 @@ def test_a_scanned_address_with_no_readable_postcode_needs_review():
     text = letter(address=address)
     scanned = run(text, Page(1, text, "ocr", 96.0))
     assert scanned.status == "needs_review" and any("no postcode" in i for i in scanned.issues)
+
+
+def test_council_that_names_the_building_is_not_part_of_the_authority():
+    """An address on one line: "... City of Wolverhampton Council Offices ..." names the building "Council Offices"."""
+    r = run(letter(address="Mrs Jane Smith Director of Children's Services City of Wolverhampton Council Offices King Street Wolverhampton WV1 1RG",
+                   perform="Children's services in the City of Wolverhampton perform well."))
+    assert (r.value("authority_name"), r.value("authority_as_written")) == ("Wolverhampton", "City of Wolverhampton")
+    r = run(letter(address="Mrs Jane Smith\nDirector of Children's Services\nKent County Council\nSessions House\nMaidstone\nME14 1XQ"))
+    assert r.value("authority_as_written") == "Kent County Council"
+
+
+def test_partitive_with_its_count_lost_by_ocr_is_flagged():
+    r = run(letter(narrative="Provision is good, but only | of the 5 sixth form colleges are good."))
+    assert r.status == "needs_review"
+    assert any("could not be read" in i or "misread a digit" in i for i in r.issues)
+
+
+def test_unexplained_number_flags_the_letter_and_names_it():
+    r = run(letter(narrative="Nine of the ten special schools are good. Across the borough three are outstanding."))
+    assert r.status == "needs_review"
+    assert any("number 'three'" in i and "three are outstanding" in i for i in r.issues)
+    assert {n.role for n in r.numbers} >= {"statistic", "unexplained"}
