@@ -217,11 +217,12 @@ def ingest(
     finish, 2 bad invocation (also: no letters found, an empty --format, --out naming a file), 3 with
     --strict when any document failed or needs review, 130 interrupted (the previous dataset is kept).
 
+    Archives (.zip, .tar.gz) are read as folders; --include and --exclude take globs, e.g.
+    letters.zip --include '2010/*' --exclude '*draft*'.
+
     Example:
 
         ofsted-letters ingest corpus/ --out outputs/ --format csv --format parquet
-
-        ofsted-letters ingest letters.zip --include '2010/*' --exclude '*draft*'
     """
     from pipeline.ingest import ingest as run_ingest
     from pipeline.progress import ProgressReporter, print_summary, start_logging, stop_logging
