@@ -601,10 +601,11 @@ class StatisticFinder:
             return i
         if not self._phrase_at(q.end, s.end, self.refer_back_after):
             return i
-        b = self._last_base(s, q.start)
+        qstart, qual = self._qualifier_before(s, i)
+        # a bare count takes a base from the sentence before only when it opens its sentence ("Seven are good.")
+        b = self._last_base(s, q.start, previous=qstart == s.start)
         if b is None or b.subject is None:
             return i
-        qstart, qual = self._qualifier_before(s, i)
         den = b.value if b.value is not None and b.value >= q.value else None
         stat = self._stat(s, qstart, q.end, "count", "refer_back", q.value, den, qual, b.subject)
         self._place(s, stat, [q], done)
@@ -743,14 +744,14 @@ class StatisticFinder:
             return specific[-1]
         return named[-1][1] if named else None
 
-    def _last_base(self, s: _Sentence, before: int) -> _Base | None:
+    def _last_base(self, s: _Sentence, before: int, previous: bool = True) -> _Base | None:
         """The whole a count refers back to: the last base named before it in the sentence, else, when
         the sentence names no setting before it, the last base of the sentence before."""
         candidates = [b for b in s.bases if b.token < before]
         if candidates:
             return candidates[-1]
         named = [(k, t) for k, (e, t) in s.subjects.items() if e <= before]
-        if not named and s.previous and s.previous[-1].stat is not None and s.previous[-1].subject:
+        if previous and not named and s.previous and s.previous[-1].stat is not None and s.previous[-1].subject:
             base = s.previous[-1]
             self._used_elsewhere.append(base.stat)
             return base

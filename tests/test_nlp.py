@@ -172,3 +172,13 @@ def test_thousands_separators_are_one_number(nlp):
 def test_pipeline_builds_without_the_model_folder():
     nlp = build_pipeline()
     assert [s.value for s in nlp("Nine of the ten primary schools are good.")._.statistics] == [9]
+
+
+def test_a_share_with_no_grade_word_is_not_understood(nlp):
+    from pipeline.records import LetterRecord
+    from pipeline.validate import check_statistics
+
+    record = LetterRecord("x", "x.txt")
+    record.statistics = nlp("Thirty-eight of its fifty-three primary schools are.")._.statistics
+    check_statistics(record)
+    assert any("no grade word" in i for i in record.issues)
