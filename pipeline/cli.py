@@ -2,7 +2,7 @@
 
 Exit codes: 0 the run finished (even if some documents failed); 1 the run itself could not
 finish (e.g. the output folder is not writable); 2 a bad invocation; 3 with --strict, some
-document failed or needs review.
+document failed or needs review; 4 another ingest is writing to the same output folder.
 """
 from __future__ import annotations
 
@@ -15,8 +15,10 @@ import typer
 from rich.console import Console
 
 from pipeline import __version__
+from pipeline.limits import default_limits
 
-EXIT_OK, EXIT_RUN_FAILED, EXIT_USAGE, EXIT_STRICT = 0, 1, 2, 3
+EXIT_OK, EXIT_RUN_FAILED, EXIT_USAGE, EXIT_STRICT, EXIT_BUSY = 0, 1, 2, 3, 4
+LIMITS = default_limits()  # the defaults of data/limits.toml, shown in --help
 
 app = typer.Typer(
     name="ofsted-letters",
@@ -62,17 +64,25 @@ def ingest(
     layout: LayoutMode = typer.Option(LayoutMode.auto, help="PDF text: auto (fast PDFium, full pdfplumber layout where needed), fast, or full."),
     strict: bool = typer.Option(False, "--strict", help=f"Exit with code {EXIT_STRICT} if any document failed or needs review."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
+    max_file_mib: float = typer.Option(LIMITS.max_file_mib, min=0.001, help="Larger files are not read (error too_large); MiB = 1,048,576 bytes.", rich_help_panel="Limits per document"),
+    max_pages: int = typer.Option(LIMITS.max_pages, min=1, help="PDFs with more pages are not read or OCR'd (error too_many_pages); a rating letter has 1-4.", rich_help_panel="Limits per document"),
+    max_seconds: float = typer.Option(LIMITS.max_seconds, min=0.1, help="Wall-clock seconds one document (or one page of a long scan) may take in a worker (error time_limit).", rich_help_panel="Limits per document"),
+    max_page_megapixels: float = typer.Option(LIMITS.max_page_megapixels, min=0.01, help="Largest image a page is rendered to for OCR: a larger page is OCR'd at a lower DPI, and its row says so.", rich_help_panel="Limits per document"),
+    render_memory_mib: float = typer.Option(LIMITS.render_memory_mib, min=1, help="Memory rendering and cleaning one page for OCR may take (estimated from its pixels): the DPI is lowered to fit.", rich_help_panel="Limits per document"),
+    min_ocr_dpi: float = typer.Option(LIMITS.min_ocr_dpi, min=1, help="The DPI is not lowered below this: a page that would need it fails (error page_too_large).", rich_help_panel="Limits per document"),
 ) -> None:
     """Read letters and write the dataset (letters, statistics, segments, scale, fields, documents, errors).
 
     Exit codes: 0 finished (some documents may have failed: see the status column), 1 the run could not
-    finish, 2 bad invocation, 3 with --strict when any document failed or needs review.
+    finish, 2 bad invocation, 3 with --strict when any document failed or needs review, 4 another ingest
+    is writing to the same --out (wait for it, or choose another folder).
 
     Example:
 
         ofsted-letters ingest corpus/ --out outputs/ --format csv --format parquet
     """
-    from pipeline.ingest import ingest as run_ingest
+    from pipeline.ingest import OutputLocked, ingest as run_ingest
+    from pipeline.limits import limits_with
     from pipeline.progress import ProgressReporter, print_summary
 
     from pipeline.write import FORMATS
@@ -84,7 +94,12 @@ def ingest(
         raise typer.Exit(EXIT_USAGE)
     try:
         with ProgressReporter(err, enabled=not quiet) as reporter:
-            summary = run_ingest(paths, out, workers=workers, formats=formats, force=force, ocr=ocr.value, layout=layout.value, progress=reporter.update)
+            limits = limits_with(max_file_mib=max_file_mib, max_pages=max_pages, max_seconds=max_seconds, max_page_megapixels=max_page_megapixels,
+                                 render_memory_mib=render_memory_mib, min_ocr_dpi=min_ocr_dpi)
+            summary = run_ingest(paths, out, workers=workers, formats=formats, force=force, ocr=ocr.value, layout=layout.value, progress=reporter.update, limits=limits)
+    except OutputLocked as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(EXIT_BUSY)
     except (OSError, ValueError) as exc:
         err.print(f"[red]error:[/red] the run could not finish: {exc}")
         raise typer.Exit(EXIT_RUN_FAILED)
