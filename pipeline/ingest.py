@@ -20,7 +20,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Mapping
@@ -377,11 +377,10 @@ def ingest(
     """Turn the documents under paths into the dataset in out_dir.
 
     One run at a time writes to an out_dir: a second one raises OutputLocked. What a run killed
-    outright left behind (its staging folder, cache temporaries) is removed first.
+    outright left behind (its staging folder, cache and OCR temporaries) is removed first.
     """
     out_dir = Path(out_dir)
-    with output_lock(out_dir):
-        remove_stale_files(out_dir)
+    with output_lock(out_dir), scratch_space(out_dir):
         return _ingest_locked(paths, out_dir, workers=workers, formats=formats, force=force, ocr=ocr, layout=layout,
                               progress=progress, limits=limits or default_limits())
 
@@ -510,7 +509,8 @@ def _store(path: Path, rows: dict) -> None:
         tmp.write_bytes(pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL))
         os.replace(tmp, path)
     except OSError:
-        tmp.unlink(missing_ok=True)
+        with suppress(OSError):
+            tmp.unlink(missing_ok=True)
 
 
 def _load_cached(path: Path) -> Rows | None:
@@ -588,10 +588,31 @@ def output_lock(out_dir: Path) -> Iterator[None]:
         os.close(fd)
 
 
+SCRATCH = ".scratch"
+
+
+@contextmanager
+def scratch_space(out_dir: Path) -> Iterator[Path]:
+    """Temporary files of the run (Tesseract's images) in OUT/.scratch rather than the system's
+    temporary folder, so that what a killed run leaves there is found and removed by the next."""
+    import tempfile
+
+    remove_stale_files(out_dir)
+    scratch = out_dir / SCRATCH
+    scratch.mkdir(exist_ok=True)
+    previous = tempfile.tempdir
+    tempfile.tempdir = str(scratch)  # forked workers inherit it
+    try:
+        yield scratch
+    finally:
+        tempfile.tempdir = previous
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 def remove_stale_files(out_dir: Path) -> None:
-    """Staging folders and cache temporaries left by a run that was killed outright; the caller holds
-    the output lock, so no live run owns any of them."""
-    for parts in out_dir.glob(".parts-*"):
+    """Staging folders and temporaries left by a run that was killed outright; the caller holds the
+    output lock, so no live run owns any of them."""
+    for parts in [*out_dir.glob(".parts-*"), out_dir / SCRATCH]:
         shutil.rmtree(parts, ignore_errors=True)
     for tmp in (out_dir / ".cache").glob("*/*/*.tmp"):
         tmp.unlink(missing_ok=True)

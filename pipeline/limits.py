@@ -20,9 +20,10 @@ from typing import Iterator
 from pipeline.config import load_toml
 
 MIB = 1024 * 1024
-# peak memory of rendering a page, greying, despeckling, deskewing and wiping its rules, per pixel
-# (measured: about 27 bytes a pixel over the worker's own memory)
-RENDER_BYTES_PER_PIXEL = 30
+# memory that rendering a page, greying, despeckling, deskewing and wiping its rules take, per
+# pixel (measured: 10-12 bytes over the worker's own memory; Tesseract's process, 210 MiB of its
+# own, takes about 8 a pixel more)
+RENDER_BYTES_PER_PIXEL = 14
 # a document still running this long after its limit is stuck in a call no signal interrupts
 HARD_STOP_GRACE_SECONDS = 15.0
 # exit status of a worker the watchdog ended
@@ -118,9 +119,10 @@ def time_limit(seconds: float) -> Iterator[None]:
         _deadline, _limit = previous
 
 
-def enable_hard_stop(grace: float = HARD_STOP_GRACE_SECONDS) -> None:
-    """In a worker process: end the process if a document is still running `grace` seconds after its
-    limit (stuck in C code, where the timer signal's handler never runs)."""
+def enable_hard_stop(grace: float | None = None) -> None:
+    """In a worker process: end the process if a document is still running `grace` seconds
+    (HARD_STOP_GRACE_SECONDS) after its limit: stuck in C code, where the timer signal's handler never runs."""
+    grace = HARD_STOP_GRACE_SECONDS if grace is None else grace
 
     def watch() -> None:
         while True:

@@ -252,7 +252,8 @@ def read_pdf(
     finally:
         pdf.close()
     if not any(p.text.strip() for p in pages):
-        raise ReadError("no_text", no_text_message(pages, ocr))
+        # what was lowered or repaired on the way is part of why nothing was found
+        raise ReadError("no_text", "; ".join([no_text_message(pages, ocr), *warnings]))
     return drop_running_furniture(pages)
 
 
@@ -263,9 +264,10 @@ def no_text_message(pages: list[Page], ocr: str) -> str:
     if ocr == "off":
         return "the PDF has no text layer and OCR is off (use --ocr auto)"
     if n_ocr == 0 and n_blank == len(pages):
-        return "the PDF's only page is blank" if n_blank == 1 else f"all {n_blank} pages of the PDF are blank"
+        what = "the PDF's only page is blank" if n_blank == 1 else f"all {n_blank} pages of the PDF are blank"
+        return f"{what}: nothing is drawn on {'it' if n_blank == 1 else 'them'} (or the content is damaged)"
     blanks = f"; {_pages(n_blank)} blank" if n_blank else ""
-    return f"OCR found no words on the {_pages(n_ocr)} without a text layer (blank or unreadable scans){blanks}"
+    return f"OCR found no words on the {_pages(n_ocr).replace('page', 'scanned page')} (blank or unreadable){blanks}"
 
 
 def _pages(n: int) -> str:
@@ -484,16 +486,31 @@ def wipe_rules(grey: "Image.Image") -> "Image.Image":
     from PIL import Image
 
     pixels = np.asarray(grey).copy()
-    dark = (pixels < 140).astype(np.int32)
-    for axis, length in ((1, pixels.shape[1] // 6), (0, pixels.shape[0] // 10)):
-        runs = np.cumsum(dark, axis=axis)
-        window = np.take(runs, range(length, runs.shape[axis]), axis=axis) - np.take(runs, range(0, runs.shape[axis] - length), axis=axis)
-        ruled = (window >= 0.92 * length).any(axis=axis)
-        if axis == 1:
-            pixels[ruled, :] = 255
-        else:
-            pixels[:, ruled] = 255
+    rows = _ruled_lines(pixels, axis=1, length=pixels.shape[1] // 6)
+    columns = _ruled_lines(pixels, axis=0, length=pixels.shape[0] // 10)
+    pixels[rows, :] = 255
+    pixels[:, columns] = 255
     return Image.fromarray(pixels)
+
+
+def _ruled_lines(pixels: "np.ndarray", axis: int, length: int, band_pixels: int = 1 << 22) -> "np.ndarray":
+    """Which rows (axis 1) or columns (axis 0) hold a dark run nearly `length` long: found a band of
+    rows or columns at a time, so the working arrays stay a few MB however large the page."""
+    import numpy as np
+
+    n = pixels.shape[axis]
+    across = pixels.shape[1 - axis]
+    step = max(1, band_pixels // max(n, 1))
+    ruled = np.zeros(across, dtype=bool)
+    for start in range(0, across, step):
+        band = pixels[start:start + step] if axis == 1 else pixels[:, start:start + step]
+        runs = np.cumsum(band < 140, axis=axis, dtype=np.int32)
+        if axis == 1:
+            window = runs[:, length:] - runs[:, :n - length]
+        else:
+            window = runs[length:, :] - runs[:n - length, :]
+        ruled[start:start + step] = (window >= 0.92 * length).any(axis=axis)
+    return ruled
 
 
 def estimate_skew(grey: "Image.Image", limit: float = 3.0, step: float = 0.1) -> float:
