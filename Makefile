@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test bench model clean
+.PHONY: install run test bench fuzz model clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,11 @@ test: install
 
 bench: install
 	$(BIN)/python benchmarks/bench.py
+
+# Damage generated letters at random and check every run's invariants, for MINUTES minutes.
+MINUTES ?= 5
+fuzz: install
+	$(BIN)/python tests/fuzz.py --minutes $(MINUTES)
 
 # Rebuild the spaCy pipeline in models/ after changing pipeline/data/statistics.toml.
 model: install

@@ -45,22 +45,6 @@ def by_name(table: pd.DataFrame) -> dict[str, pd.Series]:
     return {Path(row.source_path).name: row for row in table.itertuples()}
 
 
-def run_measured(args: list[str], timeout: float) -> tuple[subprocess.CompletedProcess, float, float]:
-    """Run the command line in a child that reports the peak resident memory (MB) of its largest
-    descendant (the run's main process, a worker or Tesseract), and the wall-clock seconds."""
-    probe = (
-        "import resource, subprocess, sys\n"
-        "code = subprocess.call(sys.argv[1:])\n"
-        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)\n"
-        "sys.exit(code)\n"
-    )
-    started = time.monotonic()
-    result = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, timeout=timeout)
-    seconds = time.monotonic() - started
-    peak_mb = int(result.stderr.strip().splitlines()[-1]) / 1024
-    return result, peak_mb, seconds
-
-
 def cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "pipeline.cli", *args]
 
@@ -73,7 +57,7 @@ def cli(*args: str) -> list[str]:
 def test_every_hostile_input_gets_one_row_with_its_reason_in_bounded_time_and_memory(tmp_path):
     cases = hostile.build_hostile(tmp_path / "in")
     out = tmp_path / "out"
-    result, peak_mb, seconds = run_measured(cli("ingest", str(tmp_path / "in"), "--out", str(out), "--workers", "2", "--quiet"), timeout=300)
+    result, peak_mb, seconds = hostile.run_measured(cli("ingest", str(tmp_path / "in"), "--out", str(out), "--workers", "2", "--quiet"), timeout=300)
     assert result.returncode == 0, result.stderr
     letters, errors = letters_of(out), errors_of(out)
     names = sorted(p.name for p in (tmp_path / "in").iterdir())
