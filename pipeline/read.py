@@ -325,10 +325,11 @@ def salvage_pdf(data: bytes, error: ReadError, limits: Limits, warnings: list[st
 
 
 def page_draws_nothing(page) -> bool:
-    """A page with no objects at all (no text, image or drawing) is blank: it is not rendered or OCR'd."""
+    """A page with no objects at all (no text, image or drawing) and no annotations (which render too)
+    is blank: it is not rendered or OCR'd."""
     import pypdfium2.raw as pdfium_c
 
-    return pdfium_c.FPDFPage_CountObjects(page.raw) == 0
+    return pdfium_c.FPDFPage_CountObjects(page.raw) == 0 and pdfium_c.FPDFPage_GetAnnotCount(page.raw) == 0
 
 
 def ocr_resolution(page, number: int, limits: Limits) -> tuple[float, str | None]:
