@@ -11,11 +11,11 @@ from functools import lru_cache
 import regex
 from rapidfuzz import fuzz, process
 
-from pipeline.config import compiled, patterns
+from pipeline.config import compiled, patterns, vocab
 from pipeline.gazetteer import AuthorityMatch, find_authorities, fuzzy_find_authority
 from pipeline.nlp import load_pipeline
 from pipeline.normalise import WORD_EDGES
-from pipeline.records import FieldValue, LetterRecord, ScaleRow, Segment, Statistic
+from pipeline.records import FieldValue, LetterRecord, NumberSpan, ScaleRow, Segment, Statistic
 from pipeline.segment import find_scale_rows
 
 _MONTHS = {m[:3]: i for i, m in enumerate(patterns()["dates"]["months"], start=1)}
@@ -30,6 +30,10 @@ _AUTHORITY_FORM_WORD = regex.compile(r"council|borough|county|city\s+of|metropol
 _INITIAL_AT_END = regex.compile(r"\b\p{Lu}\.$")
 _CONTACT_DETAIL = regex.compile(r"[\d@]|www\.")
 _TRAILING_LINK_WORDS = regex.compile(r"(?:\s+(?:of|for|the|and|in|to))+$", regex.IGNORECASE)
+_NUMBER_WORD = regex.compile(
+    r"\d|^(?:" + "|".join(w for part in ("units", "teens", "tens", "hundred", "scales", "fractions") for w in vocab()["numbers"][part]) + ")$",
+    regex.IGNORECASE,
+)
 _NAME_WORD = regex.compile(r"[\p{Lu}][\p{L}'\-.]*$")
 
 
@@ -178,6 +182,10 @@ def _recipient_postcode(record: LetterRecord, block: str, offset: int) -> None:
         if compiled("people", "postcode_strict", 0).match(candidate):
             record.set(FieldValue("recipient_postcode", candidate, offset + pc.start(), offset + pc.end(), method="regex-ocr-corrected", confidence=0.85))
             return
+    shaped = compiled("people", "postcode_shape", 0).search(block)
+    if shaped:
+        # an empty postcode must not pass for "the address has none"
+        record.flag(f"recipient_postcode: {shaped.group(0)!r} looks like a postcode but cannot be read as one")
 
 
 def _recipient_name(block: str, salutation: str) -> tuple[int, int] | None:
@@ -359,20 +367,23 @@ def _signature_lines(tail: list[tuple[int, str]]) -> tuple[int | None, int | Non
     return None, None
 
 
-def extract_statistics(text: str, segments: list[Segment]) -> list[Statistic]:
-    """Every statistic the narrative (and any areas for improvement) cites, offsets into text."""
+def extract_statistics(text: str, segments: list[Segment]) -> tuple[list[Statistic], list[NumberSpan]]:
+    """Every statistic the narrative (and any areas for improvement) cites, and where each of its
+    numbers went; offsets into text."""
     nlp = load_pipeline()
     stats: list[Statistic] = []
+    numbers: list[NumberSpan] = []
     for seg in _segments(segments, "narrative") + _segments(segments, "improvements"):
         # line breaks inside a paragraph must not split "nursery\nschools"; same length keeps offsets
         doc = nlp(seg.text.replace("\n", " "))
-        for s in doc._.statistics:
-            s.start += seg.start
-            s.end += seg.start
-            stats.append(s)
+        for item in [*doc._.statistics, *doc._.numbers]:
+            item.start += seg.start
+            item.end += seg.start
+        stats.extend(doc._.statistics)
+        numbers.extend(doc._.numbers)
     for i, s in enumerate(stats):
         s.stat_index = i
-    return stats
+    return stats, numbers
 
 
 def extract_letter(record: LetterRecord, segments: list[Segment]) -> None:
@@ -385,10 +396,12 @@ def extract_letter(record: LetterRecord, segments: list[Segment]) -> None:
     extract_rating(record, text, segments)
     extract_scale(record, text, segments)
     extract_signatory(record, text, segments)
-    record.statistics = extract_statistics(text, segments)
+    record.statistics, record.numbers = extract_statistics(text, segments)
     for fv in record.fields.values():
         _apply_ocr_confidence(record, fv)
         check_ocr_words(record, fv)
+    for stat in record.statistics:
+        check_ocr_statistic(record, stat)
 
 
 # names and titles have no gazetteer behind them: their OCR'd words are checked one by one
@@ -448,11 +461,49 @@ def _one_known_word(word: str, known: list[str]) -> str | None:
     return same[0] if len(same) == 1 else None
 
 
+def _ocr_confidence_of(record: LetterRecord, start: int, end: int, numbers_only: bool = False) -> tuple[float, str] | None:
+    """How sure OCR was of the words in text[start:end]: the least sure word and its confidence (0-100);
+    None for text that was not OCR'd. A value is only as sure as the words it rests on (for a statistic,
+    its numbers: its subject and judgement were matched against vocabularies already)."""
+    assert record.text is not None
+    page = record.text.ocr_confidence_at(start)
+    if page is None:
+        return None
+    scores = []
+    for word in record.text.text[start:end].split():
+        key = word.strip(WORD_EDGES)
+        if numbers_only and not _NUMBER_WORD.search(key):
+            continue
+        confidence = record.text.ocr_word_confidence(key, start) if key else None
+        if confidence is not None:
+            scores.append((confidence, key))
+    return min(scores) if scores else (page, "")
+
+
 def _apply_ocr_confidence(record: LetterRecord, fv: FieldValue) -> None:
-    """A value read from an OCR'd page is only as sure as the OCR was."""
+    """A value read from an OCR'd page is only as sure as the OCR was of its words."""
     if fv.start is None or record.text is None:
         return
-    conf = record.text.ocr_confidence_at(fv.start)
-    if conf is not None:
+    read = _ocr_confidence_of(record, fv.start, fv.end if fv.end is not None else fv.start)
+    if read is not None:
         fv.method = f"ocr+{fv.method}"
-        fv.confidence = round(min(fv.confidence, conf / 100), 3)
+        fv.confidence = round(min(fv.confidence, read[0] / 100), 3)
+
+
+def check_ocr_statistic(record: LetterRecord, stat: Statistic) -> None:
+    """A statistic read by OCR is doubted when a word it rests on was read unsurely, or when a character
+    Tesseract confuses with a digit stands in or beside it ("only | of the 5 colleges", "1O schools")."""
+    if record.text is None:
+        return
+    read = _ocr_confidence_of(record, stat.start, stat.end, numbers_only=True)
+    if read is None:
+        return
+    confidence, word = read
+    stat.confidence = round(min(stat.confidence, confidence / 100), 3)
+    if word and confidence < patterns()["people"]["ocr_unsure_word"]:
+        stat.problem = stat.problem or f"OCR was unsure of {word!r} (confidence {confidence:.0f}/100): check it against the scan"
+    text = record.text.text
+    window = text[max(0, stat.start - 12):stat.end + 4]
+    confusable = compiled("people", "ocr_confusable_digit", 0).search(window)
+    if confusable:
+        stat.problem = stat.problem or f"OCR may have misread a digit as {confusable.group(0)!r} near it: check it against the scan"

@@ -100,13 +100,38 @@ class Statistic:
     start: int
     end: int
     sentence: str
-    kind: str  # percentage | count
+    kind: str  # count | percentage | fraction | ratio
     value: float
     denominator: float | None = None
     qualifier: str | None = None
     subject: str | None = None
     judgement: str | None = None
     stat_index: int = 0
+    value_high: float | None = None  # the upper end of a range ("between 60% and 70%")
+    form: str = "count"  # the grammar's form: count, partitive, fronted, refer_back, percentage, fraction, ratio, range
+    problem: str | None = None  # why a person should check it; None when the finder understood it
+    confidence: float = 1.0
+
+    @property
+    def share(self) -> float | None:
+        """The statistic as a proportion 0-1, when it states one (a percentage, or a count out of a base)."""
+        if self.kind == "percentage":
+            return round(self.value / 100, 4)
+        if self.denominator:
+            return round(self.value / self.denominator, 4)
+        return None
+
+
+@dataclass
+class NumberSpan:
+    """A number-like span of the narrative and where it went: a statistic, a named distractor, or unexplained."""
+
+    start: int
+    end: int
+    text: str
+    role: str  # statistic | distractor | unexplained
+    rule: str  # statistic: value | denominator | quantifier; distractor: year, key_stage, age ...
+    statistic: Statistic | None = None
 
 
 LETTER_FIELDS = [
@@ -144,6 +169,7 @@ class LetterRecord:
     fields: dict[str, FieldValue] = field(default_factory=dict)
     scale: list[ScaleRow] = field(default_factory=list)
     statistics: list[Statistic] = field(default_factory=list)
+    numbers: list[NumberSpan] = field(default_factory=list)
     segments: list[Segment] = field(default_factory=list)
     improvements: list[str] = field(default_factory=list)
     errors: list[dict] = field(default_factory=list)

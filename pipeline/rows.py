@@ -9,6 +9,11 @@ from pipeline.records import LETTER_FIELDS, LetterRecord
 ISSUE_SEPARATOR = " | "
 
 
+def _number(value: float) -> float | None:
+    """NaN (a quantifier over a base of unknown size) is written as empty, not as a number."""
+    return None if value != value else value
+
+
 def record_rows(record: LetterRecord) -> dict[str, list[dict]]:
     """The rows one letter contributes to each table."""
     text = record.text.text if record.text else ""
@@ -34,10 +39,18 @@ def record_rows(record: LetterRecord) -> dict[str, list[dict]]:
         "statistics": [
             {
                 "letter_id": record.letter_id, "stat_index": s.stat_index, "text": s.text, "start": s.start, "end": s.end,
-                "sentence": s.sentence, "kind": s.kind, "value": s.value, "denominator": s.denominator,
-                "qualifier": s.qualifier, "subject": s.subject, "judgement": s.judgement,
+                "sentence": s.sentence, "kind": s.kind, "form": s.form, "value": _number(s.value), "value_high": s.value_high,
+                "denominator": s.denominator, "share": s.share, "qualifier": s.qualifier, "subject": s.subject,
+                "judgement": s.judgement, "confidence": s.confidence, "problem": s.problem,
             }
             for s in record.statistics
+        ],
+        "numbers": [
+            {
+                "letter_id": record.letter_id, "start": n.start, "end": n.end, "text": n.text, "role": n.role, "rule": n.rule or None,
+                "stat_index": n.statistic.stat_index if n.statistic is not None else None,
+            }
+            for n in record.numbers
         ],
         "segments": segments,
         "scale": [{"letter_id": record.letter_id, "score": r.score, "label": r.label, "description": r.description} for r in record.scale],

@@ -88,14 +88,44 @@ TABLES: dict[str, Table] = {
                 _c("start", "integer", "Start offset (characters) in documents.text."),
                 _c("end", "integer", "End offset (exclusive) in documents.text."),
                 _c("sentence", "string", "The sentence the statistic stands in."),
-                _c("kind", "string", "`percentage` or `count`."),
-                _c("value", "number", "The number: 70 for `over 70%`, 3 for `three of the eight`."),
-                _c("denominator", "number", "The total it is out of (8 in `three of the eight`); empty when none is stated."),
-                _c("qualifier", "string", "Hedge word before the number: `over`, `almost`, `only`, `all` ..."),
+                _c("kind", "string", "What the number is: `count` (3 in `three of the eight`), `percentage` (70 in `over 70%`), "
+                   "`fraction` (2 out of 3 in `two thirds`) or `ratio` (9 in 10 in `nine in ten`)."),
+                _c("form", "string", "How it is written (the grammar's form): `count`, `partitive` (`two of the four`), `fronted` "
+                   "(`Of the 12 homes, nine`), `refer_back` (`nine of them`, `..., three are good`), `percentage`, `fraction`, `ratio`, "
+                   "`range` (`between 60% and 70%`)."),
+                _c("value", "number", "The number: 70 for `over 70%`, 3 for `three of the eight`, 2 for `two thirds`, 0 for `none of the eight`; "
+                   "for a range, its lower end."),
+                _c("value_high", "number", "The upper end of a range (70 in `between 60% and 70%`); empty for a single value."),
+                _c("denominator", "number", "The total it is out of (8 in `three of the eight`, 3 in `two thirds`, 10 in `nine in ten`); "
+                   "empty when none is stated."),
+                _c("share", "number", "The statistic as a proportion from 0 to 1 (0.7 for `70%`, 0.375 for `three of the eight`), "
+                   "when it states one; filter on this to compare counts and percentages."),
+                _c("qualifier", "string", "Hedge or quantifier before the number: `over`, `almost`, `only`, `all`, `none`, `every one` ..."),
                 _c("subject", "string", "The services or settings counted, e.g. `secondary schools`."),
                 _c("judgement", "string", "The grade phrase the statistic is about, e.g. `good or outstanding`."),
+                _c("confidence", "number", "0-1: how sure the extractor is of the value (OCR word confidence on scans, 1 otherwise)."),
+                _c("problem", "string", "Why a person should check this statistic (its letter is then `needs_review`); empty when it was understood."),
             ],
             ["letter_id", "stat_index"],
+            _LETTER_FK,
+        ),
+        Table(
+            "numbers",
+            "Every number-like span of the narrative and what became of it, so a user can audit why a number was or was not counted.",
+            [
+                LETTER_ID,
+                _c("start", "integer", "Start offset in documents.text.", True),
+                _c("end", "integer", "End offset (exclusive) in documents.text."),
+                _c("text", "string", "The number as written: `nine`, `70%`, `2007`, `none`."),
+                _c("role", "string", "`statistic` (part of a statistic), `distractor` (not a statistic, for the reason in `rule`) or "
+                   "`unexplained` (the extractor could not tell: the letter is `needs_review`).", True),
+                _c("rule", "string", "For a statistic: `value`, `denominator` or `quantifier`. For a distractor, the rule that explains it: "
+                   "`date`, `year`, `key_stage`, `level`, `age`, `section`, `act`, `ni_indicator`, `telephone`, `duration`, `ordinal`, "
+                   "`scale_point`, `qualification`, `base` (the whole a later statistic counts part of), `vague_partitive` "
+                   "(`most of the 12`), `not_judged` (nothing in its clause is graded), `pronoun_one` ..."),
+                _c("stat_index", "integer", "The statistic it belongs to (statistics.stat_index), for role `statistic`."),
+            ],
+            ["letter_id", "start"],
             _LETTER_FK,
         ),
         Table(

@@ -79,6 +79,26 @@ def check_confidence(record: LetterRecord) -> None:
             record.flag(f"{fv.field}: {fv.value!r} was read with low confidence ({fv.confidence:.2f}, {fv.method})")
 
 
+def check_statistics(record: LetterRecord) -> None:
+    """A statistic the finder did not fully understand, or a number it could not place, goes to a person."""
+    for stat in record.statistics:
+        if stat.problem:
+            record.flag(f"statistic {stat.text!r}: {stat.problem}")
+        elif not stat.subject:
+            record.flag(f"statistic {stat.text!r}: no service or setting is named for it")
+    for number in record.numbers:
+        if number.role == "unexplained":
+            sentence = _sentence_around(record, number.start, number.end)
+            record.flag(f"number {number.text!r} is neither a statistic nor a known kind of other number, in: {sentence!r}")
+
+
+def _sentence_around(record: LetterRecord, start: int, end: int) -> str:
+    text = record.text.text if record.text else ""
+    a = max(text.rfind(". ", 0, start) + 2, text.rfind("\n\n", 0, start) + 2, 0)
+    b = min(x for x in (text.find(". ", end), text.find("\n\n", end), len(text)) if x >= 0)
+    return " ".join(text[a:b + 1].split())
+
+
 def validate_letter(record: LetterRecord) -> str:
     """Set and return the record's status; reasons go into record.issues."""
     if record.status == "failed":
@@ -95,6 +115,7 @@ def validate_letter(record: LetterRecord) -> str:
     check_dates(record)
     check_postcode(record)
     check_confidence(record)
+    check_statistics(record)
     if not record.scale:
         record.flag("scale: the four-point scale table was not found")
     record.status = "needs_review" if record.issues else "ok"

@@ -72,6 +72,92 @@ def test_distractors_are_not_statistics(nlp, sentence):
     assert stats(nlp, sentence) == []
 
 
+@pytest.mark.parametrize(
+    "sentence, expected",
+    [
+        # partitives with any determiner or possessive after "of"
+        ("Three of the county's nine children's homes are satisfactory.", [(3, 9, "children's homes", "satisfactory")]),
+        ("Two of Sefton's six pupil referral units are inadequate.", [(2, 6, "pupil referral units", "inadequate")]),
+        ("One of their two secure units is outstanding.", [(1, 2, "secure units", "outstanding")]),
+        ("Seven of the local authority's eleven special schools are good.", [(7, 11, "special schools", "good")]),
+        # number words of any size
+        ("Forty-one of the one hundred and twelve primary schools are good.", [(41, 112, "primary schools", "good")]),
+        ("Twenty-three nursery schools are outstanding.", [(23, None, "nursery schools", "outstanding")]),
+        # negative and universal quantifiers over a stated base
+        ("None of the eight secondary schools is inadequate.", [(0, 8, "secondary schools", "inadequate")]),
+        ("Every one of the five special schools is good.", [(5, 5, "special schools", "good")]),
+        ("Each of the four children's homes is good.", [(4, 4, "children's homes", "good")]),
+        ("All five nursery schools are outstanding.", [(5, None, "nursery schools", "outstanding")]),
+        ("Both special schools are outstanding.", [(2, None, "special schools", "outstanding")]),
+        # fronted partitives, and counts that refer back to them
+        ("Of the council's eight children's homes, six are good and two are satisfactory.",
+         [(6, 8, "children's homes", "good"), (2, 8, "children's homes", "satisfactory")]),
+        ("The council runs 12 children's homes: nine of them are good.", [(9, 12, "children's homes", "good")]),
+        ("All nine nursery schools are good or better, and five of the nine are outstanding.",
+         [(9, None, "nursery schools", "good or better"), (5, 9, "nursery schools", "outstanding")]),
+        ("Of the two special schools, each is outstanding.", [(2, 2, "special schools", "outstanding")]),
+        ("Of the 12 children's homes inspected, all are good.", [(12, 12, "children's homes", "good")]),
+        ("Of the five children's homes, none is inadequate.", [(0, 5, "children's homes", "inadequate")]),
+        # ratios, fractions, ranges
+        ("Nine in ten childminders are good or outstanding.", [(9, 10, "childminders", "good or outstanding")]),
+        ("Two thirds of primary schools are good or better.", [(2, 3, "primary schools", "good or better")]),
+        ("Between 60% and 70% of childminding is good.", [(60, None, "childminding", "good")]),
+        # a grade word about another setting, or about "the other", is not this statistic's
+        ("Provision is only satisfactory in one of the two short stay schools, the other short stay school is good.",
+         [(1, 2, "short stay schools", "satisfactory")]),
+    ],
+)
+def test_quantity_forms(nlp, sentence, expected):
+    assert [(s.value, s.denominator, s.subject, s.judgement) for s in nlp(sentence)._.statistics] == expected
+    assert all(s.problem is None for s in nlp(sentence)._.statistics)
+
+
+def test_statistic_kinds_and_ranges(nlp):
+    [r] = nlp("Between 60% and 70% of childminding is good.")._.statistics
+    assert (r.kind, r.form, r.value, r.value_high) == ("percentage", "range", 60, 70)
+    [f] = nlp("Two thirds of primary schools are good.")._.statistics
+    assert (f.kind, f.share) == ("fraction", 0.6667)
+    [q] = nlp("Nine in ten childminders are good.")._.statistics
+    assert (q.kind, q.share) == ("ratio", 0.9)
+
+
+def numbers(nlp, text):
+    return [(n.text, n.role, n.rule) for n in nlp(text)._.numbers]
+
+
+def test_every_number_is_accounted_for(nlp):
+    text = "Reviews completed between 1 April 2007 and 15 July 2009 found that 13 of the 14 nursery schools at Key Stage 2 are good."
+    assert numbers(nlp, text) == [
+        ("1", "distractor", "date"), ("2007", "distractor", "date"), ("15", "distractor", "date"), ("2009", "distractor", "date"),
+        ("13", "statistic", "value"), ("14", "statistic", "denominator"), ("2", "distractor", "key_stage"),
+    ]
+    assert numbers(nlp, "Attainment at level 2 and 3 by the age of 19 is good, and 16 to 18 year olds do well.") == [
+        ("2", "distractor", "level"), ("3", "distractor", "level"), ("19", "distractor", "age"),
+        ("16", "distractor", "age"), ("18", "distractor", "age"),
+    ]
+    assert numbers(nlp, "Most of the 12 secondary schools are good.") == [("12", "distractor", "vague_partitive")]
+
+
+@pytest.mark.parametrize(
+    "sentence, problem",
+    [
+        ("Seven of the five special schools are good.", "above its denominator"),
+        ("only | of the 5 sixth form colleges are good.", "could not be read"),
+        ("Five of the nine are outstanding.", "without its base"),
+        ("Nine of them are good.", "refers back"),
+        ("Thirty-of the 40 special schools are good.", "could not be read"),
+        ("Ofsted found eleven twelve special schools good.", "stands just before"),
+    ],
+)
+def test_statistics_checked_against_themselves(nlp, sentence, problem):
+    found = nlp(sentence)._.statistics
+    assert found and any(problem in (s.problem or "") for s in found)
+
+
+def test_a_judged_number_no_form_explains_is_unexplained(nlp):
+    assert ("three", "unexplained", "") in numbers(nlp, "In the borough, three are good.")
+
+
 def test_thousands_separators_are_one_number(nlp):
     assert [(s.value, s.subject) for s in nlp("Of the 1,200 childminders inspected, 1,050 are good.")._.statistics] == [(1050, "childminders")]
     assert [s.value for s in nlp("Ofsted inspects over 20,000 services each year.")._.statistics] == [20000]
