@@ -2,4 +2,4 @@
 
 __version__ = "0.1.0"
 # Bumped whenever extraction changes, so cached results of older extractors are redone.
-EXTRACTOR_VERSION = "5"
+EXTRACTOR_VERSION = "6"
