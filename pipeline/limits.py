@@ -51,8 +51,10 @@ class Limits:
         return int(min(self.max_page_megapixels * 1e6, self.render_memory_mib * MIB / RENDER_BYTES_PER_PIXEL))
 
     def key(self) -> str:
-        """A short hash of the limits, part of the cache key: rows made under other limits are redone."""
-        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:8]
+        """A short hash of the limits, part of the cache key: rows made under other limits are redone.
+        The time limit is left out: a row that met it is never cached, and no other row depends on it."""
+        shaping = {k: v for k, v in asdict(self).items() if k != "max_seconds"}
+        return hashlib.sha256(json.dumps(shaping, sort_keys=True).encode()).hexdigest()[:8]
 
 
 def default_limits() -> Limits:

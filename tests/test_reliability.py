@@ -243,6 +243,14 @@ def test_a_worker_stuck_where_no_signal_reaches_is_ended_by_its_watchdog(tmp_pat
     assert sum(row.status == "ok" for row in rows.values()) == len(rows) - 1
 
 
+def test_rows_made_under_other_limits_are_redone_but_a_new_time_limit_keeps_the_cache():
+    from pipeline.limits import default_limits
+
+    base = default_limits().key()
+    assert limits_with(max_seconds=5).key() == base
+    assert {limits_with(max_pages=3).key(), limits_with(max_page_megapixels=4).key(), limits_with(max_file_mib=1).key()}.isdisjoint({base})
+
+
 def test_page_cap_and_file_size_limits_name_the_option_they_met(tmp_path):
     folder = tmp_path / "in"
     folder.mkdir()
