@@ -316,7 +316,7 @@ def _crashed_rows(task: Task) -> Rows:
     cause may have been the machine, such as memory, rather than the file)."""
     message = (
         "the worker reading this file died (a fault in PDFium or Tesseract, which a damaged file can cause, the system ran out "
-        f"of memory, or it was stuck in a library call {task[5].max_seconds:g} s past the time limit); please report it with this file"
+        f"of memory, or it was stuck in a library call past the {task[5].max_seconds:g} s time limit, --max-seconds); please report it with this file"
     )
     return _failed_rows(task[0], task[1], "worker_crashed", message)
 

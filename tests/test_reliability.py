@@ -239,7 +239,7 @@ def test_a_worker_stuck_where_no_signal_reaches_is_ended_by_its_watchdog(tmp_pat
     ingest([folder], tmp_path / "out", workers=2, limits=limits_with(max_seconds=1))
     assert time.monotonic() - started < 40
     rows = by_name(letters_of(tmp_path / "out"))
-    assert rows["stuck.pdf"].status == "failed" and "past the time limit" in rows["stuck.pdf"].issues
+    assert rows["stuck.pdf"].status == "failed" and "stuck in a library call past the 1 s time limit, --max-seconds" in rows["stuck.pdf"].issues
     assert sum(row.status == "ok" for row in rows.values()) == len(rows) - 1
 
 
