@@ -366,6 +366,9 @@ class StatisticFinder:
             k += n
         count = self._quantity_at(s, k)
         value: float | None
+        quantifier_end = k + max(self._phrase_at(k, s.end, self.universal), int(self._lower[k] in self.zero or self._lower[k] in self.pair))
+        if quantifier_end > k and self._lower[quantifier_end:quantifier_end + 1] == ["of"]:
+            return i  # "Of the settings inspected, none of the 3 short stay schools ...": a partitive of its own
         if count is not None and (self._phrase_at(count.end, s.end, self.links) or self._subject_after(s, count.end)):
             # "Of the settings inspected, only 6 of the 14 centres ...": the count has a base of its own
             return i
