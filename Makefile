@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test bench fuzz model clean
+.PHONY: install run test bench accuracy fuzz model clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ test: install
 
 bench: install
 	$(BIN)/python benchmarks/bench.py
+
+# ingest + evaluate on the seeds, ../shared/dev-set and three generated corpora; every figure with silent=
+accuracy: install
+	$(BIN)/python benchmarks/accuracy.py
 
 # Damage generated letters at random and check every run's invariants, for MINUTES minutes.
 MINUTES ?= 5

@@ -288,11 +288,25 @@ def extract_authority(record: LetterRecord, text: str, segments: list[Segment]) 
     chosen = (agreeing or ranked or [narrative_match])[0]
     if chosen is None:
         return
-    _set_authority(record, chosen)
+    _set_authority(record, _without_building(chosen, text))
     if narrative_match and ranked and not agreeing:
         record.flag(
             f"authority: the address names {ranked[0].authority.name!r} but the narrative names {narrative_match.authority.name!r}"
         )
+
+
+def _without_building(match: AuthorityMatch, text: str) -> AuthorityMatch:
+    """"City of Wolverhampton Council Offices" on one line: the "Council" is the building's, when the
+    authority is named as well without it."""
+    following = text[match.end:match.end + 30].split()
+    written = match.as_written
+    if not (following and following[0] in patterns()["people"]["council_buildings"] and written.endswith(" Council")):
+        return match
+    shorter = written[: -len(" Council")]
+    again = find_authorities(shorter)
+    if not again or again[0].authority.la_code != match.authority.la_code or again[0].as_written != shorter:
+        return match
+    return AuthorityMatch(match.authority, shorter, match.start, match.start + len(shorter), match.score, match.method)
 
 
 def _shift(match: AuthorityMatch, by: int) -> AuthorityMatch:
@@ -336,7 +350,8 @@ def extract_signatory(record: LetterRecord, text: str, segments: list[Segment]) 
         # a title set over two lines ("Divisional Manager" / "Comprehensive Area Assessment")
         if len(tail) - title_at == 2 and not _CONTACT_DETAIL.search(tail[title_at + 1][1]):
             title = f"{title.rstrip(' ,')}, {tail[title_at + 1][1]}"
-    stripped = title.strip(" ,.-_|~")
+    # OCR specks at the edges ("'Regional Director"); a title never opens with a quote mark
+    stripped = title.strip(" ,.-_|~").lstrip("'\"`\u2018\u2019\u201c\u201d ").rstrip("\"\u201c\u201d ")
     if stripped:
         title_start += title.index(stripped)
         record.set(FieldValue("signatory_title", stripped, title_start, title_start + len(stripped), method="regex"))

@@ -178,3 +178,25 @@ def test_linking_words_before_the_authority_are_not_part_of_the_title():
     assert lost.value("authority_name") == "Bournemouth"
     typed = run(letter(address="Mrs Jane Smith\nDirector of Children's Services for the\nLondon Borough of Barnet\nNW4 4BG"))
     assert typed.value("recipient_title") == "Director of Children's Services"
+
+
+def test_council_that_names_the_building_is_not_part_of_the_authority():
+    """An address on one line: "... City of Wolverhampton Council Offices ..." names the building "Council Offices"."""
+    r = run(letter(address="Mrs Jane Smith Director of Children's Services City of Wolverhampton Council Offices King Street Wolverhampton WV1 1RG",
+                   perform="Children's services in the City of Wolverhampton perform well."))
+    assert (r.value("authority_name"), r.value("authority_as_written")) == ("Wolverhampton", "City of Wolverhampton")
+    r = run(letter(address="Mrs Jane Smith\nDirector of Children's Services\nKent County Council\nSessions House\nMaidstone\nME14 1XQ"))
+    assert r.value("authority_as_written") == "Kent County Council"
+
+
+def test_partitive_with_its_count_lost_by_ocr_is_flagged():
+    r = run(letter(narrative="Provision is good, but only | of the 5 sixth form colleges are good."))
+    assert r.status == "needs_review"
+    assert any("could not be read" in i or "misread a digit" in i for i in r.issues)
+
+
+def test_unexplained_number_flags_the_letter_and_names_it():
+    r = run(letter(narrative="Nine of the ten special schools are good. Across the borough three are outstanding."))
+    assert r.status == "needs_review"
+    assert any("number 'three'" in i and "three are outstanding" in i for i in r.issues)
+    assert {n.role for n in r.numbers} >= {"statistic", "unexplained"}

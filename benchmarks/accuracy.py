@@ -1,0 +1,72 @@
+"""Accuracy benchmark: `make accuracy` (or `python benchmarks/accuracy.py`).
+
+Runs `ingest` and `evaluate` on every set of letters with gold answers that is at hand and prints
+one line of figures per set, `silent` included (documents marked `ok` that still hold a wrong
+value: it must be 0):
+- the real seed letters (corpus/, gold in ../shared/gold),
+- ../shared/dev-set, letters written and printed by others (when present beside the repository),
+- generated corpora (tests/fixtures/generate.py, scans included) for each --seed.
+Writes .bench/accuracy.json.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+sys.path.insert(0, str(ROOT))
+
+from rich.console import Console  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+from pipeline.evaluate import EvaluationResult, evaluate  # noqa: E402
+from pipeline.ingest import ingest  # noqa: E402
+from tests.fixtures.generate import generate_corpus  # noqa: E402
+
+
+def measure(name: str, letters: Path, gold: Path, work: Path, workers: int) -> tuple[str, EvaluationResult]:
+    out = work / name.replace(" ", "-")
+    ingest([letters], out, workers=workers)
+    return name, evaluate([gold], out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--seeds", default="5,11,12", help="seeds of the generated corpora (comma-separated)")
+    ap.add_argument("--count", type=int, default=40, help="letters per generated corpus")
+    ap.add_argument("--workers", type=int, default=2)
+    args = ap.parse_args(argv)
+    results: list[tuple[str, EvaluationResult]] = []
+    with tempfile.TemporaryDirectory(prefix="accuracy-") as tmp:
+        work = Path(tmp)
+        if (SHARED / "gold").is_dir():
+            seeds = SHARED / "seeds" if (SHARED / "seeds").is_dir() else ROOT / "corpus"
+            results.append(measure("seeds", seeds, SHARED / "gold", work, args.workers))
+        if (SHARED / "dev-set" / "gold").is_dir():
+            results.append(measure("dev-set", SHARED / "dev-set" / "docs", SHARED / "dev-set" / "gold", work, args.workers))
+        for seed in [int(s) for s in args.seeds.split(",") if s]:
+            corpus = work / f"generated-{seed}"
+            generate_corpus(corpus, count=args.count, seed=seed)
+            results.append(measure(f"generated seed {seed}", corpus / "letters", corpus / "gold", work, args.workers))
+    table = Table(title="Accuracy against gold files (ofsted-letters evaluate)")
+    for column in ("letters", "docs", "fields", "status", "statistics F1", "judgement", "segments", "silent"):
+        table.add_column(column, justify="left" if column == "letters" else "right")
+    for name, r in results:
+        table.add_row(name, str(r.docs_gold), f"{r.fields:.3f}", f"{r.status:.3f}", f"{r.stats_f1:.3f}", f"{r.judgement:.3f}",
+                      f"{r.segments:.3f}", f"{r.silent_docs}/{r.ok_docs}", style="red" if r.silent_docs else None)
+    console = Console(width=130)
+    console.print(table)
+    for name, r in results:
+        console.print(f"{name}: {r.summary_line()}", markup=False, highlight=False, soft_wrap=True)
+    report = {name: {k: v for k, v in r.as_score_dict().items() if k != "disagreements"} for name, r in results}
+    (ROOT / ".bench").mkdir(exist_ok=True)
+    (ROOT / ".bench" / "accuracy.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return 1 if any(r.silent_docs for _, r in results) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
