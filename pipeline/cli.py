@@ -1,31 +1,102 @@
 """The `ofsted-letters` command: parses arguments and calls the library, nothing more.
 
-Exit codes: 0 the run finished (even if some documents failed); 1 the run itself could not
-finish (e.g. the output folder is not writable); 2 a bad invocation; 3 with --strict, some
-document failed or needs review; 4 another ingest is writing to the same output folder.
+Every command keeps one error contract (the `Commands` group below): a mistake is one or two
+plain lines on stderr, what went wrong and what to do, and an exit code from pipeline.errors
+(the README's table); a traceback only with --debug. Every command takes the dataset folder the
+same way: `-o/--out DIR`, the folder `ingest --out` wrote (default `outputs`).
 """
 from __future__ import annotations
 
+import json
 import sys
+import traceback
 from enum import Enum
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional, Sequence
 
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
 
 from pipeline import __version__
+from pipeline.errors import EXIT_INTERRUPTED, EXIT_RUN_FAILED, EXIT_STRICT, EXIT_USAGE, PipelineError, UsageError
 from pipeline.limits import default_limits
+from pipeline.records import FIELD_CHOICES, SOURCE_FORMATS, STATUSES
 
-EXIT_OK, EXIT_RUN_FAILED, EXIT_USAGE, EXIT_STRICT, EXIT_BUSY = 0, 1, 2, 3, 4
+DEFAULT_DATASET = Path("outputs")
 LIMITS = default_limits()  # the defaults of data/limits.toml, shown in --help
+
+
+class Commands(TyperGroup):
+    """The group every command runs in: turns each way a command can end into its exit code and
+    message, so no command handles errors itself."""
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        args = list(sys.argv[1:] if args is None else args)
+        cut = args.index("--") if "--" in args else len(args)
+        debug = "--debug" in args[:cut]
+        if debug:  # accepted anywhere before "--", parsed by the top-level option
+            args = ["--debug"] + [a for i, a in enumerate(args) if i >= cut or a != "--debug"]
+        code = self._run(args, prog_name or "ofsted-letters", complete_var, debug, **extra)
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+    def _run(self, args: list[str], prog_name: str, complete_var: str | None, debug: bool, **extra: Any) -> int:
+        try:
+            result = super().main(args=args, prog_name=prog_name, complete_var=complete_var, standalone_mode=False, **extra)
+        except typer.Exit as exc:
+            return exc.exit_code
+        except (typer.Abort, KeyboardInterrupt):
+            return _interrupted()
+        except PipelineError as exc:
+            return _fail(exc.message, exc.hint, exc.exit_code, debug)
+        except OSError as exc:
+            where = f": {exc.filename}" if exc.filename else ""
+            return _fail(f"{exc.strerror or exc}{where}", "check that the path exists and that you may read or write it", EXIT_RUN_FAILED, debug)
+        except Exception as exc:
+            if hasattr(exc, "format_message") and isinstance(getattr(exc, "exit_code", None), int):
+                return _click_error(exc, prog_name)
+            # a bug: one line, and the traceback on request
+            return _fail(f"unexpected error: {type(exc).__name__}: {exc}", "run again with --debug for the traceback, and please report it", EXIT_RUN_FAILED, debug)
+        # typer turns Ctrl-C into exit code 130 without a word
+        return _interrupted() if result == EXIT_INTERRUPTED else result if isinstance(result, int) else 0
+
+
+def _click_error(exc: Any, prog_name: str) -> int:
+    """A usage error found while parsing (click's, or the copy of click typer carries): its one
+    line, and where to read more. The help screen shown for no arguments at all says it all."""
+    message = exc.format_message()
+    if not message:
+        return exc.exit_code
+    path = getattr(getattr(exc, "ctx", None), "command_path", "") or prog_name
+    command = f" {path.split(' ', 1)[1]}" if " " in path else ""
+    return _fail(message.replace("Value error, ", ""), f"see `{prog_name}{command} --help`", exc.exit_code)
+
+
+def _fail(message: str, hint: str, code: int, debug: bool = False) -> int:
+    if debug:
+        traceback.print_exc()
+    print(f"error: {message}", file=sys.stderr)
+    if hint:
+        print(hint, file=sys.stderr)
+    return code
+
+
+def _interrupted() -> int:
+    print("interrupted", file=sys.stderr)
+    return EXIT_INTERRUPTED
+
 
 app = typer.Typer(
     name="ofsted-letters",
+    cls=Commands,
     help="Turn folders of Ofsted children's services rating letters (text or PDF) into a documented dataset.",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
 )
 err = Console(stderr=True)
 
@@ -48,15 +119,88 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+def dataset_option(help_text: str = "Dataset folder, as written by `ingest --out` (default: outputs).") -> Any:
+    """The one way every command names the dataset folder."""
+    return typer.Option(None, "--out", "-o", file_okay=False, help=help_text, show_default=False)
+
+
+def deprecated_dataset_argument() -> Any:
+    return typer.Argument(None, file_okay=False, show_default=False, metavar="DATASET", help="Deprecated: the dataset folder; use --out.")
+
+
+def _dataset(out: Optional[Path], positional: Optional[Path] = None) -> Path:
+    if positional is not None:
+        if out is not None and out != positional:
+            raise UsageError(f"two dataset folders given ({positional} and --out {out})", "give the folder once, with --out")
+        print(f"note: a dataset folder given without --out is deprecated; use --out {positional}", file=sys.stderr)
+        return positional
+    return out if out is not None else DEFAULT_DATASET
+
+
+def _print_json(data: object) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def _choices(name: str, values: Sequence[str]) -> type[Enum]:
+    """An Enum typer shows and checks as a choice, from one of the schema's closed sets of values."""
+    return Enum(name, {v: v for v in values}, type=str)  # type: ignore[return-value]
+
+
+Status = _choices("Status", STATUSES)
+SourceFormat = _choices("SourceFormat", SOURCE_FORMATS)
+Field = _choices("Field", FIELD_CHOICES)
+
+
+def _value(choice: Optional[Enum]) -> Optional[str]:
+    return None if choice is None else str(choice.value)
+
+
+def _filters(status: Optional[Enum], source_format: Optional[Enum], year: Optional[int], max_confidence: Optional[float]) -> Any:
+    from pipeline.show import LetterFilter
+
+    return LetterFilter(status=_value(status), source_format=_value(source_format), year=year, max_confidence=max_confidence)
+
+
+def status_option() -> Any:
+    return typer.Option(None, "--status", help=f"Only letters with this status: {', '.join(STATUSES)}.")
+
+
+def source_format_option() -> Any:
+    return typer.Option(None, "--source-format", help=f"Only letters read this way: {', '.join(SOURCE_FORMATS)} (scans).")
+
+
+def year_option() -> Any:
+    return typer.Option(None, "--year", min=1990, max=2100, help="Only letters for this rating year (the letter date's year where none is stated).")
+
+
+def max_confidence_option() -> Any:
+    return typer.Option(None, "--max-confidence", min=0.0, max=1.0, help="Only letters with a value whose confidence (fields.confidence or statistics.confidence) is at most this, e.g. 0.9.")
+
+
+def field_option() -> Any:
+    return typer.Option(None, "--field", help="Show only one kind of value: authority, letter_date, rating, recipient, signatory, statistic, or a column of letters.")
+
+
 @app.callback()
-def main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit.")) -> None:
-    """Turn folders of Ofsted children's services rating letters (text or PDF) into a documented dataset."""
+def main(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    debug: bool = typer.Option(False, "--debug", help="On an error, print the traceback too (accepted after the command name as well)."),
+) -> None:
+    """Turn folders of Ofsted children's services rating letters (text or PDF) into a documented dataset.
+
+    Exit codes: 0 success, 1 the command could not finish, 2 bad invocation, 3 ingest --strict found
+    problems, 4 a malformed input file (gold JSON, dataset table), 130 interrupted.
+
+    Example:
+
+        ofsted-letters ingest corpus/ --out outputs/ && ofsted-letters show Bromley
+    """
 
 
 @app.command()
 def ingest(
-    paths: list[Path] = typer.Argument(..., exists=True, help="Letter files (.txt, .pdf) and folders to search recursively."),
-    out: Path = typer.Option(Path("outputs"), "--out", "-o", help="Folder to write the dataset to."),
+    paths: list[Path] = typer.Argument(..., exists=True, help="Letter files (.txt, .pdf), folders to search recursively, and .zip / .tar.gz archives (read as folders)."),
+    out: Path = typer.Option(DEFAULT_DATASET, "--out", "-o", file_okay=False, help="Folder to write the dataset to."),
     fmt: list[str] = typer.Option(["csv", "parquet"], "--format", "-f", help="Table formats: csv, parquet, jsonl, sqlite (repeat the option, or separate with commas). sqlite also writes parquet, which it is built from."),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1, help="Processes to use (default: the machine's cores); the pages of a long scan are OCR'd across them."),
     force: bool = typer.Option(False, "--force", help="Redo every document, even those already processed with this extractor version."),
@@ -64,6 +208,10 @@ def ingest(
     layout: LayoutMode = typer.Option(LayoutMode.auto, help="PDF text: auto (fast PDFium, full pdfplumber layout where needed), fast, or full."),
     strict: bool = typer.Option(False, "--strict", help=f"Exit with code {EXIT_STRICT} if any document failed or needs review."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
+    include: list[str] = typer.Option([], "--include", help="Only files whose path (below the folder or archive given) matches this glob, e.g. '2009/*.pdf' (repeatable)."),
+    exclude: list[str] = typer.Option([], "--exclude", help="Leave out files (or archives) whose path matches this glob, e.g. '*draft*' (repeatable)."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log each document as it finishes (status, pages, seconds per stage) and each page of a scan OCR'd, on stderr."),
+    log_file: Optional[Path] = typer.Option(None, "--log", help="Append the same log, with timestamps, to this file."),
     max_file_mib: float = typer.Option(LIMITS.max_file_mib, min=0.001, help="Larger files are not read (error too_large); MiB = 1,048,576 bytes.", rich_help_panel="Limits per document"),
     max_pages: int = typer.Option(LIMITS.max_pages, min=1, help="PDFs with more pages are not read or OCR'd (error too_many_pages); a rating letter has 1-4.", rich_help_panel="Limits per document"),
     max_seconds: float = typer.Option(LIMITS.max_seconds, min=0.1, help="Wall-clock seconds one document (or one page of a long scan) may take in a worker (error time_limit).", rich_help_panel="Limits per document"),
@@ -74,35 +222,36 @@ def ingest(
     """Read letters and write the dataset (letters, statistics, segments, scale, fields, documents, errors).
 
     Exit codes: 0 finished (some documents may have failed: see the status column), 1 the run could not
-    finish, 2 bad invocation, 3 with --strict when any document failed or needs review, 4 another ingest
-    is writing to the same --out (wait for it, or choose another folder).
+    finish, 2 bad invocation (also: no letters found, an empty --format, --out naming a file), 3 with
+    --strict when any document failed or needs review, 5 another ingest is writing to the same --out,
+    130 interrupted (the previous dataset is kept).
 
     Example:
 
         ofsted-letters ingest corpus/ --out outputs/ --format csv --format parquet
+
+        ofsted-letters ingest letters.zip --include '2010/*' --exclude '*draft*'
     """
-    from pipeline.ingest import OutputLocked, ingest as run_ingest
+    from pipeline.ingest import ingest as run_ingest
     from pipeline.limits import limits_with
-    from pipeline.progress import ProgressReporter, print_summary
+    from pipeline.progress import ProgressReporter, print_summary, start_logging, stop_logging
 
     from pipeline.write import FORMATS
 
     formats = tuple(dict.fromkeys(f.strip().lower() for item in fmt for f in item.split(",") if f.strip()))
     unknown = sorted(set(formats) - set(FORMATS))
-    if unknown:
-        err.print(f"[red]error:[/red] unknown format(s) {', '.join(unknown)}; choose from {', '.join(FORMATS)}")
-        raise typer.Exit(EXIT_USAGE)
+    if unknown or not formats:
+        raise UsageError(f"unknown format(s) {', '.join(unknown)}" if unknown else "no format given to --format", f"choose from {', '.join(FORMATS)}, e.g. --format csv,parquet")
+    limits = limits_with(max_file_mib=max_file_mib, max_pages=max_pages, max_seconds=max_seconds, max_page_megapixels=max_page_megapixels,
+                         render_memory_mib=render_memory_mib, min_ocr_dpi=min_ocr_dpi)
+    handlers: list = []
     try:
+        handlers = start_logging(err, verbose, log_file)
         with ProgressReporter(err, enabled=not quiet) as reporter:
-            limits = limits_with(max_file_mib=max_file_mib, max_pages=max_pages, max_seconds=max_seconds, max_page_megapixels=max_page_megapixels,
-                                 render_memory_mib=render_memory_mib, min_ocr_dpi=min_ocr_dpi)
-            summary = run_ingest(paths, out, workers=workers, formats=formats, force=force, ocr=ocr.value, layout=layout.value, progress=reporter.update, limits=limits)
-    except OutputLocked as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(EXIT_BUSY)
-    except (OSError, ValueError) as exc:
-        err.print(f"[red]error:[/red] the run could not finish: {exc}")
-        raise typer.Exit(EXIT_RUN_FAILED)
+            summary = run_ingest(paths, out, workers=workers, formats=formats, force=force, ocr=ocr.value, layout=layout.value,
+                                 include=tuple(include), exclude=tuple(exclude), progress=reporter.update, limits=limits)
+    finally:
+        stop_logging(handlers)
     if not quiet:
         print_summary(err, summary)
     if strict and summary.any_problem:
@@ -111,113 +260,127 @@ def ingest(
 
 @app.command()
 def evaluate(
-    out_dir: Path = typer.Argument(Path("outputs"), exists=True, file_okay=False, help="A dataset folder written by ingest."),
+    positional: Optional[Path] = deprecated_dataset_argument(),
+    out: Optional[Path] = dataset_option(),
     gold: list[Path] = typer.Option(..., "--gold", "-g", exists=True, file_okay=False, help="Folder of gold JSON files (repeatable)."),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the figures and every disagreement to this JSON file."),
+    as_json: bool = typer.Option(False, "--json", help="Print the figures and every disagreement as JSON on stdout (the shape of score.py --json, plus disagreement_records)."),
 ) -> None:
     """Measure a dataset against gold files: field accuracy, statistics P/R/F1, judgements, segments, status.
 
     Example:
 
-        ofsted-letters evaluate --gold ../shared/gold outputs/
+        ofsted-letters evaluate --gold ../shared/gold --out outputs/
     """
     from pipeline.evaluate import evaluate as run_evaluate
-    from pipeline.evaluate import render_evaluation, write_evaluation_json
+    from pipeline.evaluate import evaluation_json, render_evaluation
 
-    result = run_evaluate(list(gold), out_dir)
-    render_evaluation(result, Console())
-    if json_out:
-        write_evaluation_json(result, json_out)
+    if as_json and positional is not None and positional.suffix == ".json":  # the old `--json FILE`
+        raise UsageError(f"--json takes no file name now ({positional}): it prints the JSON on stdout", f"redirect it: --json > {positional}")
+    result = run_evaluate(list(gold), _dataset(out, positional))
+    if as_json:
+        _print_json(evaluation_json(result))
+    else:
+        render_evaluation(result, Console())
 
 
 @app.command()
 def report(
-    out_dir: Path = typer.Argument(Path("outputs"), exists=True, file_okay=False, help="A dataset folder written by ingest."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Where to write the HTML (default OUT_DIR/report.html)."),
+    positional: Optional[Path] = deprecated_dataset_argument(),
+    out: Optional[Path] = dataset_option(),
+    html: Optional[Path] = typer.Option(None, "--html", "--output", dir_okay=False, help="Where to write the HTML (default: DATASET/report.html). --output is the old name."),
 ) -> None:
     """Write one self-contained HTML report: ratings by grade and region, authorities, each letter highlighted.
 
     Example:
 
-        ofsted-letters report outputs/ && xdg-open outputs/report.html
+        ofsted-letters report --out outputs/ && xdg-open outputs/report.html
     """
     from pipeline.report import build_report
 
-    path = build_report(out_dir, output)
-    err.print(f"wrote {path}")
+    path = build_report(_dataset(out, positional), html)
+    err.print(f"wrote {path}", markup=False, highlight=False)
 
 
 @app.command()
 def show(
-    doc: str = typer.Argument(..., help="A letter file (ingested or not), a letter_id (or its first 6+ characters) or an authority name."),
-    out: Path = typer.Option(Path("outputs"), "--out", "-o", help="Dataset folder to look the letter up in."),
-    field: Optional[str] = typer.Option(None, "--field", help="Show only one kind of value: authority, letter_date, rating, recipient, signatory, statistic, or a field name."),
+    doc: str = typer.Argument(..., help="A letter file (ingested or not), a letter_id (or its first 6+ characters), a file name (or the end of its path) or an authority name."),
+    out: Optional[Path] = dataset_option("Dataset folder to look the letter up in (default: outputs)."),
+    field: Optional[Field] = field_option(),
+    status: Optional[Status] = status_option(),
+    source_format: Optional[SourceFormat] = source_format_option(),
+    year: Optional[int] = year_option(),
+    max_confidence: Optional[float] = max_confidence_option(),
+    as_json: bool = typer.Option(False, "--json", help="Print the letter's row, issues, fields, statistics, segments and text as JSON on stdout."),
 ) -> None:
     """Print a letter with each extracted value highlighted in place, then its fields and issues.
 
+    A name that matches several letters lists them and exits 2: narrow it with the filters.
+
     Example:
 
-        ofsted-letters show Bromley --out outputs/ --field statistic
+        ofsted-letters show Surrey --year 2010 --out outputs/ --field statistic
     """
-    from pipeline.show import LetterNotFound, find_letter, show_letter
+    from pipeline.show import find_letter, show_letter, view_json
 
-    try:
-        view = find_letter(doc, out)
-    except (LetterNotFound, FileNotFoundError) as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(EXIT_USAGE)
-    show_letter(view, Console(), field)
+    view = find_letter(doc, _dataset(out), _filters(status, source_format, year, max_confidence))
+    if as_json:
+        _print_json(view_json(view, _value(field)))
+    else:
+        show_letter(view, Console(), _value(field))
 
 
 @app.command()
 def sample(
     n: int = typer.Argument(5, min=1, help="How many letters to show."),
-    out: Path = typer.Option(Path("outputs"), "--out", "-o", help="Dataset folder to pick from."),
-    status: Optional[str] = typer.Option(None, "--status", help="Only letters with this status, e.g. needs_review."),
+    out: Optional[Path] = dataset_option("Dataset folder to pick from (default: outputs)."),
+    status: Optional[Status] = status_option(),
+    source_format: Optional[SourceFormat] = source_format_option(),
+    year: Optional[int] = year_option(),
+    max_confidence: Optional[float] = max_confidence_option(),
     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed, to pick the same letters again."),
-    field: Optional[str] = typer.Option(None, "--field", help="Show only one kind of value (as in show)."),
+    field: Optional[Field] = field_option(),
+    as_json: bool = typer.Option(False, "--json", help="Print the letters as a JSON array on stdout (each as show --json prints it)."),
 ) -> None:
     """Pick letters at random from a dataset and show each, for spot-checking.
 
     Example:
 
-        ofsted-letters sample 3 --status needs_review --seed 1 --out outputs/
+        ofsted-letters sample 3 --status needs_review --source-format pdf-ocr --max-confidence 0.9 --seed 1 --out outputs/
     """
-    from pipeline.show import sample_letters, show_letter
+    from pipeline.show import sample_letters, show_letter, view_json
 
-    try:
-        views = sample_letters(out, n, status, seed)
-    except FileNotFoundError as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(EXIT_USAGE)
+    views = sample_letters(_dataset(out), n, _filters(status, source_format, year, max_confidence), seed)
+    if as_json:
+        _print_json([view_json(view, _value(field)) for view in views])
+        return
     console = Console()
     for view in views:
-        show_letter(view, console, field)
+        show_letter(view, console, _value(field))
     if not views:
         err.print("no letters match")
 
 
 @app.command()
 def review(
-    out_dir: Path = typer.Argument(Path("outputs"), exists=True, file_okay=False, help="A dataset folder written by ingest."),
-    gold: Optional[Path] = typer.Option(None, "--gold", "-g", help="Folder for the gold files (default OUT_DIR/gold)."),
-    redo: bool = typer.Option(False, "--redo", help="Review letters that already have a gold file too."),
+    positional: Optional[Path] = deprecated_dataset_argument(),
+    out: Optional[Path] = dataset_option(),
+    gold: Optional[Path] = typer.Option(None, "--gold", "-g", file_okay=False, help="Folder for the gold files (default: DATASET/gold)."),
+    redo: bool = typer.Option(False, "--redo", help="Review letters that already have a gold file too, starting from it."),
 ) -> None:
     """Walk the letters (needs_review first) and accept or correct each; saves one gold JSON per letter.
 
+    Keys: a accept and save, f fix a field, e edit a statistic, + add one, - remove one, s skip, q quit.
     Resumable: letters with a gold file are passed over. The dataset itself is never changed.
 
     Example:
 
-        ofsted-letters review outputs/ --gold checked/ && ofsted-letters evaluate --gold checked/ outputs/
+        ofsted-letters review --out outputs/ --gold checked/ && ofsted-letters evaluate --gold checked/ --out outputs/
     """
-    from rich.prompt import Prompt
-
     from pipeline.review import review as run_review
 
-    console = Console()
-    counts = run_review(out_dir, gold or out_dir / "gold", console, lambda q: Prompt.ask(q, console=console, default=""))
-    err.print(f"saved {counts['saved']}, skipped {counts['skipped']}, already reviewed {counts['already_reviewed']}")
+    dataset = _dataset(out, positional)
+    counts = run_review(dataset, gold or dataset / "gold", Console(), redo=redo)
+    err.print(counts.summary(), markup=False, highlight=False)
 
 
 def run() -> None:
@@ -225,4 +388,4 @@ def run() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(app())
+    app()

@@ -20,6 +20,9 @@ from rich.console import Console
 from rich.table import Table as RichTable
 from rich.text import Text
 
+from pipeline.dataset import require_letters
+from pipeline.errors import DataError, NotADataset, UsageError
+
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-"})
 
 
@@ -158,8 +161,25 @@ def load_gold(gold_dirs: list[Path]) -> dict[str, dict]:
     gold: dict[str, dict] = {}
     for d in gold_dirs:
         for path in sorted(glob.glob(os.path.join(str(d), "*.json"))):
-            g = json.loads(Path(path).read_text(encoding="utf-8"))
+            g = read_gold_file(Path(path))
             gold[g["file"]] = g
+    return gold
+
+
+def read_gold_file(path: Path) -> dict:
+    """One gold file, or a DataError naming the file and what is wrong with it."""
+    hint = "fix or remove the file (the format is that of ../shared/gold/*.json)"
+    try:
+        gold = json.loads(Path(path).read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise DataError(f"gold file {path} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})", hint) from exc
+    except UnicodeDecodeError as exc:
+        raise DataError(f"gold file {path} is not UTF-8 text", hint) from exc
+    if not isinstance(gold, dict) or not isinstance(gold.get("file"), str):
+        raise DataError(f"gold file {path} has no \"file\" naming the letter it describes", hint)
+    for key, kind in (("fields", dict), ("statistics", list)):
+        if not isinstance(gold.get(key, kind()), kind):
+            raise DataError(f"gold file {path}: \"{key}\" should be a JSON {'object' if kind is dict else 'array'}", hint)
     return gold
 
 
@@ -314,14 +334,17 @@ def evaluate(gold_dirs: list[Path], out_dir: Path) -> EvaluationResult:
 
     Letters are matched to gold by the file name of letters.source_path (or its end, see find_letter_row). The CSV tables are
     read as score.py reads them; an output folder with only Parquet tables is scored from those.
-    Raises FileNotFoundError when there are no gold files or no letters table.
+    Raises NotADataset without a letters table, UsageError without gold files, DataError for a malformed one.
     """
     out_dir = Path(out_dir)
+    require_letters(out_dir)
     gold = load_gold([Path(d) for d in gold_dirs])
+    if not gold:
+        raise UsageError(f"no gold files (*.json) in {', '.join(map(str, gold_dirs))}", "give the folder `ofsted-letters review --gold DIR` saved them in")
     tables = _read_tables(out_dir)
     letters = tables["letters"]
-    if letters is None or not gold:
-        raise FileNotFoundError(f"need gold files (*.json in {', '.join(map(str, gold_dirs))}) and {out_dir}/letters.csv")
+    if letters is None:
+        raise NotADataset(f"{out_dir} holds no letters.csv or letters.parquet to score", "write the dataset with `ofsted-letters ingest ... --out DIR --format csv`")
     records = letters.to_dict("records")
     by_file = {os.path.basename(str(r["source_path"])): r for r in records}
     scorer = _Scorer()
@@ -361,8 +384,13 @@ def render_evaluation(result: EvaluationResult, console: Console) -> None:
 def write_evaluation_json(result: EvaluationResult, path: Path) -> Path:
     """Write the metrics as `score.py --json` does, plus the disagreements as records under "disagreement_records"."""
     path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(evaluation_json(result), indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+    return path
+
+
+def evaluation_json(result: EvaluationResult) -> dict:
+    """The metrics as `score.py --json` gives them, plus the disagreements as records."""
     payload = result.as_score_dict()
     payload["disagreement_records"] = [asdict(d) for d in result.disagreements]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(payload, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
-    return path
+    return payload

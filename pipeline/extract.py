@@ -118,10 +118,28 @@ def extract_rating(record: LetterRecord, text: str, segments: list[Segment]) -> 
         closeness = min(closeness, 0.9) if loose else closeness
         record.set(FieldValue("rating_label", label, line.start("label"), line.end("label"), method=method, confidence=round(closeness, 3)))
         record.set(FieldValue("rating_score", int(score_text), line.start("score"), line.end("score"), method="regex", confidence=1.0 if line["score"].isdigit() else 0.8))
+    else:
+        _rating_from_perform_sentence(record, text, segments)
     heading = compiled("segment", "rating_heading").search(text, start, end) or compiled("segment", "rating_heading").search(text)
     if heading:
         record.set(FieldValue("rating_year", int(heading["year"]), heading.start("year"), heading.end("year"), method="regex"))
     record.letter_type = "annual assessment" if compiled("letter", "annual_assessment").search(text) else "annual rating"
+
+
+def _rating_from_perform_sentence(record: LetterRecord, text: str, segments: list[Segment]) -> None:
+    """No rating line could be read (a scan lost it): the narrative's "Children's services in X perform
+    well" gives the rating a person can confirm; the letter goes to review, since only one place says it."""
+    narrative = _first(segments, "narrative")
+    perform = compiled("segment", "perform_sentence").search(text, narrative.start if narrative else 0)
+    if not perform:
+        return
+    scale = patterns()["scale"]
+    label = dict(zip(scale["verbs"], scale["labels"]))[perform["verb"].lower()]
+    score = dict(zip(scale["labels"], scale["scores"]))[label]
+    start, end = perform.start("verb"), perform.end("verb")
+    record.set(FieldValue("rating_label", label, start, end, method="perform-sentence", confidence=0.5))
+    record.set(FieldValue("rating_score", score, start, end, method="perform-sentence", confidence=0.5))
+    record.flag(f"rating: no rating line found; {label!r} is read from the sentence saying services perform {perform['verb'].lower()}")
 
 
 _LONE_MARK_AT_END = regex.compile(r"\s+[.,;:]+\s*$")

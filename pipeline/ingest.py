@@ -11,8 +11,10 @@ import hashlib
 import multiprocessing as mp
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+import logging
 import os
 import pickle
+import re
 import shutil
 import signal
 import sys
@@ -22,16 +24,18 @@ import uuid
 from collections import Counter
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Callable, Iterator, Mapping
 
 from pipeline import EXTRACTOR_VERSION, __version__
+from pipeline.errors import OutputBusy, UsageError
 from pipeline.limits import DocumentTimeout, Limits, default_limits, enable_hard_stop, time_limit
 from pipeline.read import OcrResult, check_regular_file
 from pipeline.records import ReadError
+from pipeline.sources import ARCHIVE_SUFFIXES, Input, Selection, find_inputs
 
-SUPPORTED_SUFFIXES = {".txt", ".pdf"}
-
+log = logging.getLogger("ofsted_letters")
 
 @dataclass
 class RunSummary:
@@ -54,17 +58,21 @@ class RunSummary:
         return any(self.by_status[s] for s in ("failed", "needs_review"))
 
 
-def discover(paths: list[Path]) -> list[Path]:
-    """Files named directly, and .txt/.pdf files found recursively in folders (hidden ones skipped)."""
-    found: set[Path] = set()
-    for path in paths:
-        if path.is_dir():
-            for root, dirs, files in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                found.update(Path(root) / f for f in files if Path(f).suffix.lower() in SUPPORTED_SUFFIXES and not f.startswith("."))
-        else:
-            found.add(path)
-    return sorted(found, key=lambda p: str(p))
+def _find_inputs(paths: list[Path], out_dir: Path, include: tuple[str, ...], exclude: tuple[str, ...]) -> tuple[list[Input], Path]:
+    """The run's documents (archives read as folders, their letters copied to a staging folder in
+    out_dir that the run removes at the end) and that staging folder."""
+    staging = out_dir / f".archives-{uuid.uuid4().hex[:8]}"
+    return find_inputs(paths, staging, Selection(tuple(include), tuple(exclude))), staging
+
+
+def _refused_rows(item: Input, key: str) -> Rows:
+    """The failed row of an input not read at all: an archive member refused, or a refused archive."""
+    from pipeline.records import LetterRecord
+    from pipeline.rows import record_rows
+
+    suffix = next((s for s in ARCHIVE_SUFFIXES if item.source.lower().endswith(s)), Path(item.source).suffix.lower())
+    record = LetterRecord(letter_id=key[:16], source_path=item.source, source_format=suffix.lstrip("."))
+    return record_rows(record.fail("read", item.error or "refused", item.message or "refused"))
 
 
 def default_workers() -> int:
@@ -91,7 +99,8 @@ Rows = dict[str, list[dict]]
 
 def _work(task: Task, ocr_pages: Mapping[int, OcrResult] | None = None, defer_ocr: bool = False) -> Rows | list[int]:
     """One document's rows, cached here so the writer process stays light; or, with defer_ocr,
-    the numbers of a long scan's pages for the caller to OCR in parallel first.
+    the numbers of a long scan's pages for the caller to OCR in parallel first. The rows carry
+    the seconds each stage took under TIMING (not cached), for --verbose and --log.
 
     The document has limits.max_seconds: past it, it gets a failed row (not cached, since the
     time depends on the machine as much as on the file)."""
@@ -100,9 +109,11 @@ def _work(task: Task, ocr_pages: Mapping[int, OcrResult] | None = None, defer_oc
     from pipeline.rows import record_rows
 
     path, sha, ocr, layout, cache, limits = task
+    timings: dict[str, float] = {}
     try:
         with time_limit(limits.max_seconds):
-            record = process_document(Path(path), ocr=ocr, layout=layout, sha256=sha or None, ocr_pages=ocr_pages, defer_ocr=defer_ocr, limits=limits)
+            record = process_document(Path(path), ocr=ocr, layout=layout, sha256=sha or None, ocr_pages=ocr_pages, defer_ocr=defer_ocr,
+                                      timings=timings, limits=limits)
     except OcrDeferred as deferred:
         return deferred.pages
     except DocumentTimeout as stopped:
@@ -110,7 +121,33 @@ def _work(task: Task, ocr_pages: Mapping[int, OcrResult] | None = None, defer_oc
     rows = record_rows(record)
     if cache:
         _store(Path(cache), rows)
+    rows[TIMING] = [timings]
     return rows
+
+
+def _work_alone(task: Task, on_page: Callable[[int, float], None]) -> Rows:
+    """One document in this process, a long scan's pages OCR'd one at a time as ParallelRun does,
+    so that progress moves page by page with a single worker too."""
+    outcome = _work(task, defer_ocr=True)
+    if isinstance(outcome, dict):
+        return outcome
+    pages: dict[int, OcrResult] | None = {}
+    for number in outcome:
+        try:
+            pages[number], seconds = _ocr_page(task[0], number, task[5])  # type: ignore[index]
+        except _PageTimedOut as stopped:
+            return _timeout_rows(task, stopped.args[0])
+        except Exception:  # the document is read again whole and fails there with its own message
+            pages = None
+            break
+        on_page(number, seconds)
+    rows = _work(task, pages)
+    assert isinstance(rows, dict)
+    return rows
+
+
+# the key under which a worker's rows carry its stage timings to the main process
+TIMING = "_timing"
 
 
 def _work_batch(tasks: list[Task]) -> list[Rows | list[int]]:
@@ -121,12 +158,14 @@ class _PageTimedOut(Exception):
     """A page of a long scan ran past the document's time limit (an Exception, unlike DocumentTimeout, so it travels back as a result)."""
 
 
-def _ocr_page(path: str, number: int, limits: Limits) -> OcrResult:
+def _ocr_page(path: str, number: int, limits: Limits) -> tuple[OcrResult, float]:
+    """One page of a scan OCR'd, and the seconds it took; it has the document's time limit."""
     from pipeline.read import ocr_pdf_page
 
+    started = time.perf_counter()
     try:
         with time_limit(limits.max_seconds):
-            return ocr_pdf_page(Path(path), number, limits)
+            return ocr_pdf_page(Path(path), number, limits), time.perf_counter() - started
     except DocumentTimeout as stopped:
         raise _PageTimedOut(stopped.seconds) from None
 
@@ -134,9 +173,17 @@ def _ocr_page(path: str, number: int, limits: Limits) -> OcrResult:
 _LOCK_FD: int | None = None  # the output folder's lock, held by the main process only
 
 
+def _ignore_signal(signum: int, frame: object) -> None:
+    """A worker's Ctrl-C: the main process stops it."""
+
+
 def _init_worker(parent: int | None = None) -> None:
     from pipeline.nlp import load_pipeline
 
+    # Ctrl-C reaches every process of the terminal: the main process stops the workers, which
+    # would otherwise each print a traceback. A handler that does nothing, not SIG_IGN, which
+    # Tesseract would inherit: it should stop on Ctrl-C too.
+    signal.signal(signal.SIGINT, _ignore_signal)
     if parent is not None:
         _die_with_parent(parent)
         if _LOCK_FD is not None:  # a forked copy: the lock must end with the main process, not with its workers
@@ -172,6 +219,8 @@ def _die_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
 
 
+
+
 def _pool_size(workers: int, tasks: list[Task]) -> int:
     """How many worker processes are worth starting: a single PDF still gets every worker, since
     if it is a scan its pages are OCR'd in parallel."""
@@ -202,9 +251,10 @@ class ParallelRun:
     so the one that kills its worker again is known: it gets a failed row and the run goes on.
     """
 
-    def __init__(self, tasks: list[Task], workers: int) -> None:
+    def __init__(self, tasks: list[Task], workers: int, on_page: Callable[[int, int, float], None] | None = None) -> None:
         self.tasks = tasks
         self.workers = workers
+        self.on_page = on_page  # told of each page of a long scan OCR'd: task index, page number, seconds
         self.pool = self._new_pool()
         self.batch = max(1, min(16, len(tasks) // (workers * 8)))
         self.ahead = max(self.batch * workers * 4, 64)
@@ -223,6 +273,11 @@ class ParallelRun:
         return ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_init_worker, initargs=(os.getpid(),))
 
     def close(self, cancel: bool = False) -> None:
+        """Wait for the workers; or, cancelling (an error or Ctrl-C), stop them at once rather than
+        let them finish what they hold (a page of OCR can take seconds)."""
+        if cancel:
+            for process in list((getattr(self.pool, "_processes", None) or {}).values()):
+                process.terminate()
         self.pool.shutdown(wait=not cancel, cancel_futures=cancel)
 
     def submit_ahead(self) -> None:
@@ -288,7 +343,9 @@ class ParallelRun:
         i, number = key
         scan = self.scans[i]
         try:
-            scan.pages[number] = future.result()
+            scan.pages[number], seconds = future.result()
+            if self.on_page is not None:
+                self.on_page(i, number, seconds)
         except BrokenProcessPool:
             raise
         except _PageTimedOut as stopped:
@@ -328,12 +385,12 @@ def _timeout_rows(task: Task, seconds: float) -> Rows:
 def _failed_rows(path: str, sha: str, error: str, message: str) -> Rows:
     """The rows of a document that failed outside process_document: keyed on its content, or on its
     path when it could not be read (as process_document keys it)."""
-    from pipeline.process import path_letter_id
+    from pipeline.process import path_letter_id, source_format_of
     from pipeline.records import LetterRecord
     from pipeline.rows import record_rows
 
     letter_id = sha[:16] or path_letter_id(path)
-    record = LetterRecord(letter_id=letter_id, source_path=path, sha256=sha, source_format=Path(path).suffix.lower().lstrip("."))
+    record = LetterRecord(letter_id=letter_id, source_path=path, sha256=sha, source_format=source_format_of(path))
     return record_rows(record.fail("read", error, message))
 
 
@@ -371,21 +428,32 @@ def ingest(
     force: bool = False,
     ocr: str = "auto",
     layout: str = "auto",
-    progress: Callable[[int, int], None] | None = None,
+    include: tuple[str, ...] = (),
+    exclude: tuple[str, ...] = (),
+    progress: Callable[[RunProgress], None] | None = None,
     limits: Limits | None = None,
 ) -> RunSummary:
-    """Turn the documents under paths into the dataset in out_dir.
+    """Turn the documents under paths (files, folders, .zip and .tar.gz archives) into the dataset
+    in out_dir; include and exclude are globs that narrow the files taken (see pipeline.sources).
+
+    progress is called with a RunProgress after every document and every page of a long scan
+    OCR'd; each document's stages and timings are logged to the `ofsted_letters` logger.
+    limits bound each document's work (defaults in data/limits.toml).
 
     One run at a time writes to an out_dir: a second one raises OutputLocked. What a run killed
-    outright left behind (its staging folder, cache and OCR temporaries) is removed first.
-    """
+    outright left behind (its staging folders, cache and OCR temporaries) is removed first."""
     out_dir = Path(out_dir)
     with output_lock(out_dir), scratch_space(out_dir):
-        return _ingest_locked(paths, out_dir, workers=workers, formats=formats, force=force, ocr=ocr, layout=layout,
-                              progress=progress, limits=limits or default_limits())
+        inputs, staging = _find_inputs(paths, out_dir, include, exclude)
+        try:
+            return _ingest_inputs(inputs, paths, out_dir, workers=workers, formats=formats, force=force, ocr=ocr, layout=layout,
+                                  progress=progress, limits=limits or default_limits())
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
 
 
-def _ingest_locked(
+def _ingest_inputs(
+    inputs: list[Input],
     paths: list[Path],
     out_dir: Path,
     *,
@@ -394,21 +462,31 @@ def _ingest_locked(
     force: bool,
     ocr: str,
     layout: str,
-    progress: Callable[[int, int], None] | None,
+    progress: Callable[[RunProgress], None] | None,
     limits: Limits,
 ) -> RunSummary:
     started = time.perf_counter()
     started_at = dt.datetime.now(dt.timezone.utc)
-    files = discover(paths)
+    files = [item.path for item in inputs]
+    if not inputs:
+        raise UsageError(f"no letters (.txt or .pdf files, or archives of them) in {', '.join(map(str, paths))}", "give the folders, files or archives that hold the letters")
     workers = workers or default_workers()
     summary = RunSummary(out_dir=out_dir, n_documents=len(files), workers=workers)
     options = f"{ocr}-{layout}-{limits.key()}"
     hashes, unreadable = hash_inputs(files)
-    copy_of = first_copies(hashes)
+    refused: dict[int, Rows] = {}
+    for i, path in enumerate(files):
+        if path is None:
+            # keyed on the source path, so that two refused members are not taken for one document
+            hashes[i] = hashlib.sha256(inputs[i].source.encode()).hexdigest()
+            refused[i] = _refused_rows(inputs[i], hashes[i])
+        elif i in unreadable:  # not a regular file, or cannot be opened: a failed row made here
+            refused[i] = _failed_rows(inputs[i].source, "", unreadable[i].error, unreadable[i].message)
+    copy_of = first_copies([sha if i not in refused else "" for i, sha in enumerate(hashes)])
     cached: dict[int, Path] = {}
     todo: list[int] = []
     for i, sha in enumerate(hashes):
-        if i in unreadable or i in copy_of:  # failed rows made here; copies share the first one's rows
+        if i in refused or i in copy_of:  # copies share the first one's rows
             continue
         cache = _cache_path(out_dir, sha, options)
         if not force and cache.exists():
@@ -423,11 +501,13 @@ def _ingest_locked(
 
     tasks = [task_of(i) for i in todo]
     summary.processed = len(tasks)
+    watch = _Watch(inputs, todo, progress)
+    log.info("%d documents (%d reused from the cache, %d refused), %d to read: about %d pages", len(files), len(cached), len(refused), len(todo), watch.state.pages)
     size = _pool_size(workers, tasks)
-    run = ParallelRun(tasks, size) if size > 1 else None
+    run = ParallelRun(tasks, size, watch.page) if size > 1 else None
     try:
         # the first documents go out (and the workers start) before the writer imports pandas and pyarrow
-        fresh = iter(run) if run is not None else (_work(task) for task in tasks)
+        fresh = iter(run) if run is not None else (_work_alone(task, partial(watch.page, k)) for k, task in enumerate(tasks))
         from pipeline.write import DatasetWriter
 
         writer = DatasetWriter(out_dir, formats)
@@ -440,11 +520,10 @@ def _ingest_locked(
         seen_letters: dict[tuple, str] = {}
         copies_left = Counter(hashes[j] for j in copy_of)
         shared: dict[str, Rows] = {}  # rows of a document whose copies are still to come
-        done = 0
         for i, path in enumerate(files):
-            sha = hashes[i]
-            if i in unreadable:
-                rows = _failed_rows(str(path), "", unreadable[i].error, unreadable[i].message)
+            sha = hashes[i] if i not in refused else ""
+            if i in refused:
+                rows = refused[i]
             elif i in copy_of:
                 copies_left[sha] -= 1
                 rows = shared.pop(sha) if copies_left[sha] == 0 else copy.deepcopy(shared[sha])
@@ -457,17 +536,16 @@ def _ingest_locked(
             else:
                 rows = next(fresh)
             if copies_left.get(sha) and sha not in shared:
-                shared[sha] = copy.deepcopy(rows)
+                shared[sha] = copy.deepcopy({k: v for k, v in rows.items() if k != TIMING})
+            timing = rows.pop(TIMING, [None])[0]
             for table_rows in rows.values():
                 for row in table_rows:
                     if "source_path" in row:
-                        row["source_path"] = str(path)
-            summary.duplicates += _mark_duplicate(rows, seen_bytes, seen_letters, hashes[i])
+                        row["source_path"] = inputs[i].source
+            summary.duplicates += _mark_duplicate(rows, seen_bytes, seen_letters, sha)
             summary.by_status[rows["letters"][0]["status"]] += 1
             writer.add(rows)
-            done += 1
-            if progress:
-                progress(done, len(files))
+            watch.document(i, rows, timing, cached=i in cached)
         summary.seconds = time.perf_counter() - started
         run_info = {
             "started_at": started_at.isoformat(timespec="seconds"),
@@ -486,6 +564,7 @@ def _ingest_locked(
             "letters_per_second": round(summary.letters_per_second, 2),
         }
         summary.files = writer.close(run_info)
+        log.info("finished: %d documents in %.1f s (%s)", len(files), summary.seconds, ", ".join(f"{k} {v}" for k, v in run_info["counts_by_status"].items()))
     except BaseException:
         writer.discard()
         if run is not None:
@@ -494,6 +573,97 @@ def _ingest_locked(
     if run is not None:
         run.close()
     return summary
+
+
+@dataclass
+class RunProgress:
+    """Where a run stands: what the progress callback is given after each document and each page
+    of a long scan OCR'd. pages counts the documents still to read (not those from the cache):
+    estimated from each PDF's bytes at the start, then corrected as each is read."""
+
+    documents: int
+    pages: int
+    documents_done: int = 0
+    pages_done: int = 0
+    current: str = ""  # what is being read: a file, or a page of a scan
+
+
+_PDF_PAGE = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
+_PDF_COUNT = re.compile(rb"/Type\s*/Pages\b[^>]*?/Count\s+(\d+)|/Count\s+(\d+)[^>]*?/Type\s*/Pages\b")
+
+
+def estimate_pages(path: Path | None) -> int:
+    """About how many pages a document has, from its bytes: a PDF's page objects (or its page
+    tree's count, where the objects are compressed), else 1. Not opened with PDFium here: a file
+    that crashes PDFium must cost a worker, not the run."""
+    if path is None or path.suffix.lower() != ".pdf":
+        return 1
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return 1
+    pages = len(_PDF_PAGE.findall(data))
+    if not pages:
+        counts = [int(a or b) for a, b in _PDF_COUNT.findall(data)]
+        pages = max(counts, default=1)
+    return max(pages, 1)
+
+
+class _Watch:
+    """Counts pages and documents as they finish, tells the progress callback, and logs each
+    document's stages and timings (the `ofsted_letters` logger: --verbose, --log)."""
+
+    def __init__(self, inputs: list[Input], todo: list[int], progress: Callable[[RunProgress], None] | None) -> None:
+        self.inputs = inputs
+        self.todo = todo  # task index -> input index
+        self.pages = {i: estimate_pages(inputs[i].path) for i in todo}
+        self.state = RunProgress(len(inputs), sum(self.pages.values()))
+        self.ocr: dict[int, list[float]] = {}  # seconds of each page of a long scan OCR'd on its own
+        self.progress = progress
+        self._current(0)
+
+    def _current(self, i: int) -> None:
+        self.state.current = self.inputs[i].source if i < len(self.inputs) else ""
+
+    def _tell(self) -> None:
+        if self.progress is not None:
+            self.progress(self.state)
+
+    def page(self, task: int, number: int, seconds: float) -> None:
+        i = self.todo[task]
+        done = self.ocr.setdefault(i, [])
+        done.append(seconds)
+        if len(done) > self.pages[i]:  # more pages than the estimate
+            self.state.pages += 1
+            self.pages[i] += 1
+        self.state.pages_done += 1
+        self.state.current = f"{self.inputs[i].source} (OCR, page {number} of {max(self.pages[i], len(done))})"
+        log.info("%s: page %d OCR'd in %.1f s", self.inputs[i].source, number, seconds)
+        self._tell()
+
+    def document(self, i: int, rows: Rows, timing: dict[str, float] | None, cached: bool) -> None:
+        letter = rows["letters"][0]
+        document = rows["documents"][0] if rows.get("documents") else {}
+        if i in self.pages:
+            pages = int(document.get("pages") or 1)
+            self.state.pages += pages - self.pages[i]
+            self.state.pages_done += pages - len(self.ocr.get(i, []))
+        self.state.documents_done += 1
+        self._current(i + 1)
+        source = self.inputs[i].source
+        what = f"{letter['status']}, {letter.get('source_format') or '?'}, {document.get('pages') or 0} page(s)"
+        if cached:
+            log.info("%s: %s, reused from the cache", source, what)
+        elif timing is None:
+            log.info("%s: %s, not read: %s", source, what, letter.get("issues"))
+        else:
+            stages = dict(timing)
+            ocr = self.ocr.pop(i, [])
+            if ocr:
+                stages["ocr"] = sum(ocr)
+            detail = ", ".join(f"{stage} {seconds:.3f}" for stage, seconds in stages.items())
+            log.info("%s: %s, %.3f s (%s)", source, what, sum(stages.values()), detail)
+        self._tell()
 
 
 def _store(path: Path, rows: dict) -> None:
@@ -522,12 +692,16 @@ def _load_cached(path: Path) -> Rows | None:
     return rows if isinstance(rows, dict) and rows.get("letters") else None
 
 
-def hash_inputs(files: list[Path]) -> tuple[list[str], dict[int, ReadError]]:
+def hash_inputs(files: list[Path | None]) -> tuple[list[str], dict[int, ReadError]]:
     """Each file's content hash; for a path that is not a readable regular file, "" and the reason.
-    FIFOs, sockets and devices are found by stat and never opened."""
+    FIFOs, sockets and devices are found by stat and never opened. (None, an input with no file of
+    its own, gets "".)"""
     hashes: list[str] = []
     unreadable: dict[int, ReadError] = {}
     for i, path in enumerate(files):
+        if path is None:
+            hashes.append("")
+            continue
         try:
             check_regular_file(path)
             hashes.append(file_sha256(path))
@@ -555,7 +729,7 @@ def first_copies(hashes: list[str]) -> dict[int, int]:
     return copies
 
 
-class OutputLocked(OSError):
+class OutputLocked(OutputBusy):
     """Another ingest is writing to the same output folder."""
 
 
@@ -577,7 +751,7 @@ def output_lock(out_dir: Path) -> Iterator[None]:
         holder = os.pread(fd, 32, 0).decode(errors="replace").strip()
         os.close(fd)
         who = f" (process {holder})" if holder.isdigit() else ""
-        raise OutputLocked(f"another ingest{who} is writing to {out_dir}: wait for it to finish, or give another --out") from None
+        raise OutputLocked(f"another ingest{who} is writing to {out_dir}", "wait for it to finish, or give another --out") from None
     os.ftruncate(fd, 0)
     os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
     _LOCK_FD = fd
@@ -585,6 +759,7 @@ def output_lock(out_dir: Path) -> Iterator[None]:
         yield
     finally:
         _LOCK_FD = None
+        os.ftruncate(fd, 0)  # the holder's pid goes with it: the folder's files are the same as before the run
         os.close(fd)
 
 
@@ -612,7 +787,7 @@ def scratch_space(out_dir: Path) -> Iterator[Path]:
 def remove_stale_files(out_dir: Path) -> None:
     """Staging folders and temporaries left by a run that was killed outright; the caller holds the
     output lock, so no live run owns any of them."""
-    for parts in [*out_dir.glob(".parts-*"), out_dir / SCRATCH]:
+    for parts in [*out_dir.glob(".parts-*"), *out_dir.glob(".archives-*"), out_dir / SCRATCH]:
         shutil.rmtree(parts, ignore_errors=True)
     for tmp in (out_dir / ".cache").glob("*/*/*.tmp"):
         tmp.unlink(missing_ok=True)

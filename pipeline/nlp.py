@@ -20,7 +20,11 @@ from spacy.tokens import Doc
 from pipeline.config import vocab
 from pipeline.statistic_finder import StatisticFinder
 
-MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "ofsted_letters"
+# inside the package when installed from a wheel (pyproject.toml ships models/ there), else the repository's
+MODEL_DIR = next(
+    (d for d in (Path(__file__).resolve().parent / "models" / "ofsted_letters", Path(__file__).resolve().parent.parent / "models" / "ofsted_letters") if d.is_dir()),
+    Path(__file__).resolve().parent.parent / "models" / "ofsted_letters",
+)
 
 for _extension in ("statistics", "numbers"):
     if not Doc.has_extension(_extension):

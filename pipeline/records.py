@@ -150,6 +150,11 @@ LETTER_FIELDS = [
     "signatory_name",
     "signatory_title",
 ]
+STATUSES = ("ok", "needs_review", "failed", "not_rating_letter")
+SOURCE_FORMATS = ("txt", "pdf", "pdf-ocr")
+# what `show --field` takes: a group of values shown in one colour, or one column of letters
+FIELD_GROUPS = ("authority", "letter_date", "rating", "recipient", "salutation", "signatory", "statistic")
+FIELD_CHOICES = (*FIELD_GROUPS, "statistics", *(f for f in LETTER_FIELDS + ["authority_region"] if f not in FIELD_GROUPS))
 
 
 @dataclass

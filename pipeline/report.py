@@ -1,22 +1,34 @@
 """One self-contained HTML report of an output folder, for a person to check the extraction.
 
-Everything is inline (CSS, a little JavaScript for sorting, SVG charts), so the file can be
-mailed or opened offline. Each extracted value links to its highlighted evidence in the
-letter's text, rendered with spaCy's displaCy, so a reader can see why the value was chosen.
+Everything is inline (CSS, a little JavaScript, SVG charts), so the file can be mailed or opened
+offline. Each extracted value links to its highlighted evidence in the letter's text, rendered
+with spaCy's displaCy, so a reader can see why the value was chosen.
+
+Made to open quickly on an archive of thousands of letters: the page holds the summary, the
+charts (one pair per rating year), the table of letters (a page of rows at a time) with its
+search box, and the issues; each letter's highlighted article is kept as HTML in one packed
+JSON block (gzip, base64) and put on the page only when the letter is opened, so the browser
+lays out one letter, not thousands. A document that is not a rating letter shows only the
+start of its text.
 """
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import gzip
 import html
+import json
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from string import Template
 
 import pandas as pd
-from spacy import displacy
+import pyarrow as pa
+from spacy.displacy.render import EntityRenderer
 
 from pipeline.dataset import read_table, require_letters
 
@@ -25,6 +37,11 @@ GRADE_LABELS = {4: "Performs excellently", 3: "Performs well", 2: "Performs adeq
 GRADE_COLOURS = {4: "#1a7f37", 3: "#7fc97f", 2: "#f2c14e", 1: "#d1495b", None: "#b8c0c8"}
 MARK_COLOURS = {"field": "#cfe2ff", "percentage": "#ffe08a", "count": "#c3f0c8"}
 NO_REGION = "Region not known"
+NO_YEAR = "year not known"
+# characters of text shown for a document that is not a rating letter, and for any other
+TEXT_CAP = {"not_rating_letter": 5_000, None: 100_000}
+# rows of the letters table shown at first (and added by each "show more")
+TABLE_PAGE = 100
 
 # displaCy's entity template, with room for anchor ids, a class and a tooltip (all escaped by us).
 _ENT_TEMPLATE = (
@@ -91,7 +108,9 @@ class _LetterData:
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:
-    return [{k: (None if _missing(v) else v) for k, v in row.items()} for row in frame.to_dict("records")]
+    """The rows as dicts with None for every missing value; through Arrow, many times faster than
+    pandas' to_dict on its Arrow-backed columns."""
+    return pa.Table.from_pandas(frame, preserve_index=False).to_pylist()
 
 
 def _group(frame: pd.DataFrame) -> dict[str, list[dict]]:
@@ -125,8 +144,15 @@ def _display_name(letter: dict) -> str:
     return letter.get("authority_name") or Path(str(letter["source_path"])).name
 
 
-def _letter_anchor(letter: dict) -> str:
-    return _anchor("letter", letter["letter_id"])
+def _letter_anchor(letter: dict | str) -> str:
+    return _anchor("letter", letter if isinstance(letter, str) else letter["letter_id"])
+
+
+@lru_cache(maxsize=1)
+def _entity_renderer() -> EntityRenderer:
+    """displaCy's entity renderer, made once: displacy.render makes one per call, which looks up
+    its registry every time (most of the report's time on a large archive)."""
+    return EntityRenderer(options={"template": _ENT_TEMPLATE})
 
 
 def _status_badge(status: object) -> str:
@@ -151,7 +177,7 @@ def _grade_labels(letters: list[dict]) -> dict[int, str]:
     return {score: (seen[score].most_common(1)[0][0] if score in seen else label) for score, label in GRADE_LABELS.items()}
 
 
-def _grade_chart(letters: list[dict], labels: dict[int, str]) -> str:
+def _grade_chart(letters: list[dict], labels: dict[int, str], key: str) -> str:
     """Vertical bars: how many letters have each rating (and how many have none)."""
     counts = Counter(_int(letter.get("rating_score")) for letter in letters)
     bars = [(score, labels.get(score, str(score)) if score is not None else "No rating", counts.get(score, 0)) for score in (4, 3, 2, 1, None)]
@@ -162,9 +188,9 @@ def _grade_chart(letters: list[dict], labels: dict[int, str]) -> str:
     peak = max([n for *_, n in bars] + [1])
     scale = (height - bottom - top) / peak
     parts = [
-        f'<svg class="chart" id="chart-grade" role="img" aria-labelledby="chart-grade-title" '
+        f'<svg class="chart chart-grade" id="chart-grade-{key}" role="img" aria-labelledby="chart-grade-{key}-title" '
         f'viewBox="0 0 {width} {height}" width="{width}" height="{height}">',
-        '<title id="chart-grade-title">Letters by rating</title>',
+        f'<title id="chart-grade-{key}-title">Letters by rating, {key}</title>',
         f'<line class="axis" x1="{left}" y1="{height - bottom}" x2="{width - 10}" y2="{height - bottom}"/>',
     ]
     for i, (score, label, n) in enumerate(bars):
@@ -184,30 +210,34 @@ def _grade_chart(letters: list[dict], labels: dict[int, str]) -> str:
     return "".join(parts)
 
 
-def _region_chart(letters: list[dict], labels: dict[int, str]) -> str:
-    """Horizontal stacked bars: for each region, how many letters have each rating."""
+def _legend(grades: list[int | None], labels: dict[int, str]) -> str:
+    """The colours of the ratings, as HTML beside the chart, so it wraps to the width it has."""
+    items = "".join(
+        f'<li><span class="swatch" style="background: {GRADE_COLOURS[g]}"></span>'
+        f'{_esc(labels.get(g, str(g)) if g is not None else "No rating")}</li>'
+        for g in grades
+    )
+    return f'<ul class="legend">{items}</ul>'
+
+
+def _region_chart(letters: list[dict], labels: dict[int, str], key: str) -> str:
+    """Horizontal stacked bars: for each region, how many letters have each rating; the legend as HTML."""
     by_region: dict[str, Counter] = {}
     for letter in letters:
         by_region.setdefault(letter.get("authority_region") or NO_REGION, Counter())[_int(letter.get("rating_score"))] += 1
     regions = sorted(by_region, key=lambda r: (r == NO_REGION, r))
     grades = [g for g in (4, 3, 2, 1, None) if any(by_region[r][g] for r in regions)]
-    label_w, row_h, width, top = 170, 26, 640, 34
+    # room for the longest region name at about 7 px a character of 12 px type
+    label_w = 16 + 7 * max([len(r) for r in regions] + [8])
+    row_h, width, top = 26, label_w + 470, 8
     height = top + row_h * max(len(regions), 1) + 10
     peak = max([sum(c.values()) for c in by_region.values()] + [1])
     unit = (width - label_w - 40) / peak
     parts = [
-        f'<svg class="chart" id="chart-region" role="img" aria-labelledby="chart-region-title" '
+        f'<svg class="chart chart-region" id="chart-region-{key}" role="img" aria-labelledby="chart-region-{key}-title" '
         f'viewBox="0 0 {width} {height}" width="{width}" height="{height}">',
-        '<title id="chart-region-title">Letters by region and rating</title>',
+        f'<title id="chart-region-{key}-title">Letters by region and rating, {key}</title>',
     ]
-    x = label_w
-    for grade in grades:
-        name = labels.get(grade, "") if grade is not None else "No rating"
-        parts += [
-            f'<rect x="{x}" y="6" width="12" height="12" fill="{GRADE_COLOURS[grade]}"/>',
-            f'<text x="{x + 16}" y="16">{_esc(name)}</text>',
-        ]
-        x += 24 + 7 * len(name)
     for i, region in enumerate(regions):
         y = top + i * row_h
         parts += [
@@ -229,15 +259,21 @@ def _region_chart(letters: list[dict], labels: dict[int, str]) -> str:
             x += w
         parts += [f'<text x="{x + 6:.1f}" y="{y + row_h * 0.62:.1f}" class="total">{sum(by_region[region].values())}</text>', "</g>"]
     parts.append("</svg>")
-    return "".join(parts)
+    return "".join(parts) + _legend(grades, labels)
 
 
 # ---------------------------------------------------------------- letter text
 
 
+def _shown_length(data: _LetterData) -> int:
+    """How much of the document's text the report shows: all of a letter's, the start of anything else's."""
+    cap = TEXT_CAP.get(data.letter.get("status"), TEXT_CAP[None])
+    return min(len(data.text or ""), cap)
+
+
 def _marks(data: _LetterData) -> list[_Mark]:
-    """Every highlightable span whose offsets fall inside the text."""
-    n = len(data.text or "")
+    """Every highlightable span whose offsets fall inside the text shown."""
+    n = _shown_length(data)
     marks = []
     for f in data.fields:
         start, end = _int(f.get("start")), _int(f.get("end"))
@@ -255,8 +291,8 @@ def _marks(data: _LetterData) -> list[_Mark]:
 
 
 def _pieces(data: _LetterData) -> list[_Piece]:
-    """The text cut into its segments, in order, plus any text that lies outside every segment."""
-    text = data.text or ""
+    """The text shown cut into its segments, in order, plus any text that lies outside every segment."""
+    text = (data.text or "")[:_shown_length(data)]
     lid = data.letter["letter_id"]
     placed = sorted(
         (s for s in data.segments if _int(s.get("start")) is not None and _int(s.get("end")) is not None),
@@ -319,10 +355,7 @@ def _render_text(data: _LetterData) -> tuple[str, set[str]]:
         for ent in ents:
             anchors.add(ent["params"]["anchor"])
             anchors.update(re.findall(r'id="([^"]+)"', ent["params"]["extra_anchors"]))
-        rendered = displacy.render(
-            {"text": text[piece.start:piece.end], "ents": ents, "title": None},
-            style="ent", manual=True, jupyter=False, options={"template": _ENT_TEMPLATE},
-        )
+        rendered = _entity_renderer().render([{"text": text[piece.start:piece.end], "ents": ents, "title": None}], page=False, minify=False).strip()
         outside = " segment-outside" if piece.name.startswith(("outside", "text (")) else ""
         blocks.append(
             f'<section class="segment{outside}" id="{piece.anchor}" data-segment="{_esc(piece.name)}">'
@@ -330,7 +363,13 @@ def _render_text(data: _LetterData) -> tuple[str, set[str]]:
         )
         anchors.add(piece.anchor)
     links = "".join(f'<a href="#{p.anchor}">{_esc(p.name)}</a>' for p in pieces)
-    return f'<nav class="segment-links">Parts: {links}</nav>' + "".join(blocks), anchors
+    shown = _shown_length(data)
+    why = "this document is not a rating letter" if data.letter.get("status") == "not_rating_letter" else "the text is longer than any letter"
+    capped = (
+        f'<p class="capped">Showing the first {shown:,} of {len(text):,} characters: {why}. '
+        "The whole text is in the documents table (documents.text).</p>" if shown < len(text) else ""
+    )
+    return f'<nav class="segment-links">Parts: {links}</nav>' + capped + "".join(blocks), anchors
 
 
 # ---------------------------------------------------------------- sections
@@ -395,7 +434,8 @@ def _issues_html(data: _LetterData) -> str:
     return "".join(parts)
 
 
-def _letter_section(data: _LetterData) -> str:
+def _letter_section(data: _LetterData, names: dict[str, str]) -> str:
+    """One letter's article: what was found, its issues, and its text with every value highlighted."""
     letter = data.letter
     meta = [
         ("source", letter.get("source_path")), ("letter_id", letter.get("letter_id")), ("format", letter.get("source_format")),
@@ -403,9 +443,11 @@ def _letter_section(data: _LetterData) -> str:
         ("codes", " / ".join(str(c) for c in (letter.get("authority_la_code"), letter.get("authority_gss_code")) if c)),
         ("region", letter.get("authority_region")), ("date", letter.get("letter_date")),
         ("rating", " ".join(str(p) for p in (letter.get("rating_score"), letter.get("rating_label") and f"({letter['rating_label']})") if p)),
-        ("duplicate of", letter.get("duplicate_of")),
     ]
     meta_html = "".join(f"<dt>{_esc(k)}</dt><dd>{_esc(v)}</dd>" for k, v in meta if v not in (None, ""))
+    original = letter.get("duplicate_of")
+    if original:
+        meta_html += f"<dt>duplicate of</dt><dd>{_original_link(original, names)}</dd>"
     if data.text:
         text_html, anchors = _render_text(data)
     else:
@@ -413,53 +455,99 @@ def _letter_section(data: _LetterData) -> str:
     issues = _issues_html(data)
     return (
         f'<article class="letter" id="{_letter_anchor(letter)}">'
-        f"<h3>{_esc(_display_name(letter))} {_status_badge(letter.get('status'))}</h3>"
+        f"<h3>{_esc(_display_name(letter))} {_status_badge(letter.get('status'))}{_duplicate_badge(letter)}</h3>"
         f'<dl class="meta">{meta_html}</dl>'
         + (f"<h4>Issues</h4>{issues}" if issues else "")
         + f"<h4>Extracted values</h4>{_fields_table(data, anchors)}"
         + f"<h4>Statistics</h4>{_statistics_table(data, anchors)}"
         + f'<h4>Text</h4><div class="letter-text">{text_html}</div>'
-        + '<p><a href="#authorities">Back to the authorities</a></p></article>'
+        + '<p><a href="#authorities">Back to the letters</a></p></article>'
     )
+
+
+def _original_link(original: str, names: dict[str, str]) -> str:
+    label = names.get(original, original)
+    return f'<a href="#{_letter_anchor(original)}">{_esc(label)}</a>' if original in names else _esc(label)
+
+
+def _duplicate_badge(letter: dict) -> str:
+    return ' <span class="badge duplicate" title="the same letter as another document; left out of the charts">duplicate</span>' if letter.get("duplicate_of") else ""
 
 
 def _summary_section(letters: list[_LetterData]) -> str:
     statuses = Counter(d.letter.get("status") for d in letters)
     ordered = [s for s in STATUSES if statuses[s]] + sorted(str(s) for s in statuses if s not in STATUSES)
     rows = "".join(f'<tr><td>{_status_badge(s)}</td><td class="num">{statuses[s]}</td></tr>' for s in ordered)
+    duplicates = sum(1 for d in letters if d.letter.get("duplicate_of"))
     n_stats = sum(len(d.statistics) for d in letters)
     authorities = {d.letter.get("authority_name") for d in letters if d.letter.get("authority_name")}
     return (
         '<section id="summary"><h2>Summary</h2>'
         f"<p>{len(letters)} document{'s' if len(letters) != 1 else ''}, {len(authorities)} authorit{'ies' if len(authorities) != 1 else 'y'}, "
-        f"{n_stats} statistic{'s' if n_stats != 1 else ''}.</p>"
+        f"{n_stats} statistic{'s' if n_stats != 1 else ''}, {duplicates} duplicate{'s' if duplicates != 1 else ''}.</p>"
         '<table class="status-summary"><thead><tr><th>status</th><th class="num">letters</th></tr></thead>'
         f'<tbody>{rows}</tbody><tfoot><tr><th>all</th><th class="num">{len(letters)}</th></tr></tfoot></table></section>'
     )
 
 
+def _year_key(letter: dict) -> str:
+    year = _int(letter.get("rating_year"))
+    return str(year) if year is not None else NO_YEAR
+
+
 def _charts_section(letters: list[_LetterData]) -> str:
+    """A grade chart and a region chart for each rating year (the years are never pooled), with a
+    selector to show one year."""
     counted = [d.letter for d in letters if _is_counted(d.letter)]
     labels = _grade_labels(counted)
+    by_year: dict[str, list[dict]] = {}
+    for letter in counted:
+        by_year.setdefault(_year_key(letter), []).append(letter)
+    years = sorted(by_year, key=lambda y: (y == NO_YEAR, y)) or [NO_YEAR]
     note = "Rating letters only; failed documents, other documents and duplicates are left out."
+    options = '<option value="all">every year</option>' + "".join(f'<option value="{_anchor(y)}">{_esc(y)}</option>' for y in years)
+    figures = []
+    for year in years:
+        rows = by_year.get(year, [])
+        key = _anchor(year)
+        figures.append(
+            f'<div class="year-charts" data-year="{key}"><h3>{_esc(year.capitalize())}: {len(rows)} letter{"s" if len(rows) != 1 else ""}</h3>'
+            '<div class="charts">'
+            f"<figure>{_grade_chart(rows, labels, key)}<figcaption>Letters by rating, {_esc(year)} ({len(rows)}). {note}</figcaption></figure>"
+            f"<figure>{_region_chart(rows, labels, key)}<figcaption>Letters by region and rating, {_esc(year)} (from letters.authority_region).</figcaption></figure>"
+            "</div></div>"
+        )
     return (
-        '<section id="charts"><h2>Ratings</h2><div class="charts">'
-        f"<figure>{_grade_chart(counted, labels)}<figcaption>Letters by rating ({len(counted)}). {note}</figcaption></figure>"
-        f"<figure>{_region_chart(counted, labels)}<figcaption>Letters by region and rating (from letters.authority_region).</figcaption></figure>"
-        "</div></section>"
+        '<section id="charts"><h2>Ratings</h2>'
+        f'<p><label for="year-select">Rating year </label><select id="year-select">{options}</select></p>'
+        + "".join(figures) + "</section>"
     )
 
 
-def _authorities_section(letters: list[_LetterData]) -> str:
+def _search_text(d: _LetterData) -> str:
+    """What the search box matches a letter on, lower-cased."""
+    letter = d.letter
+    parts = [letter.get(k) for k in ("authority_name", "authority_as_written", "authority_region", "rating_year", "rating_label",
+                                     "status", "source_path", "letter_id", "letter_date", "recipient_name", "signatory_name", "issues")]
+    if letter.get("duplicate_of"):
+        parts.append("duplicate")
+    return " ".join(str(p) for p in parts if not _missing(p)).casefold()
+
+
+def _authorities_section(letters: list[_LetterData], names: dict[str, str]) -> str:
+    """The table of every document, with the search box; rows past the first page start hidden."""
     rows = []
-    for d in sorted(letters, key=lambda d: (_display_name(d.letter).casefold(), str(d.letter.get("letter_date") or ""))):
+    for n, d in enumerate(sorted(letters, key=lambda d: (_display_name(d.letter).casefold(), str(d.letter.get("letter_date") or "")))):
         letter = d.letter
         score = _int(letter.get("rating_score"))
         rating = " ".join(p for p in (str(score) if score is not None else "", _esc(letter.get("rating_label"))) if p)
         date = letter.get("letter_date")
+        original = letter.get("duplicate_of")
+        duplicate = f'<br><span class="badge duplicate">duplicate of {_original_link(original, names)}</span>' if original else ""
         rows.append(
-            f'<tr class="authority-row" data-letter-id="{_esc(letter["letter_id"])}">'
-            f'<td><a href="#{_letter_anchor(letter)}">{_esc(_display_name(letter))}</a></td>'
+            f'<tr class="authority-row" data-letter-id="{_esc(letter["letter_id"])}" data-search="{_esc(_search_text(d))}"'
+            f'{" hidden" if n >= TABLE_PAGE else ""}>'
+            f'<td><a href="#{_letter_anchor(letter)}">{_esc(_display_name(letter))}</a>{duplicate}</td>'
             f'<td>{_esc(letter.get("authority_region"))}</td>'
             f'<td data-sort="{"" if score is None else score}">{rating}</td>'
             f'<td class="num">{_esc(_int(letter.get("rating_year")))}</td>'
@@ -467,11 +555,18 @@ def _authorities_section(letters: list[_LetterData]) -> str:
             f'<td data-sort="{_esc(letter.get("status"))}">{_status_badge(letter.get("status"))}</td>'
             f'<td class="num">{len(d.statistics)}</td></tr>'
         )
+    shown = f", showing {TABLE_PAGE}" if len(letters) > TABLE_PAGE else ""
     return (
-        '<section id="authorities"><h2>Authorities</h2><p class="muted">Click a column heading to sort.</p>'
-        '<table class="sortable" id="authorities-table"><thead><tr><th>authority</th><th>region</th>'
+        '<section id="authorities"><h2>Letters</h2>'
+        '<p class="search"><label for="letter-search">Search </label>'
+        '<input type="search" id="letter-search" placeholder="authority, region, year, status, file, issue ..." autocomplete="off"> '
+        '<label><input type="checkbox" id="search-text"> the letters\' text too</label> '
+        f'<span id="search-count" class="muted">{len(letters)} letters{shown}</span></p>'
+        '<p class="muted">Click a letter to read it with its values highlighted; click a column heading to sort.</p>'
+        f'<table class="sortable" id="authorities-table" data-page="{TABLE_PAGE}"><thead><tr><th>authority</th><th>region</th>'
         '<th data-numeric>rating</th><th class="num" data-numeric>year</th><th>letter date</th><th>status</th>'
-        '<th class="num" data-numeric>statistics</th></tr></thead><tbody>' + "".join(rows) + "</tbody></table></section>"
+        '<th class="num" data-numeric>statistics</th></tr></thead><tbody>' + "".join(rows) + "</tbody></table>"
+        f'<p><button type="button" id="show-more"{"" if len(letters) > TABLE_PAGE else " hidden"}>Show {min(TABLE_PAGE, max(len(letters) - TABLE_PAGE, 0))} more</button></p></section>'
     )
 
 
@@ -486,16 +581,35 @@ def _issues_section(letters: list[_LetterData]) -> str:
     return f'<section id="issues"><h2>Issues</h2>{body}</section>'
 
 
+def _packed(value: object) -> str:
+    """JSON, gzipped and in base64: a letter's article is mostly markup, which packs tenfold, so the
+    page stays small to mail and quick to open; the page unpacks it with DecompressionStream."""
+    data = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return base64.b64encode(gzip.compress(data, compresslevel=6, mtime=0)).decode("ascii")
+
+
+def _letters_section(letters: list[_LetterData], names: dict[str, str]) -> str:
+    """Where an opened letter is shown, and every letter's article, packed, in one block."""
+    articles = {d.letter["letter_id"]: _letter_section(d, names) for d in letters}
+    return (
+        '<section id="letters"><h2>Letter</h2>'
+        '<div id="letter-view"><p class="muted">Open a letter from the table above: its text appears here with every value highlighted.</p></div>'
+        '<noscript><p>Showing a letter needs JavaScript; the values are in the dataset\'s tables.</p></noscript>'
+        f'<script type="application/octet-stream" id="letter-data" data-encoding="json+gzip+base64">{_packed(articles)}</script></section>'
+    )
+
+
 def render_report(out_dir: Path) -> str:
     """The report for an output folder, as an HTML string."""
     out_dir = Path(out_dir)
     letters = _load(out_dir)
+    names = {d.letter["letter_id"]: f"{_display_name(d.letter)} {_year_key(d.letter)}".strip() for d in letters}
     body = "".join([
         _summary_section(letters),
         _charts_section(letters),
-        _authorities_section(letters),
+        _authorities_section(letters, names),
         _issues_section(letters),
-        '<section id="letters"><h2>Letters</h2>' + "".join(_letter_section(d) for d in letters) + "</section>",
+        _letters_section(letters, names),
     ])
     template = Template((resources.files("pipeline") / "data" / "report_template.html").read_text(encoding="utf-8"))
     return template.substitute(

@@ -20,7 +20,7 @@ def record_rows(record: LetterRecord) -> dict[str, list[dict]]:
     letter = {
         "letter_id": record.letter_id,
         "source_path": record.source_path,
-        "source_format": record.source_format,
+        "source_format": record.source_format or None,
         "status": record.status,
         "letter_type": record.letter_type,
         "n_statistics": len(record.statistics),

@@ -6,10 +6,16 @@ generated from TABLES, so they cannot drift apart.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import pandas as pd
 import pyarrow as pa
+
+from pipeline.records import SOURCE_FORMATS, STATUSES
+from pipeline import EXTRACTOR_VERSION, __version__
+from pipeline.config import load_toml
 
 EMPTY_MEANS = (
     "An empty cell (CSV) or null (Parquet) means the value was not found in the letter, "
@@ -23,6 +29,7 @@ class Column:
     type: str  # string | integer | number | date | boolean | datetime
     description: str
     required: bool = False
+    enum: tuple[str, ...] = ()  # the only values allowed, when the column has a closed set
 
 
 @dataclass(frozen=True)
@@ -32,14 +39,18 @@ class Table:
     columns: list[Column]
     primary_key: list[str]
     foreign_keys: list[tuple[list[str], str, list[str]]] = field(default_factory=list)
+    # SQLite: columns users filter by (one index each), and text columns for full-text search
+    indexes: list[str] = field(default_factory=list)
+    search: list[str] = field(default_factory=list)
+    label: str | None = None  # the column that names a row, shown by Datasette beside keys pointing at it
 
     @property
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
 
 
-def _c(name: str, type_: str, description: str, required: bool = False) -> Column:
-    return Column(name, type_, description, required)
+def _c(name: str, type_: str, description: str, required: bool = False, enum: tuple[str, ...] = ()) -> Column:
+    return Column(name, type_, description, required, enum)
 
 
 LETTER_ID = _c("letter_id", "string", "Stable identifier of the document: the first 16 hex digits of the SHA-256 of its bytes.", True)
@@ -54,8 +65,8 @@ TABLES: dict[str, Table] = {
             [
                 LETTER_ID,
                 _c("source_path", "string", "Path of the input file as given on the command line.", True),
-                _c("source_format", "string", "How the text was obtained: `txt`, `pdf` (text layer) or `pdf-ocr` (at least one page read by OCR)."),
-                _c("status", "string", "`ok`, `needs_review` (see issues), `failed` (could not be read) or `not_rating_letter`.", True),
+                _c("source_format", "string", "How the text was obtained: `txt`, `pdf` (text layer) or `pdf-ocr` (at least one page read by OCR); empty for a file of another kind.", enum=SOURCE_FORMATS),
+                _c("status", "string", "`ok`, `needs_review` (see issues), `failed` (could not be read) or `not_rating_letter`.", True, STATUSES),
                 _c("authority_name", "string", "Canonical short name of the local authority, as in DfE statistics (e.g. `Bromley`)."),
                 _c("authority_as_written", "string", "The authority as the letter writes it (e.g. `London Borough of Bromley`)."),
                 _c("authority_la_code", "string", "Three-digit DfE local authority code (e.g. `305`); text, to keep leading zeros safe."),
@@ -71,12 +82,16 @@ TABLES: dict[str, Table] = {
                 _c("salutation", "string", "The salutation line, e.g. `Dear Mrs Pearson`."),
                 _c("signatory_name", "string", "Name of the Ofsted officer who signed the letter."),
                 _c("signatory_title", "string", "Job title of the signatory."),
-                _c("letter_type", "string", "`annual rating` (2009 family) or `annual assessment` (2010 family)."),
+                _c("letter_type", "string", "`annual rating` (2009 family) or `annual assessment` (2010 family).", enum=("annual rating", "annual assessment")),
                 _c("n_statistics", "integer", "Number of rows for this letter in the statistics table."),
                 _c("duplicate_of", "string", "letter_id of an earlier document with the same letter (same bytes or same text), if any."),
                 _c("issues", "string", "Why the status is not `ok`: reasons separated by ` | `."),
             ],
             ["letter_id"],
+            indexes=["status", "authority_name", "rating_year", "authority_la_code", "authority_region"],
+            search=["authority_name", "authority_as_written", "recipient_name", "recipient_title", "signatory_name",
+                    "signatory_title", "rating_label", "issues", "source_path"],
+            label="authority_name",
         ),
         Table(
             "statistics",
@@ -89,7 +104,7 @@ TABLES: dict[str, Table] = {
                 _c("end", "integer", "End offset (exclusive) in documents.text."),
                 _c("sentence", "string", "The sentence the statistic stands in."),
                 _c("kind", "string", "What the number is: `count` (3 in `three of the eight`), `percentage` (70 in `over 70%`), "
-                   "`fraction` (2 out of 3 in `two thirds`) or `ratio` (9 in 10 in `nine in ten`)."),
+                   "`fraction` (2 out of 3 in `two thirds`) or `ratio` (9 in 10 in `nine in ten`).", enum=("count", "percentage", "fraction", "ratio")),
                 _c("form", "string", "How it is written (the grammar's form): `count`, `partitive` (`two of the four`), `fronted` "
                    "(`Of the 12 homes, nine`), `refer_back` (`nine of them`, `..., three are good`), `percentage`, `fraction`, `ratio`, "
                    "`range` (`between 60% and 70%`)."),
@@ -108,6 +123,8 @@ TABLES: dict[str, Table] = {
             ],
             ["letter_id", "stat_index"],
             _LETTER_FK,
+            indexes=["kind", "subject"],
+            search=["text", "sentence", "subject", "judgement"],
         ),
         Table(
             "numbers",
@@ -141,6 +158,8 @@ TABLES: dict[str, Table] = {
             ],
             ["letter_id", "segment", "part"],
             _LETTER_FK,
+            indexes=["segment"],
+            search=["text"],
         ),
         Table(
             "scale",
@@ -169,6 +188,7 @@ TABLES: dict[str, Table] = {
             ],
             ["letter_id", "field"],
             _LETTER_FK,
+            indexes=["field", "method"],
         ),
         Table(
             "documents",
@@ -183,6 +203,7 @@ TABLES: dict[str, Table] = {
             ],
             ["letter_id"],
             _LETTER_FK,
+            search=["text"],
         ),
         Table(
             "errors",
@@ -196,6 +217,8 @@ TABLES: dict[str, Table] = {
             ],
             [],
             _LETTER_FK,
+            indexes=["error"],
+            search=["message"],
         ),
     ]
 }
@@ -208,10 +231,31 @@ _ARROW = {
     "boolean": pa.bool_(),
 }
 _PANDAS = {"string": "string", "integer": "Int64", "number": "Float64", "boolean": "boolean", "date": "object"}
+# what plain pd.read_parquet makes of each type, through the pandas metadata in every Parquet file
+_PANDAS_ON_READ = {**_PANDAS, "date": "date32[pyarrow]"}
+
+
+def _field_metadata(column: Column) -> dict[str, str]:
+    """A column's documentation, carried in its Parquet field so it travels with the file."""
+    meta = {"description": column.description, "type": column.type}
+    if column.enum:
+        meta["enum"] = json.dumps(list(column.enum))
+    return meta
+
+
+@lru_cache(maxsize=None)
+def pandas_metadata(table: str) -> bytes:
+    """The `pandas` schema metadata pyarrow writes for a frame of this table's declared dtypes, so
+    that pd.read_parquet gives nullable integers, floats and strings and typed dates, not floats
+    and objects. No index is stored: the frame read back has a plain RangeIndex."""
+    cols = TABLES[table].columns
+    empty = pd.DataFrame({c.name: pd.Series([], dtype=_PANDAS_ON_READ[c.type]) for c in cols})
+    return pa.Schema.from_pandas(empty, preserve_index=False).metadata[b"pandas"]
 
 
 def arrow_schema(table: str) -> pa.Schema:
-    return pa.schema([pa.field(c.name, _ARROW[c.type], nullable=not c.required) for c in TABLES[table].columns])
+    fields = [pa.field(c.name, _ARROW[c.type], nullable=not c.required, metadata=_field_metadata(c)) for c in TABLES[table].columns]
+    return pa.schema(fields, metadata={"pandas": pandas_metadata(table), "description": TABLES[table].description})
 
 
 def to_arrow(table: str, rows: list[dict]) -> pa.Table:
@@ -244,16 +288,33 @@ def to_frame(table: str, rows: list[dict]) -> pd.DataFrame:
     return frame
 
 
-def datapackage(name: str = "ofsted-letters", formats: tuple[str, ...] = ("csv",)) -> dict:
-    """A Frictionless Data Package descriptor for the dataset."""
+def _constraints(column: Column) -> dict:
+    constraints: dict = {}
+    if column.required:
+        constraints["required"] = True
+    if column.enum:
+        constraints["enum"] = list(column.enum)
+    return {"constraints": constraints} if constraints else {}
+
+
+
+def column(table: str, name: str) -> Column:
+    """One column's definition, e.g. to validate a filter value against its enum."""
+    return next(c for c in TABLES[table].columns if c.name == name)
+
+
+def datapackage(formats: tuple[str, ...] = ("csv",), created: dt.datetime | None = None) -> dict:
+    """A Frictionless Data Package descriptor for the dataset: one resource per table and format.
+
+    The descriptive part (licence, sources) is pipeline/data/datapackage.toml; the version is the
+    tool's with the extractor's, since either changing can change the values.
+    """
+    about = load_toml("datapackage.toml")
     resources = []
     for fmt in formats:
         for t in TABLES.values():
             schema: dict = {
-                "fields": [
-                    {"name": c.name, "type": c.type, "description": c.description, **({"constraints": {"required": True}} if c.required else {})}
-                    for c in t.columns
-                ],
+                "fields": [{"name": c.name, "type": c.type, "description": c.description, **_constraints(c)} for c in t.columns],
                 "missingValues": [""],
             }
             if t.primary_key:
@@ -274,11 +335,17 @@ def datapackage(name: str = "ofsted-letters", formats: tuple[str, ...] = ("csv",
                     "schema": schema,
                 }
             )
+    created = created or dt.datetime.now(dt.timezone.utc)
     return {
         "profile": "tabular-data-package",
-        "name": name,
-        "title": "Ofsted children's services rating letters",
-        "description": "Values extracted from Ofsted children's services annual rating letters, with provenance. " + EMPTY_MEANS,
+        "name": about["name"],
+        "title": about["title"],
+        "description": f"{about['description']} {EMPTY_MEANS}",
+        "version": f"{__version__}+extractor.{EXTRACTOR_VERSION}",
+        "created": created.astimezone(dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "keywords": about.get("keywords", []),
+        "licenses": about["licenses"],
+        "sources": about["sources"],
         "resources": resources,
     }
 

@@ -5,6 +5,7 @@ become the rows `rows.record_rows` produces, and are shown from those.
 """
 from __future__ import annotations
 
+import datetime as dt
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,10 +16,12 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from pipeline.process import process_document
 from pipeline.ingest import file_sha256
-from pipeline.dataset import read_table, require_letters
+from pipeline.dataset import has_table, read_table, require_letters
+from pipeline.errors import UsageError
+from pipeline.records import FIELD_CHOICES
 from pipeline.rows import ISSUE_SEPARATOR, record_rows
+from pipeline.schema import column
 
 FIELD_STYLES = {
     "authority": "bold magenta",
@@ -53,8 +56,8 @@ class LetterView:
         return [] if not isinstance(issues, str) or not issues else issues.split(ISSUE_SEPARATOR)
 
 
-class LetterNotFound(LookupError):
-    pass
+class LetterNotFound(UsageError, LookupError):
+    """DOC names no letter in the dataset."""
 
 
 def _clean(value: object) -> object:
@@ -77,10 +80,93 @@ def view_from_dataset(tables: dict[str, pd.DataFrame], letter_id: str) -> Letter
     return LetterView.from_rows(rows)
 
 
-def find_letter(doc: str, out_dir: Path | None) -> LetterView:
-    """DOC as a file path, a letter_id (or its prefix) or an authority name."""
+@dataclass(frozen=True)
+class LetterFilter:
+    """Which letters `show` and `sample` pick from: the ways a person triages an archive by doubt.
+
+    max_confidence keeps letters with at least one value (a row of `fields` or `statistics`) at or below it;
+    year is the rating year, or the letter date's year where the letter states no rating year.
+    """
+
+    status: str | None = None
+    source_format: str | None = None
+    year: int | None = None
+    max_confidence: float | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("status", "source_format"):
+            allowed = column("letters", name).enum
+            value = getattr(self, name)
+            if value is not None and value not in allowed:
+                raise UsageError(f"unknown {name} {value!r}", f"choose from {', '.join(allowed)}")
+        if self.max_confidence is not None and not 0 <= self.max_confidence <= 1:
+            raise UsageError(f"max_confidence {self.max_confidence} is not between 0 and 1", "give a confidence such as 0.9")
+
+    def __bool__(self) -> bool:
+        return any(v is not None for v in (self.status, self.source_format, self.year, self.max_confidence))
+
+    def select(self, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+        """The rows of letters that pass every filter given."""
+        letters = tables["letters"]
+        keep = pd.Series(True, index=letters.index)
+        if self.status is not None:
+            keep &= letters["status"] == self.status
+        if self.source_format is not None:
+            keep &= letters["source_format"] == self.source_format
+        if self.year is not None:
+            dated = pd.to_datetime(letters["letter_date"], errors="coerce").dt.year.astype("Int64")
+            keep &= letters["rating_year"].fillna(dated) == self.year
+        if self.max_confidence is not None:
+            doubtful: set[str] = set()
+            for name in ("fields", "statistics"):
+                frame = tables[name]
+                if "confidence" in frame:
+                    doubtful |= set(frame.loc[(frame["confidence"] <= self.max_confidence).fillna(False), "letter_id"])
+            keep &= letters["letter_id"].isin(doubtful)
+        return letters[keep.fillna(False).astype(bool)]
+
+
+class AmbiguousLetter(UsageError):
+    """DOC names several letters: the message lists them, so the user can pick one."""
+
+    def __init__(self, doc: str, candidates: pd.DataFrame) -> None:
+        lines = [f"{doc!r} matches {len(candidates)} letters:"]
+        for r in candidates.to_dict("records"):
+            lines.append(f"  {r['letter_id']}  {_clean(r['authority_name']) or '?'}  {_clean(r['letter_date']) or '?'}  {r['status']}  {r['source_path']}")
+        super().__init__("\n".join(lines), "give one letter_id (or its first 6+ characters) or a file path, or narrow with --year, --status or --source-format")
+        self.candidates = candidates
+
+
+def _posix(path: object) -> str:
+    return "/" + str(path).replace("\\", "/").lstrip("/")
+
+
+def _candidates(doc: str, letters: pd.DataFrame) -> pd.DataFrame:
+    """The letters DOC names, by the first way of naming that finds any: letter_id, its prefix,
+    file name or the end of the source path, authority name, part of an authority name."""
+    ids = letters["letter_id"].astype(str)
+    wanted = doc.casefold()
+    none = pd.Series(False, index=letters.index)
+    authority = letters["authority_name"].fillna("").astype(str).str.casefold()
+    written = letters["authority_as_written"].fillna("").astype(str).str.casefold()
+    tiers = [
+        ids == doc,
+        ids.str.startswith(doc) if len(doc) >= 6 else none,
+        pd.Series([_posix(p).endswith(_posix(doc)) for p in letters["source_path"]], index=letters.index, dtype=bool),
+        (authority == wanted) | (written == wanted),
+        authority.str.contains(wanted, regex=False) if wanted else none,
+    ]
+    for tier in tiers:
+        if tier.any():
+            return letters[tier]
+    return letters.iloc[0:0]
+
+
+def find_letter(doc: str, out_dir: Path | None, only: LetterFilter = LetterFilter()) -> LetterView:
+    """DOC as a file path, a letter_id (or its prefix), a file name (or the end of its path) or an
+    authority name. Raises LetterNotFound, or AmbiguousLetter when it names several letters."""
     tables = None
-    if out_dir is not None and any((out_dir / f"letters.{ext}").exists() for ext in ("parquet", "csv")):
+    if out_dir is not None and has_table(out_dir, "letters"):
         tables = read_dataset(out_dir)
     path = Path(doc)
     if path.is_file():
@@ -90,22 +176,25 @@ def find_letter(doc: str, out_dir: Path | None) -> LetterView:
             hit = letters[(letters["letter_id"] == sha) | (letters["source_path"] == str(path))]
             if len(hit):
                 return view_from_dataset(tables, hit.iloc[0]["letter_id"])
+        from pipeline.process import process_document  # spaCy: loaded only for a letter not yet ingested
+
         return LetterView.from_rows(record_rows(process_document(path)))
     if tables is None:
-        raise LetterNotFound(f"{doc!r} is not a file, and there is no dataset in {out_dir} to look it up in")
-    letters = tables["letters"]
-    by_id = letters[letters["letter_id"].astype(str).str.startswith(doc)]
-    if len(by_id) >= 1 and len(doc) >= 6:
-        return view_from_dataset(tables, by_id.iloc[0]["letter_id"])
-    wanted = doc.casefold()
-    for column in ("authority_name", "authority_as_written"):
-        hit = letters[letters[column].fillna("").astype(str).str.casefold() == wanted]
-        if len(hit):
-            return view_from_dataset(tables, hit.iloc[0]["letter_id"])
-    partial = letters[letters["authority_name"].fillna("").astype(str).str.casefold().str.contains(wanted, regex=False)]
-    if len(partial):
-        return view_from_dataset(tables, partial.iloc[0]["letter_id"])
-    raise LetterNotFound(f"no letter in {out_dir} matches {doc!r} (tried file path, letter_id and authority name)")
+        raise LetterNotFound(f"{doc!r} is not a file, and there is no dataset in {out_dir} to look it up in", "give a letter file, or the dataset folder with --out")
+    letters = only.select(tables)
+    found = _candidates(doc, letters)
+    if len(found) > 1:
+        raise AmbiguousLetter(doc, found)
+    if len(found) == 1:
+        return view_from_dataset(tables, found.iloc[0]["letter_id"])
+    narrowed = " that passes the filters given" if only and len(_candidates(doc, tables["letters"])) else ""
+    raise LetterNotFound(f"no letter in {out_dir}{narrowed} matches {doc!r}", "give a file path, a letter_id, a file name or an authority name (`ofsted-letters sample` lists some)")
+
+
+def check_field(only: str | None) -> None:
+    """Refuse a --field that names nothing, rather than showing nothing without a word."""
+    if only is not None and only not in FIELD_CHOICES:
+        raise UsageError(f"unknown field {only!r}", f"choose from {', '.join(FIELD_CHOICES)}")
 
 
 def _field_group(field: str) -> str:
@@ -191,6 +280,7 @@ def fields_table(view: LetterView, only: str | None = None) -> Table:
 
 
 def show_letter(view: LetterView, console: Console, only: str | None = None) -> None:
+    check_field(only)
     letter = view.letter
     console.print(Rule(f"{letter.get('authority_name') or '?'} · {letter.get('letter_date') or '?'} · {letter['status']} · {letter['letter_id']}"))
     console.print(f"source: {letter.get('source_path')} ({letter.get('source_format') or '?'})")
@@ -205,12 +295,30 @@ def show_letter(view: LetterView, console: Console, only: str | None = None) -> 
         console.print("issues: none")
 
 
-def sample_letters(out_dir: Path, n: int, status: str | None = None, seed: int | None = None) -> list[LetterView]:
-    """n letters picked at random (reproducibly with a seed) for a person to check."""
+def sample_letters(out_dir: Path, n: int, only: LetterFilter = LetterFilter(), seed: int | None = None) -> list[LetterView]:
+    """n letters picked at random (reproducibly with a seed) among those passing the filters, for a person to check."""
     tables = read_dataset(out_dir)
-    letters = tables["letters"]
-    if status:
-        letters = letters[letters["status"] == status]
-    ids = sorted(letters["letter_id"].astype(str))
+    ids = sorted(only.select(tables)["letter_id"].astype(str))
     picked = random.Random(seed).sample(ids, min(n, len(ids)))
     return [view_from_dataset(tables, letter_id) for letter_id in picked]
+
+
+def _jsonable(value: object) -> object:
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return value
+
+
+def view_json(view: LetterView, only: str | None = None) -> dict:
+    """One letter as JSON-ready data: its letters row, issues, fields, statistics, segments and text."""
+    check_field(only)
+    fields = [f for f in view.fields if not only or only in (f["field"], _field_group(f["field"]))]
+    statistics = view.statistics if only in (None, "statistic", "statistics") else []
+    return {
+        "letter": {k: _jsonable(v) for k, v in view.letter.items()},
+        "issues": view.issues,
+        "fields": [{k: _jsonable(v) for k, v in f.items()} for f in fields],
+        "statistics": [{k: _jsonable(v) for k, v in s.items()} for s in statistics],
+        "segments": [{k: _jsonable(v) for k, v in s.items() if k != "text"} for s in view.segments],
+        "text": view.text,
+    }

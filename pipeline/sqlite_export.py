@@ -1,32 +1,39 @@
 """Export an output folder to one SQLite file, for SQL queries, full-text search and Datasette.
 
-Tables, column types and keys are generated from pipeline.schema.TABLES, like the CSV/Parquet
-files, so the database cannot drift from the documented dataset.
+Tables, column types, keys, indexes and full-text indexes are generated from
+pipeline.schema.TABLES, like the CSV/Parquet files, so the database cannot drift from the
+documented dataset. Each full-text index is linked to its table as sqlite-utils' `enable-fts`
+links it (an external-content FTS table kept up to date by triggers), which is what Datasette
+looks for to put a search box on the table.
 """
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import os
 import sqlite3
 from pathlib import Path
 
 import pandas as pd
+import sqlite_utils
 
+from pipeline.config import load_toml
 from pipeline.dataset import read_table, require_letters
 from pipeline.schema import TABLES, Table
 
 SQL_TYPES = {"string": "TEXT", "integer": "INTEGER", "number": "REAL", "date": "TEXT", "boolean": "INTEGER", "datetime": "TEXT"}
-FTS_TABLE = "narrative_fts"
-FTS_COLUMNS = [
-    ("letter_id", "string", "The letter the narrative belongs to (letters.letter_id); not indexed for search."),
-    ("authority_name", "string", "Canonical short name of the local authority."),
-    ("text", "string", "The narrative part of the letter (segments where segment = 'narrative'), indexed for full-text search."),
-]
+FTS_VERSIONS = ("FTS5", "FTS4")
+METADATA_NAME = "metadata.json"
 
 
 def _quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
+
+
+def fts_table_name(table: Table) -> str:
+    """The name sqlite-utils and Datasette expect for a table's full-text index."""
+    return f"{table.name}_fts"
 
 
 def create_table_sql(table: Table) -> str:
@@ -43,6 +50,19 @@ def create_table_sql(table: Table) -> str:
             f"REFERENCES {_quote(ref_table)} ({', '.join(map(_quote, ref_columns))})"
         )
     return f"CREATE TABLE {_quote(table.name)} (\n" + ",\n".join(lines) + "\n)"
+
+
+def index_columns(table: Table) -> list[str]:
+    """Columns that get an index of their own: the schema's, and letter_id where the primary key does not start with it."""
+    columns = list(table.indexes)
+    if "letter_id" in table.column_names and table.primary_key[:1] != ["letter_id"]:
+        columns.insert(0, "letter_id")
+    return columns
+
+
+def _create_indexes(conn: sqlite3.Connection, table: Table) -> None:
+    for column in index_columns(table):
+        conn.execute(f"CREATE INDEX {_quote(f'{table.name}_{column}')} ON {_quote(table.name)} ({_quote(column)})")
 
 
 def _sql_value(value: object) -> object:
@@ -68,68 +88,102 @@ def _insert(conn: sqlite3.Connection, table: Table, frame: pd.DataFrame) -> None
         raise ValueError(f"table {table.name} breaks its schema: {e}") from e
 
 
-def _create_fts(conn: sqlite3.Connection, modules: tuple[str, ...]) -> str:
-    """Create the narrative search table with the first FTS module this SQLite has; return its name."""
-    for module in modules:
-        if module == "fts5":
-            sql = f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(letter_id UNINDEXED, authority_name, text)"
-        elif module == "fts4":
-            sql = f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts4(letter_id, authority_name, text, notindexed=letter_id)"
-        else:
-            raise ValueError(f"unknown full-text module {module!r}")
+def _enable_fts(db: sqlite_utils.Database, table: Table, versions: tuple[str, ...]) -> str:
+    """Index the table's search columns with the first FTS version this SQLite has; return it."""
+    for version in versions:
         try:
-            conn.execute(sql)
+            db[table.name].enable_fts(table.search, fts_version=version, create_triggers=True)
         except sqlite3.OperationalError:
+            db.conn.execute(f"DROP TABLE IF EXISTS {_quote(fts_table_name(table))}")
             continue
-        conn.execute(
-            f"INSERT INTO {FTS_TABLE} (letter_id, authority_name, text) "
-            "SELECT s.letter_id, l.authority_name, s.text FROM segments s "
-            "LEFT JOIN letters l ON l.letter_id = s.letter_id "
-            "WHERE s.segment = 'narrative' AND s.text IS NOT NULL ORDER BY s.letter_id"
-        )
-        return module
-    raise RuntimeError(f"this SQLite ({sqlite3.sqlite_version}) has none of the full-text modules {', '.join(modules)}")
+        return version
+    raise RuntimeError(f"this SQLite ({sqlite3.sqlite_version}) has none of the full-text modules {', '.join(versions)}")
 
 
-def _write_docs(conn: sqlite3.Connection, fts_module: str) -> None:
+def _write_docs(conn: sqlite3.Connection, fts_version: str) -> None:
     """The data dictionary as tables, so a Datasette user can read what each column means."""
     conn.execute('CREATE TABLE "_tables" ("table" TEXT PRIMARY KEY, "description" TEXT, "primary_key" TEXT)')
     conn.execute(
         'CREATE TABLE "_columns" ("table" TEXT NOT NULL, "column" TEXT NOT NULL, "type" TEXT, "description" TEXT, '
         'PRIMARY KEY ("table", "column"))'
     )
+    searched = [t for t in TABLES.values() if t.search]
     conn.executemany(
         'INSERT INTO "_tables" VALUES (?, ?, ?)',
         [(t.name, t.description, ", ".join(t.primary_key) or None) for t in TABLES.values()]
-        + [(FTS_TABLE, f"Full-text index ({fts_module}) of each letter's narrative: "
-                       f"SELECT letter_id, authority_name FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH 'fostering'.", None)],
+        + [(fts_table_name(t), _fts_description(t, fts_version), None) for t in searched],
     )
     conn.executemany(
         'INSERT INTO "_columns" VALUES (?, ?, ?, ?)',
         [(t.name, c.name, c.type, c.description) for t in TABLES.values() for c in t.columns]
-        + [(FTS_TABLE, name, type_, description) for name, type_, description in FTS_COLUMNS],
+        + [(fts_table_name(t), name, "string", f"Indexed for search: {t.name}.{name}.") for t in searched for name in t.search],
     )
+
+
+def _fts_description(table: Table, fts_version: str) -> str:
+    fts = fts_table_name(table)
+    return (
+        f"Full-text index ({fts_version}) of {table.name} ({', '.join(table.search)}), linked to it by rowid: "
+        f"SELECT * FROM {_quote(table.name)} WHERE rowid IN (SELECT rowid FROM {fts} WHERE {fts} MATCH 'fostering'), "
+        f"or Datasette's search box on {table.name}."
+    )
+
+
+def datasette_metadata(database: str, fts_version: str = "FTS5") -> dict:
+    """Datasette's metadata for the database, from the schema: titles, licence and source, each
+    table's and column's description, facets on closed vocabularies, and label columns."""
+    about = load_toml("datapackage.toml")
+    licence, source = about["licenses"][0], about["sources"][0]
+    tables: dict[str, dict] = {}
+    for t in TABLES.values():
+        entry: dict = {"description": t.description, "columns": {c.name: c.description for c in t.columns}}
+        facets = [c.name for c in t.columns if c.enum]
+        if facets:
+            entry["facets"] = facets
+        if t.label:
+            entry["label_column"] = t.label
+        if t.search:
+            entry["fts_table"] = fts_table_name(t)
+        tables[t.name] = entry
+    tables["_tables"] = {"description": "The data dictionary: what each table holds."}
+    tables["_columns"] = {"description": "The data dictionary: what each column means."}
+    for t in TABLES.values():
+        if t.search:
+            tables[fts_table_name(t)] = {"description": _fts_description(t, fts_version)}
+    return {
+        "title": about["title"],
+        "description": about["description"],
+        "license": licence.get("title", licence["name"]),
+        "license_url": licence.get("path"),
+        "source": source["title"],
+        "source_url": source.get("path"),
+        "databases": {database: {"description": about["description"], "tables": tables}},
+    }
 
 
 def _foreign_key_problems(conn: sqlite3.Connection) -> list[str]:
     return [f"{table} row {rowid} -> {parent}" for table, rowid, parent, _ in conn.execute("PRAGMA foreign_key_check")]
 
 
-def write_sqlite(out_dir: Path, db_path: Path | None = None, *, fts_modules: tuple[str, ...] = ("fts5", "fts4"),
+def write_sqlite(out_dir: Path, db_path: Path | None = None, *, fts_versions: tuple[str, ...] = FTS_VERSIONS,
                  check_foreign_keys: bool = True) -> Path:
-    """Build OUT_DIR/letters.sqlite (or db_path) from the output folder's tables and return its path.
+    """Build OUT_DIR/letters.sqlite (or db_path) and its Datasette metadata.json; return the database's path.
 
-    Every schema table becomes a table with its keys; `narrative_fts` indexes the narratives for
-    MATCH queries (FTS5, else FTS4); `_tables` and `_columns` hold the data dictionary. The file
-    is built under a temporary name and renamed, so readers never see a half-written database.
-    Raises FileNotFoundError without a letters table, and ValueError when the rows break the
-    schema's primary or foreign keys (unless check_foreign_keys is False for the latter).
+    Every schema table becomes a table with its keys and indexes; each table with search columns
+    gets `TABLE_fts` (FTS5, else FTS4) linked to it; `_tables` and `_columns` hold the data
+    dictionary. `metadata.json` beside the database gives Datasette the same documentation
+    (`datasette letters.sqlite -m metadata.json`). Both are built under temporary names and
+    renamed, so readers never see a half-written file. Raises FileNotFoundError without a
+    letters table, and ValueError when the rows break the schema's primary or foreign keys
+    (unless check_foreign_keys is False for the latter).
     """
     out_dir = Path(out_dir)
     require_letters(out_dir)
     db_path = Path(db_path) if db_path is not None else out_dir / "letters.sqlite"
     db_path.parent.mkdir(parents=True, exist_ok=True)
     tmp_path = db_path.with_name(f".{db_path.name}.{os.getpid()}.tmp")
+    metadata_path = db_path.with_name(METADATA_NAME)
+    tmp_metadata = metadata_path.with_name(f".{metadata_path.name}.{os.getpid()}.tmp")
     tmp_path.unlink(missing_ok=True)
     try:
         conn = sqlite3.connect(tmp_path)
@@ -137,18 +191,25 @@ def write_sqlite(out_dir: Path, db_path: Path | None = None, *, fts_modules: tup
             with conn:
                 for table in TABLES.values():
                     conn.execute(create_table_sql(table))
-                    if "letter_id" in table.column_names and table.primary_key[:1] != ["letter_id"]:
-                        conn.execute(f"CREATE INDEX {_quote(table.name + '_letter_id')} ON {_quote(table.name)} (letter_id)")
                     _insert(conn, table, read_table(out_dir, table.name))
-                fts_module = _create_fts(conn, fts_modules)
-                _write_docs(conn, fts_module)
+                    _create_indexes(conn, table)
+            db = sqlite_utils.Database(conn)
+            versions = {_enable_fts(db, t, fts_versions) for t in TABLES.values() if t.search}
+            fts_version = "/".join(sorted(versions)) or fts_versions[0]
+            with conn:
+                _write_docs(conn, fts_version)
+            conn.execute("ANALYZE")
             problems = _foreign_key_problems(conn) if check_foreign_keys else []
             if problems:
                 raise ValueError(f"rows refer to letters that are not in the letters table: {'; '.join(problems[:10])}")
         finally:
             conn.close()
+        metadata = datasette_metadata(db_path.stem, fts_version)
+        tmp_metadata.write_text(json.dumps(metadata, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         os.replace(tmp_path, db_path)
+        os.replace(tmp_metadata, metadata_path)
     except BaseException:
         tmp_path.unlink(missing_ok=True)
+        tmp_metadata.unlink(missing_ok=True)
         raise
     return db_path

@@ -359,3 +359,64 @@ def sample_gold() -> list[dict]:
         gold.append(g)
     gold.append({"file": Path(FAILED_FILE).name, "status": "failed", "fields": {}, "statistics": []})
     return gold
+
+
+def archive_tables(n: int, seed: int = 0) -> dict[str, list[dict]]:
+    """Rows of an archive of n documents, made from the sample letters without ingesting any: each
+    152 authorities' letters for 2009 and 2010 in turn, every rating, a few duplicates (the same
+    letter filed twice), failed documents and non-letters."""
+    import csv
+    import dataclasses
+    import random
+
+    from pipeline.config import DATA
+
+    rng = random.Random(seed)
+    with (DATA / "authorities.csv").open(encoding="utf-8") as fh:
+        authorities = list(csv.DictReader(fh))
+    tables: dict[str, list[dict]] = {name: [] for name in TABLES}
+    letters: list[dict] = []
+    for k in range(n):
+        kind = rng.random()
+        if kind < 0.02 and letters:
+            original = rng.choice(letters)
+            copy_rows = {name: [dict(r) for r in rows if r.get("letter_id") == original["letter_id"]] for name, rows in tables.items()}
+            new_id = f"{original['letter_id']}-{k}"
+            for rows in copy_rows.values():
+                for r in rows:
+                    r["letter_id"] = new_id
+            copy_rows["letters"][0].update(duplicate_of=original["letter_id"], source_path=f"archive/copies/{k}.pdf")
+            part = copy_rows
+        elif kind < 0.04:
+            lid = hashlib.sha256(f"failed {k}".encode()).hexdigest()[:16]
+            part = {"letters": [{"letter_id": lid, "source_path": f"archive/scans/{k}.pdf", "source_format": "pdf", "status": "failed",
+                                 "n_statistics": 0, "issues": "the PDF cannot be opened"}],
+                    "errors": [{"letter_id": lid, "source_path": f"archive/scans/{k}.pdf", "stage": "read", "error": "corrupt_pdf",
+                                "message": "the PDF cannot be opened (damaged or truncated)"}]}
+        elif kind < 0.06:
+            lid = hashlib.sha256(f"other {k}".encode()).hexdigest()[:16]
+            text = "Minutes of the meeting of the schools forum.\n\n" + "Item noted. " * 400
+            part = {"letters": [{"letter_id": lid, "source_path": f"archive/other/{k}.txt", "source_format": "txt",
+                                 "status": "not_rating_letter", "n_statistics": 0}],
+                    "documents": [{"letter_id": lid, "source_path": f"archive/other/{k}.txt", "sha256": lid * 4, "pages": 1,
+                                   "n_chars": len(text), "text": text}]}
+        else:
+            authority = authorities[k % len(authorities)]
+            year = 2009 + (k // len(authorities)) % 2
+            template = (BROMLEY, WESTMINSTER, CUMBRIA)[k % 3]
+            letter = dataclasses.replace(
+                template, file=f"{year}/{authority['name']}.pdf", authority_name=authority["name"],
+                as_written=authority["aliases"].split(";")[0] or authority["name"], la_code=authority["la_code"],
+                gss_code=authority["gss_code"], region=authority["region"], rating_year=year,
+                date_iso=f"{year}-12-0{1 + k % 9}", date_text=f"{1 + k % 9} December {year}", rating_score=rng.randint(1, 4),
+                narrative=template.narrative.replace(template.as_written, authority["name"]) + f"\n\nReference {k}.",
+                status=rng.choice(["ok"] * 4 + ["needs_review"]), issues=[],
+            )
+            part = _letter_tables(letter)
+            part["letters"][0]["source_path"] = f"archive/{letter.file}"
+            if letter.status == "needs_review":
+                part["letters"][0]["issues"] = "recipient_name: low OCR confidence"
+        for name, rows in part.items():
+            tables[name].extend(rows)
+        letters.append(part["letters"][0])
+    return tables

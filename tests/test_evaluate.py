@@ -13,6 +13,7 @@ import pytest
 from rich.console import Console
 
 from helpers_output import BROMLEY, CUMBRIA, FAILED_FILE, WESTMINSTER, letter_id_of, sample_gold, sample_tables, write_output
+from pipeline.errors import DataError, NotADataset, UsageError
 from pipeline.evaluate import EvaluationResult, evaluate, render_evaluation, write_evaluation_json
 
 from conftest import SHARED
@@ -283,7 +284,21 @@ def test_json_and_rendering(tmp_path: Path) -> None:
 
 def test_missing_inputs_raise(tmp_path: Path) -> None:
     gold = write_gold(tmp_path / "gold")
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(NotADataset):
         evaluate([gold], tmp_path / "nothing-here")
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(UsageError, match="no gold files"):
         evaluate([tmp_path / "no-gold"], write_output(tmp_path / "out"))
+
+
+@pytest.mark.parametrize("content, reason", [
+    ('{"file": "a.txt", "fields": {', "not valid JSON"),
+    ('["a.txt"]', 'no "file"'),
+    ('{"file": "a.txt", "statistics": {}}', '"statistics" should be a JSON array'),
+])
+def test_malformed_gold_is_a_data_error_naming_the_file(tmp_path: Path, content: str, reason: str) -> None:
+    gold = tmp_path / "gold"
+    gold.mkdir()
+    (gold / "broken.json").write_text(content, encoding="utf-8")
+    with pytest.raises(DataError, match=reason) as caught:
+        evaluate([gold], write_output(tmp_path / "out"))
+    assert "broken.json" in caught.value.message

@@ -133,9 +133,16 @@ def test_ocr_damaged_rating_label_is_read_and_marked():
 
 
 def test_missing_rating_line_needs_review():
-    r = run(letter(rating_line=""))
+    r = run(letter(rating_line="", perform="Services are inspected every year."))
     assert r.status == "needs_review"
     assert any("rating_score: not found" in i for i in r.issues)
+
+
+def test_missing_rating_line_is_read_from_the_perform_sentence_for_review():
+    r = run(letter(rating_line=""))
+    assert (r.value("rating_score"), r.value("rating_label")) == (3, "Performs well")
+    assert r.fields["rating_score"].method == "perform-sentence"
+    assert r.status == "needs_review" and any("no rating line found" in i for i in r.issues)
 
 
 def run_ocr(text: str, word_confidences: dict[str, float]) -> LetterRecord:

@@ -1,6 +1,9 @@
 """The run over many documents: every input a row, duplicates, cache, workers, crash safety."""
 from __future__ import annotations
 
+import dataclasses
+import logging
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -9,7 +12,8 @@ import pandas as pd
 import pytest
 
 from pipeline import ingest as ingest_module
-from pipeline.ingest import discover, ingest
+from pipeline.ingest import ingest
+from pipeline.sources import find_inputs
 
 
 @pytest.fixture()
@@ -26,8 +30,8 @@ def folder(tmp_path, seed_dir) -> Path:
     return folder
 
 
-def test_discover_finds_letters_recursively_and_skips_other_files(folder):
-    names = [p.name for p in discover([folder])]
+def test_discover_finds_letters_recursively_and_skips_other_files(folder, tmp_path):
+    names = [Path(i.source).name for i in find_inputs([folder], tmp_path / "staging")]
     assert "copy_of_000.txt" in names and "notes.docx" not in names
     assert len(names) == 6
 
@@ -111,7 +115,7 @@ def test_a_bug_in_one_document_costs_one_row(folder, tmp_path, monkeypatch):
 
 
 @pytest.mark.ocr
-def test_a_long_scan_is_ocrd_one_page_a_task_with_the_same_rows(generated, tmp_path, monkeypatch):
+def test_a_long_scan_is_ocrd_one_page_a_task_with_the_same_rows(generated, tmp_path, monkeypatch, caplog):
     from pipeline.read import ocr_available
 
     if not ocr_available():
@@ -128,11 +132,21 @@ def test_a_long_scan_is_ocrd_one_page_a_task_with_the_same_rows(generated, tmp_p
         return real(self, future, key)
 
     monkeypatch.setattr(ingest_module.ParallelRun, "_on_page", counting)
-    ingest([folder], tmp_path / "two", workers=2)
-    assert sorted(pages_back) == [(0, 1), (0, 2)]
-    ingest([folder], tmp_path / "one", workers=1)
+    seen: dict[int, list] = {2: [], 1: []}
+    with caplog.at_level(logging.INFO, logger="ofsted_letters"):
+        ingest([folder], tmp_path / "two", workers=2, progress=lambda state: seen[2].append(dataclasses.replace(state)))
+        assert sorted(pages_back) == [(0, 1), (0, 2)]
+        ingest([folder], tmp_path / "one", workers=1, progress=lambda state: seen[1].append(dataclasses.replace(state)))
     for table in ("letters", "statistics", "fields", "segments"):
         assert (tmp_path / "one" / f"{table}.csv").read_bytes() == (tmp_path / "two" / f"{table}.csv").read_bytes()
+    for states in seen.values():
+        # the bar moves page by page while the scan is read, naming it, before the document is done
+        assert [(s.pages_done, s.pages, s.documents_done) for s in states] == [(1, 2, 0), (2, 2, 0), (2, 2, 1)]
+        assert "scan.pdf (OCR, page" in states[0].current and states[0].documents == 1
+    lines = [r.getMessage() for r in caplog.records]
+    assert sum("scan.pdf: page 1 OCR'd in" in line for line in lines) == 2
+    document = [line for line in lines if "scan.pdf: " in line and "page(s)" in line]
+    assert len(document) == 2 and all("pdf-ocr, 2 page(s)" in line and " ocr " in line and "extract " in line for line in document)
 
 
 def test_workers_never_import_pandas_or_pyarrow():
@@ -179,3 +193,71 @@ def test_a_document_that_kills_its_worker_gets_a_failed_row_and_the_run_goes_on(
     before = before[~before["source_path"].str.endswith("crash.txt")]
     assert others.reset_index(drop=True).equals(before.reset_index(drop=True))
     assert summary.n_documents == expected.n_documents == 7
+
+
+def test_an_archive_is_ingested_as_a_folder_with_refusals_as_rows(tmp_path, seed_dir):
+    import zipfile
+
+    seeds = sorted(Path(seed_dir).glob("*.txt"))
+    archive = tmp_path / "letters.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("2009/bromley.txt", seeds[0].read_bytes())
+        zf.writestr("2010/westminster.txt", seeds[1].read_bytes())
+        zf.writestr("../outside.txt", b"Dear Sir, this member climbs out of the archive.")
+        zf.writestr("2010/bomb.txt", b" " * (8 << 20))
+        zf.writestr("notes/readme.md", b"not a letter")
+        zf.writestr("notes/photo.jpg", os.urandom(1 << 20))
+    out = tmp_path / "out"
+    summary = ingest([archive], out, workers=1, exclude=("*westminster*",))
+    letters = pd.read_csv(out / "letters.csv", dtype=str, keep_default_na=False).set_index("source_path")
+    assert sorted(letters.index) == [f"{archive}/../outside.txt", f"{archive}/2009/bromley.txt", f"{archive}/2010/bomb.txt"]
+    assert letters.loc[f"{archive}/2009/bromley.txt", "status"] == "ok"
+    assert letters.loc[f"{archive}/2009/bromley.txt", "authority_name"] == "Bromley"
+    errors = pd.read_csv(out / "errors.csv", dtype=str).set_index("source_path")
+    assert errors.loc[f"{archive}/../outside.txt", "error"] == "unsafe_path"
+    assert errors.loc[f"{archive}/2010/bomb.txt", "error"] == "archive_bomb"
+    assert letters.loc[f"{archive}/../outside.txt", "status"] == "failed" and "climbs out" in letters.loc[f"{archive}/../outside.txt", "issues"]
+    documents = pd.read_csv(out / "documents.csv", dtype=str).set_index("letter_id")
+    assert documents.loc[letters.loc[f"{archive}/2009/bromley.txt", "letter_id"], "source_path"] == f"{archive}/2009/bromley.txt"
+    assert summary.n_documents == 3 and summary.by_status == {"ok": 1, "failed": 2}
+    assert not list(out.glob(".archives-*")), "the staging folder is removed"
+    again = ingest([archive], out, workers=1, exclude=("*westminster*",))
+    assert again.from_cache == 1 and not list(out.glob(".archives-*"))
+
+
+def test_pages_are_estimated_from_the_bytes_without_opening_the_pdf(tmp_path):
+    from fpdf import FPDF
+    from reportlab.pdfgen import canvas
+
+    from pipeline.ingest import estimate_pages
+
+    drawn = canvas.Canvas(str(tmp_path / "three.pdf"))
+    for n in range(3):
+        drawn.drawString(72, 720, f"page {n + 1}")
+        drawn.showPage()
+    drawn.save()
+    fpdf = FPDF()
+    for n in range(2):
+        fpdf.add_page()
+        fpdf.set_font("helvetica", size=12)
+        fpdf.cell(text=f"page {n + 1}")
+    fpdf.output(str(tmp_path / "two.pdf"))
+    (tmp_path / "packed.pdf").write_bytes(b"%PDF-1.5\n1 0 obj << /Type /Pages /Kids [] /Count 7 >> endobj\n%%EOF")
+    (tmp_path / "junk.pdf").write_bytes(b"not a pdf")
+    (tmp_path / "letter.txt").write_text("Dear Sir")
+    assert [estimate_pages(tmp_path / name) for name in ("three.pdf", "two.pdf", "packed.pdf", "junk.pdf", "letter.txt")] == [3, 2, 7, 1, 1]
+    assert estimate_pages(None) == 1 and estimate_pages(tmp_path / "missing.pdf") == 1
+
+
+def test_progress_counts_pages_and_corrects_the_estimate(tmp_path, seed_dir):
+    """Text letters move the bar a document at a time; a PDF whose estimate was wrong is corrected when read."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for p in sorted(Path(seed_dir).glob("*.txt")):
+        shutil.copy(p, folder / p.name)
+    (folder / "odd.pdf").write_bytes(b"%PDF-1.4\n/Type /Page /Type /Page /Type /Page\ntruncated")
+    states = []
+    ingest([folder], tmp_path / "out", workers=1, progress=lambda state: states.append(dataclasses.replace(state)))
+    assert states[0].pages == 5 and states[0].documents == 3
+    assert [(s.documents_done, s.pages_done, s.pages) for s in states] == [(1, 1, 5), (2, 2, 5), (3, 3, 3)]
+    assert states[0].current.endswith("002_c8e38d5c7059abd6.txt") and states[-1].current == ""

@@ -147,16 +147,17 @@ def test_a_cache_that_cannot_be_written_or_read_costs_only_its_entries(tmp_path,
 # --------------------------------------------------------------------------- one run per output folder
 
 
-def test_a_second_run_into_the_same_folder_is_refused_with_exit_code_4(tmp_path, seed_dir):
+def test_a_second_run_into_the_same_folder_is_refused_with_exit_code_5(tmp_path, seed_dir):
     from typer.testing import CliRunner
 
-    from pipeline.cli import EXIT_BUSY, app
+    from pipeline.cli import app
+    from pipeline.errors import EXIT_BUSY
 
     out = tmp_path / "out"
     with output_lock(out):  # another run holds the folder
         result = CliRunner().invoke(app, ["ingest", str(seed_dir), "--out", str(out), "--quiet"])
-        assert result.exit_code == EXIT_BUSY == 4
-        assert "another ingest" in result.output and f"(process {os.getpid()})" in result.output
+        assert result.exit_code == EXIT_BUSY == 5
+        assert f"error: another ingest (process {os.getpid()}) is writing to {out}\nwait for it to finish, or give another --out" in result.output
         assert not (out / "letters.csv").exists()
     result = CliRunner().invoke(app, ["ingest", str(seed_dir), "--out", str(out), "--quiet", "--workers", "1"])
     assert result.exit_code == 0 and (out / "letters.csv").exists()

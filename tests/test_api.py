@@ -1,0 +1,115 @@
+"""The Python API (pipeline.api, exported from pipeline) and the wheel `pip install .` builds."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from pipeline import Dataset, ingest_folder, letter_frames, load_dataset, read_letter
+from pipeline.errors import NotADataset, UsageError
+from pipeline.schema import TABLES
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_read_one_letter_to_a_record(seed_dir):
+    path = next(Path(seed_dir).glob("000_*.txt"))
+    record = read_letter(path)
+    assert record.status == "ok" and record.value("authority_name") == "Bromley"
+    assert [s.text for s in record.statistics][:1] == ["over 70%"]
+    frames = letter_frames(record)
+    assert frames["letters"]["rating_score"].dtype == "Int64" and frames["letters"].loc[0, "rating_score"] == 3
+    assert len(frames["statistics"]) == len(record.statistics)
+
+
+def test_a_bad_file_is_a_failed_record_not_an_exception(tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    assert read_letter(empty).status == "failed"
+
+
+def test_ingest_a_folder_and_load_it_as_typed_frames(tmp_path, seed_dir):
+    summary = ingest_folder(str(seed_dir), tmp_path / "out", workers=1, formats=("csv",))
+    assert summary.n_documents == 2 and summary.by_status["ok"] == 2
+    data = load_dataset(tmp_path / "out")  # from CSV: the types still come from the schema
+    assert isinstance(data, Dataset) and set(data.tables) == set(TABLES)
+    letters = data.letters
+    assert letters["rating_score"].dtype == "Int64" and letters["rating_year"].dtype == "Int64"
+    assert letters["authority_la_code"].tolist() == ["305", "213"]  # codes stay text
+    assert all(isinstance(d, dt.date) for d in letters["letter_date"])
+    assert data.statistics["value"].dtype == "Float64"
+    bromley = data.letter(letters.loc[letters["authority_name"] == "Bromley", "letter_id"].item())
+    assert len(bromley["statistics"]) == bromley["letters"].loc[0, "n_statistics"]
+    with pytest.raises(AttributeError, match="no table 'lettres'"):
+        data.lettres
+
+
+def test_api_errors_carry_a_message_and_a_hint(tmp_path):
+    with pytest.raises(NotADataset) as caught:
+        load_dataset(tmp_path)
+    assert "is not a dataset folder" in caught.value.message and "ingest" in caught.value.hint
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(UsageError, match="no letters"):
+        ingest_folder(tmp_path / "empty", tmp_path / "out")
+
+
+def test_import_pipeline_stays_light():
+    code = "import sys, pipeline; print('pandas' in sys.modules, 'spacy' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert result.stdout.split() == ["False", "False"]
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    """The wheel `pip install .` would install, built without make from a copy of this checkout's
+    sources (so no build/ folder is left in the checkout, and none left there can leak in)."""
+    import shutil
+
+    source, out = tmp_path_factory.mktemp("source"), tmp_path_factory.mktemp("wheel")
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    for name in ("pipeline", "models"):
+        shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out), str(source)],
+                   check=True, capture_output=True, text=True, timeout=300)
+    return next(out.glob("ofsted_letters-*.whl"))
+
+
+def test_the_wheel_ships_the_spacy_model_and_the_data_files(wheel):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    model = ROOT / "models" / "ofsted_letters"
+    for path in model.rglob("*"):
+        if path.is_file():
+            assert f"pipeline/models/ofsted_letters/{path.relative_to(model).as_posix()}" in names
+    for path in (ROOT / "pipeline" / "data").iterdir():
+        assert f"pipeline/data/{path.name}" in names
+    entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
+    text = zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "letter_statistics = pipeline.nlp:make_statistic_finder" in text and "ofsted-letters = pipeline.cli:app" in text
+
+
+def test_spacy_loads_the_model_from_the_installed_wheel(wheel, tmp_path, seed_dir):
+    """Installed non-editable (the wheel unpacked where site-packages would hold it), the model is
+    found inside the package and spacy.load builds our component from it."""
+    site = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(site)
+    letter = next(Path(seed_dir).glob("000_*.txt"))
+    code = (
+        "import spacy, pipeline, pipeline.nlp as nlp\n"
+        f"assert pipeline.__file__.startswith({str(site)!r}), pipeline.__file__\n"
+        f"assert str(nlp.MODEL_DIR).startswith({str(site)!r}), nlp.MODEL_DIR\n"
+        "model = spacy.load(nlp.MODEL_DIR)\n"
+        "assert model.pipe_names == ['sentencizer', 'entity_ruler', 'letter_statistics'], model.pipe_names\n"
+        f"record = pipeline.read_letter({str(letter)!r})\n"
+        "print(record.status, len(record.statistics))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["ok", "5"]
+
