@@ -226,11 +226,12 @@ def ingest(
     --strict when any document failed or needs review, 5 another ingest is writing to the same --out,
     130 interrupted (the previous dataset is kept).
 
+    Archives (.zip, .tar.gz) are read as folders; --include and --exclude take globs, e.g.
+    letters.zip --include '2010/*' --exclude '*draft*'.
+
     Example:
 
         ofsted-letters ingest corpus/ --out outputs/ --format csv --format parquet
-
-        ofsted-letters ingest letters.zip --include '2010/*' --exclude '*draft*'
     """
     from pipeline.ingest import ingest as run_ingest
     from pipeline.limits import limits_with

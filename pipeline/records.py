@@ -122,6 +122,11 @@ class Statistic:
         return None
 
 
+# the grammar's forms of statistic (pipeline.statistic_finder) and the roles of a narrative's numbers
+STATISTIC_FORMS = ("count", "partitive", "fronted", "refer_back", "percentage", "fraction", "ratio", "range")
+NUMBER_ROLES = ("statistic", "distractor", "unexplained")
+
+
 @dataclass
 class NumberSpan:
     """A number-like span of the narrative and where it went: a statistic, a named distractor, or unexplained."""

@@ -13,7 +13,7 @@ from functools import lru_cache
 import pandas as pd
 import pyarrow as pa
 
-from pipeline.records import SOURCE_FORMATS, STATUSES
+from pipeline.records import NUMBER_ROLES, SOURCE_FORMATS, STATISTIC_FORMS, STATUSES
 from pipeline import EXTRACTOR_VERSION, __version__
 from pipeline.config import load_toml
 
@@ -107,7 +107,7 @@ TABLES: dict[str, Table] = {
                    "`fraction` (2 out of 3 in `two thirds`) or `ratio` (9 in 10 in `nine in ten`).", enum=("count", "percentage", "fraction", "ratio")),
                 _c("form", "string", "How it is written (the grammar's form): `count`, `partitive` (`two of the four`), `fronted` "
                    "(`Of the 12 homes, nine`), `refer_back` (`nine of them`, `..., three are good`), `percentage`, `fraction`, `ratio`, "
-                   "`range` (`between 60% and 70%`)."),
+                   "`range` (`between 60% and 70%`).", enum=STATISTIC_FORMS),
                 _c("value", "number", "The number: 70 for `over 70%`, 3 for `three of the eight`, 2 for `two thirds`, 0 for `none of the eight`; "
                    "for a range, its lower end."),
                 _c("value_high", "number", "The upper end of a range (70 in `between 60% and 70%`); empty for a single value."),
@@ -135,7 +135,7 @@ TABLES: dict[str, Table] = {
                 _c("end", "integer", "End offset (exclusive) in documents.text."),
                 _c("text", "string", "The number as written: `nine`, `70%`, `2007`, `none`."),
                 _c("role", "string", "`statistic` (part of a statistic), `distractor` (not a statistic, for the reason in `rule`) or "
-                   "`unexplained` (the extractor could not tell: the letter is `needs_review`).", True),
+                   "`unexplained` (the extractor could not tell: the letter is `needs_review`).", True, NUMBER_ROLES),
                 _c("rule", "string", "For a statistic: `value`, `denominator` or `quantifier`. For a distractor, the rule that explains it: "
                    "`date`, `year`, `key_stage`, `level`, `age`, `section`, `act`, `ni_indicator`, `telephone`, `duration`, `ordinal`, "
                    "`scale_point`, `qualification`, `base` (the whole a later statistic counts part of), `vague_partitive` "
@@ -144,6 +144,7 @@ TABLES: dict[str, Table] = {
             ],
             ["letter_id", "start"],
             _LETTER_FK,
+            indexes=["role", "rule"],
         ),
         Table(
             "segments",

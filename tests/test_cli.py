@@ -106,7 +106,7 @@ def bad_inputs(tmp_path_factory, seed_dir) -> dict[str, Path]:
 
 BAD_INVOCATIONS = [
     # (arguments, exit code, what the message must say); {root} is the bad_inputs folder
-    (["ingest", "{root}/empty", "--out", "{root}/o1"], EXIT_USAGE, "no letters (.txt or .pdf files) in"),
+    (["ingest", "{root}/empty", "--out", "{root}/o1"], EXIT_USAGE, "no letters (.txt or .pdf files, or archives of them) in"),
     (["ingest", "{root}/letters", "--format", "", "--out", "{root}/o2"], EXIT_USAGE, "no format given to --format"),
     (["ingest", "{root}/letters", "--format", "xls", "--out", "{root}/o3"], EXIT_USAGE, "unknown format(s) xls"),
     (["ingest", "{root}/letters", "--out", "{root}/a-file.txt"], EXIT_USAGE, "is a file"),
