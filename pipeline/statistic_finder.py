@@ -18,6 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import regex
+from spacy.attrs import ENT_IOB, ENT_TYPE, IDX, IS_SPACE, LENGTH, SENT_START
+from spacy.strings import hash_string
 from spacy.tokens import Doc
 
 from pipeline.config import patterns
@@ -53,10 +55,64 @@ class _Sentence:
     numbers: list[NumberSpan] = field(default_factory=list)
     bases: list[_Base] = field(default_factory=list)
     used_judgements: set[int] = field(default_factory=set)
+    by_start: dict[int, Quantity] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.by_start = {q.start: q for q in self.quantities}
 
 
-def _phrases(words: list[str]) -> list[tuple[str, ...]]:
-    return sorted((tuple(w.lower().split()) for w in words), key=len, reverse=True)
+class _Phrases:
+    """Word sequences, found at or just before a token; the longest wins. Indexed by their first and
+    last word, since the finder asks at most tokens and most tokens begin no phrase."""
+
+    def __init__(self, words: list[str], tag: str = "") -> None:
+        self.by_first: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        self.by_last: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        self.add(words, tag)
+
+    def add(self, words: list[str], tag: str) -> None:
+        for phrase in {tuple(w.lower().split()) for w in words}:
+            self.by_first.setdefault(phrase[0], []).append((phrase, tag))
+            self.by_last.setdefault(phrase[-1], []).append((phrase, tag))
+        for index in (self.by_first, self.by_last):
+            for entries in index.values():
+                entries.sort(key=lambda e: len(e[0]), reverse=True)
+
+    def at(self, lower: list[str], i: int, end: int) -> tuple[int, str]:
+        """Length in tokens of the longest phrase starting at token i (0 if none), and its tag."""
+        if i < end:
+            for phrase, tag in self.by_first.get(lower[i], ()):
+                n = len(phrase)
+                if i + n <= end and tuple(lower[i:i + n]) == phrase:
+                    return n, tag
+        return 0, ""
+
+    def before(self, lower: list[str], i: int, start: int) -> tuple[int, str]:
+        """Length in tokens of the longest phrase ending just before token i (0 if none), and its tag."""
+        if i - 1 >= start:
+            for phrase, tag in self.by_last.get(lower[i - 1], ()):
+                n = len(phrase)
+                if i - n >= start and tuple(lower[i - n:i]) == phrase:
+                    return n, tag
+        return 0, ""
+
+
+def _phrases(words: list[str]) -> _Phrases:
+    return _Phrases(words)
+
+
+def _rules(rules: dict[str, list[str]]) -> _Phrases:
+    """The distractor phrases, each tagged with the name of its rule."""
+    index = _Phrases([])
+    for rule, words in rules.items():
+        index.add(words, rule)
+    return index
+
+
+_YEAR = regex.compile(r"(?:19|20)\d\d")
+_WORD_BEFORE = regex.compile(r"([\p{L}\d]+)(-?)\s*$")
+_WORD_AFTER = regex.compile(r"\s*(-?)([\p{L}\d]+)")
+_HYPHEN_AT_END = regex.compile(r"[-\u2010\u2011]$")
 
 
 class StatisticFinder:
@@ -80,8 +136,11 @@ class StatisticFinder:
         self.qualifiers = _phrases(v["qualifiers"]["words"])
         self.range_openers = set(v["qualifiers"]["range_openers"])
         self.range_links = set(v["qualifiers"]["range_links"])
-        self.before_rules = [(rule, _phrases(words)) for rule, words in v["distractors"]["before"].items()]
-        self.after_rules = [(rule, _phrases(words)) for rule, words in v["distractors"]["after"].items()]
+        # words that may open a statistic without being a number ("none of", "every one of", "between", "Of the")
+        self.subject_label, self.judgement_label = hash_string("SUBJECT"), hash_string("JUDGEMENT")
+        self.triggers = self.zero | self.pair | set(self.universal.by_first) | self.range_openers | {"of"}
+        self.before_rules = _rules(v["distractors"]["before"])
+        self.after_rules = _rules(v["distractors"]["after"])
         self.generic = {g.lower() for g in v["subjects"]["generic"]}
         self.modifiers = {m.lower() for m in v["subjects"]["modifiers"]}
         self.inherit = [w.lower() for w in v["clauses"]["inherit"]]
@@ -98,31 +157,38 @@ class StatisticFinder:
     # ---- the doc -------------------------------------------------------------------------
     def __call__(self, doc: Doc) -> Doc:
         # white space tokens ("Four of the\tfive", a double space) are no words: the grammar reads past them
-        tokens = [t for t in doc if not t.is_space]
+        # offsets and lengths as arrays: building a Token object for each word costs more than the grammar
+        text = doc.text
+        columns = doc.to_array([IDX, LENGTH, IS_SPACE, SENT_START, ENT_IOB, ENT_TYPE]).tolist() if len(doc) else []
+        words = [(idx, length) for idx, length, space, *_ in columns if not space]
         index = [0] * (len(doc) + 1)  # doc token -> position among the words
+        sentence_starts = []
         k = 0
-        for t in doc:
-            index[t.i] = k
-            k += not t.is_space
+        for i, (_, _, space, sent_start, _, _) in enumerate(columns):
+            index[i] = k
+            if sent_start == 1 or i == 0:
+                sentence_starts.append(i)
+            k += not space
         index[len(doc)] = k
-        self._tokens = tokens
-        self._starts = [t.idx for t in tokens]
-        self._lower = lower = [t.lower_ for t in tokens]
-        self._text = doc.text
+        self._starts = [idx for idx, _ in words]
+        self._ends = [idx + length for idx, length in words]
+        self._lower = lower = [text[idx:idx + length].lower() for idx, length in words]
+        self._text = text
         subjects: dict[int, tuple[int, str]] = {}
         judgements: list[tuple[int, int, str]] = []
         inside: set[int] = set()
-        for e in doc.ents:
-            a, b = index[e.start], index[e.end]
+        for first, after, label in self._entities(columns):
+            a, b = index[first], index[after]
             inside.update(range(a, b))
-            if e.label_ == "SUBJECT":
-                subjects[a] = (b, e.text)
-            elif e.label_ == "JUDGEMENT":
-                judgements.append((a, b, e.text))
+            phrase = text[columns[first][0]:columns[after - 1][0] + columns[after - 1][1]]
+            if label == self.subject_label:
+                subjects[a] = (b, phrase)
+            elif label == self.judgement_label:
+                judgements.append((a, b, phrase))
         stats: list[Statistic] = []
         numbers: list[NumberSpan] = []
-        for sent in doc.sents:
-            start, end = index[sent.start], index[sent.end]
+        for first, after in zip(sentence_starts, sentence_starts[1:] + [len(doc)]):
+            start, end = index[first], index[after]
             # "sixth form colleges": a number inside a setting's or a grade's name is part of the name
             quantities = [q for q in self.grammar.scan(lower, start, end) if q.start not in inside]
             if not quantities and not any(lower[i] in self.zero or lower[i] in self.pair for i in range(start, end)):
@@ -130,7 +196,7 @@ class StatisticFinder:
             if start == end:
                 continue
             s = _Sentence(
-                start, end, tokens[start].idx,
+                start, end, self._starts[start],
                 {k: v for k, v in subjects.items() if start <= k < end},
                 [j for j in judgements if start <= j[0] < end],
                 quantities,
@@ -144,29 +210,32 @@ class StatisticFinder:
         doc._.numbers = sorted(numbers, key=lambda n: n.start)
         return doc
 
+    @staticmethod
+    def _entities(columns: list[list[int]]) -> list[tuple[int, int, int]]:
+        """The entity ruler's spans (first token, token after, label hash) from the IOB column."""
+        found: list[tuple[int, int, int]] = []
+        for i, (*_, iob, label) in enumerate(columns):
+            if iob == 3:  # B
+                found.append((i, i + 1, label))
+            elif iob == 1 and found and found[-1][1] == i:  # I
+                found[-1] = (found[-1][0], i + 1, found[-1][2])
+        return found
+
     # ---- helpers over tokens -------------------------------------------------------------
     def _chars(self, a: int, b: int) -> tuple[int, int]:
-        last = self._tokens[b - 1]
-        return self._starts[a], last.idx + len(last)
+        return self._starts[a], self._ends[b - 1]
 
     def _span_text(self, a: int, b: int) -> str:
         s, e = self._chars(a, b)
         return self._text[s:e]
 
-    def _phrase_at(self, i: int, end: int, phrases: list[tuple[str, ...]]) -> int:
+    def _phrase_at(self, i: int, end: int, phrases: _Phrases) -> int:
         """Length in tokens of the longest phrase starting at token i, 0 if none."""
-        for p in phrases:
-            if tuple(self._lower[i:i + len(p)]) == p and i + len(p) <= end:
-                return len(p)
-        return 0
+        return phrases.at(self._lower, i, end)[0]
 
-    def _phrase_before(self, i: int, start: int, phrases: list[tuple[str, ...]]) -> int:
+    def _phrase_before(self, i: int, start: int, phrases: _Phrases) -> int:
         """Length in tokens of the longest phrase ending just before token i, 0 if none."""
-        for p in phrases:
-            n = len(p)
-            if i - n >= start and tuple(self._lower[i - n:i]) == p:
-                return n
-        return 0
+        return phrases.before(self._lower, i, start)[0]
 
     def _subject_after(self, s: _Sentence, i: int, max_modifiers: int = 2) -> tuple[int, str] | None:
         """The subject written right after token i ("three special schools", "three inspected children's homes")."""
@@ -201,12 +270,7 @@ class StatisticFinder:
         return j
 
     def _quantity_at(self, s: _Sentence, i: int) -> Quantity | None:
-        for q in s.quantities:
-            if q.start == i:
-                return q
-            if q.start > i:
-                return None
-        return None
+        return s.by_start.get(i)
 
     def _qualifier_before(self, s: _Sentence, i: int) -> tuple[int, str | None]:
         """The hedge before token i ("over", "just under", "only"): its first token and its words."""
@@ -228,17 +292,15 @@ class StatisticFinder:
         if not q.in_words and q.kind == "cardinal":
             if word.startswith("0") and len(word) >= 3:
                 return "telephone"
-            if regex.fullmatch(r"(?:19|20)\d\d", word) and self._subject_after(s, q.end) is None:
+            if _YEAR.fullmatch(word) and self._subject_after(s, q.end) is None:
                 return "year"
-        for rule, phrases in self.before_rules:
-            if self._phrase_before(q.start, s.start, phrases):
-                return rule
+        n, rule = self.before_rules.before(self._lower, q.start, s.start)
+        if n:
+            return rule
         if q.kind == "percentage":
             return None
-        for rule, phrases in self.after_rules:
-            if self._phrase_at(q.end, s.end, phrases):
-                return rule
-        return None
+        n, rule = self.after_rules.at(self._lower, q.end, s.end)
+        return rule if n else None
 
     def _distractors(self, s: _Sentence) -> dict[int, str]:
         """The named rule that explains each quantity that is no statistic, by its first token."""
@@ -283,6 +345,8 @@ class StatisticFinder:
         """Try each form of statistic at token i; the token after what was read, or i."""
         lower = self._lower
         word = lower[i]
+        if i not in s.by_start and word not in self.triggers:
+            return i  # most tokens start no statistic
         if word == "of" and (i == s.start or lower[i - 1] in _CLAUSE_STARTS):
             end = self._fronted(s, i, done)
             if end > i:
@@ -622,9 +686,9 @@ class StatisticFinder:
         text = self._text
         before = text[max(0, stat.start - 12):stat.start]
         after = text[stat.end:stat.end + 12]
-        word_before = regex.search(r"([\p{L}\d]+)(-?)\s*$", before)
-        word_after = regex.match(r"\s*(-?)([\p{L}\d]+)", after)
-        if regex.search(r"[-\u2010\u2011]$", before) or (word_before and word_before[2]):
+        word_before = _WORD_BEFORE.search(before)
+        word_after = _WORD_AFTER.match(after)
+        if _HYPHEN_AT_END.search(before) or (word_before and word_before[2]):
             stat.problem = stat.problem or f"a hyphen before {stat.text!r}: part of a longer number?"
         elif word_before and (self.grammar.is_number_word(word_before[1].lower()) or word_before[1].isdigit()):
             stat.problem = stat.problem or f"the number {word_before[1]!r} stands just before {stat.text!r}"
