@@ -545,7 +545,7 @@ def _ingest_inputs(
             summary.duplicates += _mark_duplicate(rows, seen_bytes, seen_letters, sha)
             summary.by_status[rows["letters"][0]["status"]] += 1
             writer.add(rows)
-            watch.document(i, rows, timing, cached=i in cached)
+            watch.document(i, rows, timing, cached=i in cached, copy_of=inputs[copy_of[i]].source if i in copy_of else None)
         summary.seconds = time.perf_counter() - started
         run_info = {
             "started_at": started_at.isoformat(timespec="seconds"),
@@ -641,7 +641,7 @@ class _Watch:
         log.info("%s: page %d OCR'd in %.1f s", self.inputs[i].source, number, seconds)
         self._tell()
 
-    def document(self, i: int, rows: Rows, timing: dict[str, float] | None, cached: bool) -> None:
+    def document(self, i: int, rows: Rows, timing: dict[str, float] | None, cached: bool, copy_of: str | None = None) -> None:
         letter = rows["letters"][0]
         document = rows["documents"][0] if rows.get("documents") else {}
         if i in self.pages:
@@ -654,6 +654,8 @@ class _Watch:
         what = f"{letter['status']}, {letter.get('source_format') or '?'}, {document.get('pages') or 0} page(s)"
         if cached:
             log.info("%s: %s, reused from the cache", source, what)
+        elif copy_of is not None:
+            log.info("%s: %s, the same bytes as %s (read once)", source, what, copy_of)
         elif timing is None:
             log.info("%s: %s, not read: %s", source, what, letter.get("issues"))
         else:
