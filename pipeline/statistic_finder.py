@@ -56,6 +56,8 @@ class _Sentence:
     bases: list[_Base] = field(default_factory=list)
     used_judgements: set[int] = field(default_factory=set)
     by_start: dict[int, Quantity] = field(default_factory=dict)
+    previous: list[_Base] = field(default_factory=list)  # the bases of the sentence before
+    refers: dict[int, Statistic] = field(default_factory=dict)  # id of a refer-back statistic -> the statistic it counts part of
 
     def __post_init__(self) -> None:
         self.by_start = {q.start: q for q in self.quantities}
@@ -174,6 +176,7 @@ class StatisticFinder:
         self._ends = [idx + length for idx, length in words]
         self._lower = lower = [text[idx:idx + length].lower() for idx, length in words]
         self._text = text
+        self._used_elsewhere: list[Statistic] = []  # count statistics a later sentence refers back to
         subjects: dict[int, tuple[int, str]] = {}
         judgements: list[tuple[int, int, str]] = []
         inside: set[int] = set()
@@ -187,11 +190,13 @@ class StatisticFinder:
                 judgements.append((a, b, phrase))
         stats: list[Statistic] = []
         numbers: list[NumberSpan] = []
+        previous: list[_Base] = []
         for first, after in zip(sentence_starts, sentence_starts[1:] + [len(doc)]):
             start, end = index[first], index[after]
             # "sixth form colleges": a number inside a setting's or a grade's name is part of the name
             quantities = [q for q in self.grammar.scan(lower, start, end) if q.start not in inside]
             if not quantities and not any(lower[i] in self.zero or lower[i] in self.pair for i in range(start, end)):
+                previous = []
                 continue
             if start == end:
                 continue
@@ -201,9 +206,19 @@ class StatisticFinder:
                 [j for j in judgements if start <= j[0] < end],
                 quantities,
             )
+            s.previous = previous
             self._read_sentence(s)
             stats.extend(s.stats)
             numbers.extend(s.numbers)
+            previous = s.bases
+        # "The county has nine special schools. Seven of them are outstanding.": the nine, judged
+        # nowhere, is the base of the seven and no statistic of its own
+        for stat in [r for r in stats if r.form == "count" and r.judgement is None and any(b is r for b in self._used_elsewhere)]:
+            stats.remove(stat)
+            for n in numbers:
+                if n.statistic is stat:
+                    n.role, n.rule, n.statistic = "distractor", "base", None
+        self._used_elsewhere = []
         for i, stat in enumerate(stats):
             stat.stat_index = i
         doc._.statistics = stats
@@ -503,6 +518,8 @@ class StatisticFinder:
             subject = b.subject if b else None
             den = b.value if b else None
             stat = self._stat(s, qstart, k + 1, "count", "refer_back", value, den, qual, subject)
+            if b is not None and b.stat is not None:
+                s.refers[id(stat)] = b.stat
             if b is None or subject is None:
                 stat.problem = f"{self._span_text(qstart, k + 1)!r} refers back to a base the sentence does not name"
             if value is None:
@@ -584,14 +601,17 @@ class StatisticFinder:
             return i
         if not self._phrase_at(q.end, s.end, self.refer_back_after):
             return i
-        b = self._last_base(s, q.start)
+        qstart, qual = self._qualifier_before(s, i)
+        # a bare count takes a base from the sentence before only when it opens its sentence ("Seven are good.")
+        b = self._last_base(s, q.start, previous=qstart == s.start)
         if b is None or b.subject is None:
             return i
-        qstart, qual = self._qualifier_before(s, i)
         den = b.value if b.value is not None and b.value >= q.value else None
         stat = self._stat(s, qstart, q.end, "count", "refer_back", q.value, den, qual, b.subject)
         self._place(s, stat, [q], done)
         b.used = True
+        if b.stat is not None:
+            s.refers[id(stat)] = b.stat
         return q.end
 
     def _quantified_partitive(self, s: _Sentence, i: int, done: set[int]) -> int:
@@ -724,11 +744,18 @@ class StatisticFinder:
             return specific[-1]
         return named[-1][1] if named else None
 
-    def _last_base(self, s: _Sentence, before: int) -> _Base | None:
+    def _last_base(self, s: _Sentence, before: int, previous: bool = True) -> _Base | None:
+        """The whole a count refers back to: the last base named before it in the sentence, else, when
+        the sentence names no setting before it, the last base of the sentence before."""
         candidates = [b for b in s.bases if b.token < before]
         if candidates:
             return candidates[-1]
-        specific = [(k, t) for k, (e, t) in s.subjects.items() if e <= before and t.lower() not in self.generic]
+        named = [(k, t) for k, (e, t) in s.subjects.items() if e <= before]
+        if previous and not named and s.previous and s.previous[-1].stat is not None and s.previous[-1].subject:
+            base = s.previous[-1]
+            self._used_elsewhere.append(base.stat)
+            return base
+        specific = [(k, t) for k, t in named if t.lower() not in self.generic]
         if len({t.lower() for _, t in specific}) == 1:
             return _Base(None, specific[-1][1], specific[-1][0])
         return None
@@ -772,7 +799,10 @@ class StatisticFinder:
             index = next((i for i, (a, b) in enumerate(clauses) if a <= start < b), 0)
             c_start, c_end = clauses[index]
             # a grade word after another named setting, or after "the other", is about that, not this statistic
-            after = [j for j in judgements if j[0] >= end and j[1] <= c_end and not self._about_another(s, stat.end, s.char_start + j[0])]
+            # nor is one after a count that refers back to this statistic ("21 schools include four that are outstanding")
+            limit = min((r.start - s.char_start for r in s.stats if s.refers.get(id(r)) is stat and r.start > stat.start), default=len(text))
+            after = [j for j in judgements if j[0] >= end and j[1] <= min(c_end, limit)
+                     and not self._about_another(s, stat.end, s.char_start + j[0])]
             chosen = None
             if after:
                 chosen = after[0]
@@ -780,7 +810,7 @@ class StatisticFinder:
                 inherits = any(w in text[c_start:start].lower() for w in self.inherit)
                 before = [j for j in judgements if j[1] <= start and j[0] >= c_start]
                 earlier = [j for j in judgements if j[1] <= start]
-                later = [j for j in judgements if j[0] >= end]
+                later = [j for j in judgements if end <= j[0] < limit]
                 if before and not inherits:
                     chosen = before[-1]
                 elif earlier:

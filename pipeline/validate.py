@@ -86,6 +86,9 @@ def check_statistics(record: LetterRecord) -> None:
             record.flag(f"statistic {stat.text!r}: {stat.problem}")
         elif not stat.subject:
             record.flag(f"statistic {stat.text!r}: no service or setting is named for it")
+        elif stat.judgement is None and stat.form != "count":
+            # a share of settings is cited for how they were judged; without a grade word it is not understood
+            record.flag(f"statistic {stat.text!r}: no grade word goes with it")
     for number in record.numbers:
         if number.role == "unexplained":
             sentence = _sentence_around(record, number.start, number.end)

@@ -98,6 +98,12 @@ def test_distractors_are_not_statistics(nlp, sentence):
         ("Of the two special schools, each is outstanding.", [(2, 2, "special schools", "outstanding")]),
         ("Of the 12 children's homes inspected, all are good.", [(12, 12, "children's homes", "good")]),
         ("Of the five children's homes, none is inadequate.", [(0, 5, "children's homes", "inadequate")]),
+        # a base named in the sentence before, or counted in a clause of its own
+        ("The county has nine special schools. Seven of them are outstanding.", [(7, 9, "special schools", "outstanding")]),
+        ("The council's 21 secondary schools include four that are outstanding.", [(4, 21, "secondary schools", "outstanding")]),
+        ("There are 14 children's homes in the borough; 10 are good and four are satisfactory.",
+         [(10, 14, "children's homes", "good"), (4, 14, "children's homes", "satisfactory")]),
+        ("Out of 40 primary schools, 32 are good.", [(32, 40, "primary schools", "good")]),
         # ratios, fractions, ranges
         ("Nine in ten childminders are good or outstanding.", [(9, 10, "childminders", "good or outstanding")]),
         ("Two thirds of primary schools are good or better.", [(2, 3, "primary schools", "good or better")]),
@@ -166,3 +172,13 @@ def test_thousands_separators_are_one_number(nlp):
 def test_pipeline_builds_without_the_model_folder():
     nlp = build_pipeline()
     assert [s.value for s in nlp("Nine of the ten primary schools are good.")._.statistics] == [9]
+
+
+def test_a_share_with_no_grade_word_is_not_understood(nlp):
+    from pipeline.records import LetterRecord
+    from pipeline.validate import check_statistics
+
+    record = LetterRecord("x", "x.txt")
+    record.statistics = nlp("Thirty-eight of its fifty-three primary schools are.")._.statistics
+    check_statistics(record)
+    assert any("no grade word" in i for i in record.issues)
