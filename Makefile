@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test bench accuracy model clean
+.PHONY: install run test bench accuracy fuzz model clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,11 @@ bench: install
 # ingest + evaluate on the seeds, ../shared/dev-set and three generated corpora; every figure with silent=
 accuracy: install
 	$(BIN)/python benchmarks/accuracy.py
+
+# Damage generated letters at random and check every run's invariants, for MINUTES minutes.
+MINUTES ?= 5
+fuzz: install
+	$(BIN)/python tests/fuzz.py --minutes $(MINUTES)
 
 # Rebuild the spaCy pipeline in models/ after changing pipeline/data/statistics.toml.
 model: install

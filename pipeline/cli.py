@@ -20,9 +20,11 @@ from typer.core import TyperGroup
 
 from pipeline import __version__
 from pipeline.errors import EXIT_INTERRUPTED, EXIT_RUN_FAILED, EXIT_STRICT, EXIT_USAGE, PipelineError, UsageError
+from pipeline.limits import default_limits
 from pipeline.records import FIELD_CHOICES, SOURCE_FORMATS, STATUSES
 
 DEFAULT_DATASET = Path("outputs")
+LIMITS = default_limits()  # the defaults of data/limits.toml, shown in --help
 
 
 class Commands(TyperGroup):
@@ -210,12 +212,19 @@ def ingest(
     exclude: list[str] = typer.Option([], "--exclude", help="Leave out files (or archives) whose path matches this glob, e.g. '*draft*' (repeatable)."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log each document as it finishes (status, pages, seconds per stage) and each page of a scan OCR'd, on stderr."),
     log_file: Optional[Path] = typer.Option(None, "--log", help="Append the same log, with timestamps, to this file."),
+    max_file_mib: float = typer.Option(LIMITS.max_file_mib, min=0.001, help="Larger files are not read (error too_large); MiB = 1,048,576 bytes.", rich_help_panel="Limits per document"),
+    max_pages: int = typer.Option(LIMITS.max_pages, min=1, help="PDFs with more pages are not read or OCR'd (error too_many_pages); a rating letter has 1-4.", rich_help_panel="Limits per document"),
+    max_seconds: float = typer.Option(LIMITS.max_seconds, min=0.1, help="Wall-clock seconds one document (or one page of a long scan) may take in a worker (error time_limit).", rich_help_panel="Limits per document"),
+    max_page_megapixels: float = typer.Option(LIMITS.max_page_megapixels, min=0.01, help="Largest image a page is rendered to for OCR: a larger page is OCR'd at a lower DPI, and its row says so.", rich_help_panel="Limits per document"),
+    render_memory_mib: float = typer.Option(LIMITS.render_memory_mib, min=1, help="Memory rendering and cleaning one page for OCR may take (estimated from its pixels): the DPI is lowered to fit.", rich_help_panel="Limits per document"),
+    min_ocr_dpi: float = typer.Option(LIMITS.min_ocr_dpi, min=1, help="The DPI is not lowered below this: a page that would need it fails (error page_too_large).", rich_help_panel="Limits per document"),
 ) -> None:
     """Read letters and write the dataset (letters, statistics, segments, scale, fields, documents, errors).
 
     Exit codes: 0 finished (some documents may have failed: see the status column), 1 the run could not
     finish, 2 bad invocation (also: no letters found, an empty --format, --out naming a file), 3 with
-    --strict when any document failed or needs review, 130 interrupted (the previous dataset is kept).
+    --strict when any document failed or needs review, 5 another ingest is writing to the same --out,
+    130 interrupted (the previous dataset is kept).
 
     Archives (.zip, .tar.gz) are read as folders; --include and --exclude take globs, e.g.
     letters.zip --include '2010/*' --exclude '*draft*'.
@@ -225,6 +234,7 @@ def ingest(
         ofsted-letters ingest corpus/ --out outputs/ --format csv --format parquet
     """
     from pipeline.ingest import ingest as run_ingest
+    from pipeline.limits import limits_with
     from pipeline.progress import ProgressReporter, print_summary, start_logging, stop_logging
 
     from pipeline.write import FORMATS
@@ -233,12 +243,14 @@ def ingest(
     unknown = sorted(set(formats) - set(FORMATS))
     if unknown or not formats:
         raise UsageError(f"unknown format(s) {', '.join(unknown)}" if unknown else "no format given to --format", f"choose from {', '.join(FORMATS)}, e.g. --format csv,parquet")
+    limits = limits_with(max_file_mib=max_file_mib, max_pages=max_pages, max_seconds=max_seconds, max_page_megapixels=max_page_megapixels,
+                         render_memory_mib=render_memory_mib, min_ocr_dpi=min_ocr_dpi)
     handlers: list = []
     try:
         handlers = start_logging(err, verbose, log_file)
         with ProgressReporter(err, enabled=not quiet) as reporter:
             summary = run_ingest(paths, out, workers=workers, formats=formats, force=force, ocr=ocr.value, layout=layout.value,
-                                 include=tuple(include), exclude=tuple(exclude), progress=reporter.update)
+                                 include=tuple(include), exclude=tuple(exclude), progress=reporter.update, limits=limits)
     finally:
         stop_logging(handlers)
     if not quiet:

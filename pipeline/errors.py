@@ -11,6 +11,7 @@ EXIT_RUN_FAILED = 1
 EXIT_USAGE = 2
 EXIT_STRICT = 3
 EXIT_DATA = 4
+EXIT_BUSY = 5
 EXIT_INTERRUPTED = 130
 
 # The README's exit-code table is checked against this, so the two cannot drift apart.
@@ -20,6 +21,7 @@ EXIT_CODES: dict[int, str] = {
     EXIT_USAGE: "Bad invocation: an unknown option or value, an input that does not exist or holds no letters, an empty `--format`, `--out` naming a file, a folder that is not a dataset, a letter `show` cannot find or that matches several.",
     EXIT_STRICT: "`ingest --strict` only: the dataset was written, but some document failed or needs review.",
     EXIT_DATA: "A file the command reads is malformed: a gold JSON file that is not valid JSON or lacks its keys, a dataset table that cannot be read.",
+    EXIT_BUSY: "`ingest` only: another `ingest` is writing to the same `--out` (it holds `OUT/.lock`); nothing was written. Wait for it, or choose another folder.",
     EXIT_INTERRUPTED: "Interrupted (Ctrl-C). The previous dataset, if any, is left whole.",
 }
 
@@ -49,3 +51,9 @@ class DataError(PipelineError):
 
 class NotADataset(UsageError, FileNotFoundError):
     """A folder holds no dataset written by `ingest`."""
+
+
+class OutputBusy(PipelineError):
+    """Another run is writing to the same output folder."""
+
+    exit_code = EXIT_BUSY

@@ -5,6 +5,7 @@ order and their rows written in that order.
 """
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hashlib
 import multiprocessing as mp
@@ -15,18 +16,23 @@ import os
 import pickle
 import re
 import shutil
+import signal
 import sys
+import threading
 import time
 import uuid
 from collections import Counter
-from dataclasses import dataclass, field
+from contextlib import contextmanager, suppress
+from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Callable, Iterator, Mapping
 
 from pipeline import EXTRACTOR_VERSION, __version__
-from pipeline.errors import UsageError
-from pipeline.read import OcrResult
+from pipeline.errors import OutputBusy, UsageError
+from pipeline.limits import DocumentTimeout, Limits, default_limits, enable_hard_stop, time_limit
+from pipeline.read import OcrResult, check_regular_file
+from pipeline.records import ReadError
 from pipeline.sources import ARCHIVE_SUFFIXES, Input, Selection, find_inputs
 
 log = logging.getLogger("ofsted_letters")
@@ -38,6 +44,7 @@ class RunSummary:
     by_status: Counter = field(default_factory=Counter)
     duplicates: int = 0
     from_cache: int = 0
+    processed: int = 0  # documents run through the pipeline (copies of one file are run once)
     seconds: float = 0.0
     workers: int = 1
     files: dict[str, Path] = field(default_factory=dict)
@@ -85,25 +92,32 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-# one document to process: its path, content hash, OCR and layout options, and cache file
-Task = tuple[str, str, str, str, str]
+# one document to process: its path, content hash, OCR and layout options, cache file and limits
+Task = tuple[str, str, str, str, str, Limits]
 Rows = dict[str, list[dict]]
 
 
 def _work(task: Task, ocr_pages: Mapping[int, OcrResult] | None = None, defer_ocr: bool = False) -> Rows | list[int]:
     """One document's rows, cached here so the writer process stays light; or, with defer_ocr,
     the numbers of a long scan's pages for the caller to OCR in parallel first. The rows carry
-    the seconds each stage took under TIMING (not cached), for --verbose and --log."""
+    the seconds each stage took under TIMING (not cached), for --verbose and --log.
+
+    The document has limits.max_seconds: past it, it gets a failed row (not cached, since the
+    time depends on the machine as much as on the file)."""
     from pipeline.process import process_document
     from pipeline.read import OcrDeferred
     from pipeline.rows import record_rows
 
-    path, sha, ocr, layout, cache = task
+    path, sha, ocr, layout, cache, limits = task
     timings: dict[str, float] = {}
     try:
-        record = process_document(Path(path), ocr=ocr, layout=layout, sha256=sha or None, ocr_pages=ocr_pages, defer_ocr=defer_ocr, timings=timings)
+        with time_limit(limits.max_seconds):
+            record = process_document(Path(path), ocr=ocr, layout=layout, sha256=sha or None, ocr_pages=ocr_pages, defer_ocr=defer_ocr,
+                                      timings=timings, limits=limits)
     except OcrDeferred as deferred:
         return deferred.pages
+    except DocumentTimeout as stopped:
+        return _timeout_rows(task, stopped.seconds)
     rows = record_rows(record)
     if cache:
         _store(Path(cache), rows)
@@ -120,7 +134,9 @@ def _work_alone(task: Task, on_page: Callable[[int, float], None]) -> Rows:
     pages: dict[int, OcrResult] | None = {}
     for number in outcome:
         try:
-            pages[number], seconds = _ocr_page(task[0], number)  # type: ignore[index]
+            pages[number], seconds = _ocr_page(task[0], number, task[5])  # type: ignore[index]
+        except _PageTimedOut as stopped:
+            return _timeout_rows(task, stopped.args[0])
         except Exception:  # the document is read again whole and fails there with its own message
             pages = None
             break
@@ -138,32 +154,71 @@ def _work_batch(tasks: list[Task]) -> list[Rows | list[int]]:
     return [_work(task, defer_ocr=True) for task in tasks]
 
 
-def _ocr_page(path: str, number: int) -> tuple[OcrResult, float]:
-    """One page of a scan OCR'd, and the seconds it took."""
+class _PageTimedOut(Exception):
+    """A page of a long scan ran past the document's time limit (an Exception, unlike DocumentTimeout, so it travels back as a result)."""
+
+
+def _ocr_page(path: str, number: int, limits: Limits) -> tuple[OcrResult, float]:
+    """One page of a scan OCR'd, and the seconds it took; it has the document's time limit."""
     from pipeline.read import ocr_pdf_page
 
     started = time.perf_counter()
-    return ocr_pdf_page(Path(path), number), time.perf_counter() - started
+    try:
+        with time_limit(limits.max_seconds):
+            return ocr_pdf_page(Path(path), number, limits), time.perf_counter() - started
+    except DocumentTimeout as stopped:
+        raise _PageTimedOut(stopped.seconds) from None
+
+
+_LOCK_FD: int | None = None  # the output folder's lock, held by the main process only
 
 
 def _ignore_signal(signum: int, frame: object) -> None:
     """A worker's Ctrl-C: the main process stops it."""
 
 
-def _init_worker() -> None:
-    import signal
-
+def _init_worker(parent: int | None = None) -> None:
     from pipeline.nlp import load_pipeline
 
     # Ctrl-C reaches every process of the terminal: the main process stops the workers, which
     # would otherwise each print a traceback. A handler that does nothing, not SIG_IGN, which
     # Tesseract would inherit: it should stop on Ctrl-C too.
     signal.signal(signal.SIGINT, _ignore_signal)
-
+    if parent is not None:
+        _die_with_parent(parent)
+        if _LOCK_FD is not None:  # a forked copy: the lock must end with the main process, not with its workers
+            os.close(_LOCK_FD)
+        enable_hard_stop()
     try:
         load_pipeline()
     except Exception:  # not here, where it would break the pool: each document then fails with the reason
         pass
+
+
+def _die_with_parent(parent: int) -> None:
+    """End this worker when the run's main process ends, even by SIGKILL: the kernel's parent-death
+    signal on Linux (prctl PR_SET_PDEATHSIG), and elsewhere a thread that watches the parent."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            armed = libc.prctl(1, int(signal.SIGKILL), 0, 0, 0) == 0  # 1 = PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            armed = False
+        if armed:
+            if os.getppid() != parent:  # the parent died before the signal was armed
+                os._exit(1)
+            return
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
+
+
 
 
 def _pool_size(workers: int, tasks: list[Task]) -> int:
@@ -181,6 +236,7 @@ class _Scan:
     waiting: int
     pages: dict[int, OcrResult] = field(default_factory=dict)
     failed: bool = False
+    timed_out: float | None = None  # the limit a page ran past: the document's row says so
 
 
 class ParallelRun:
@@ -214,7 +270,7 @@ class ParallelRun:
     def _new_pool(self) -> ProcessPoolExecutor:
         fork = "fork" in mp.get_all_start_methods() and sys.platform == "linux"
         ctx = mp.get_context("fork" if fork else "spawn")
-        return ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_init_worker)
+        return ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_init_worker, initargs=(os.getpid(),))
 
     def close(self, cancel: bool = False) -> None:
         """Wait for the workers; or, cancelling (an error or Ctrl-C), stop them at once rather than
@@ -281,7 +337,7 @@ class ParallelRun:
                 continue
             self.scans[i] = _Scan(waiting=len(outcome))
             for number in outcome:
-                self.pending[self.pool.submit(_ocr_page, self.tasks[i][0], number)] = ("page", (i, number))
+                self.pending[self.pool.submit(_ocr_page, self.tasks[i][0], number, self.tasks[i][5])] = ("page", (i, number))
 
     def _on_page(self, future: Future, key: tuple[int, int]) -> None:
         i, number = key
@@ -292,11 +348,16 @@ class ParallelRun:
                 self.on_page(i, number, seconds)
         except BrokenProcessPool:
             raise
+        except _PageTimedOut as stopped:
+            scan.timed_out = stopped.args[0]
         except Exception:  # the document is read again whole, in one worker, and fails there with its own message
             scan.failed = True
         scan.waiting -= 1
         if scan.waiting == 0:
             del self.scans[i]
+            if scan.timed_out is not None:
+                self.ready[i] = _timeout_rows(self.tasks[i], scan.timed_out)
+                return
             self.pending[self.pool.submit(_work, self.tasks[i], None if scan.failed else scan.pages)] = ("document", i)
 
     def _on_document(self, future: Future, i: int) -> None:
@@ -310,20 +371,34 @@ class ParallelRun:
 def _crashed_rows(task: Task) -> Rows:
     """The failed row of a document whose worker died while it ran alone (it is not cached: the
     cause may have been the machine, such as memory, rather than the file)."""
+    message = (
+        "the worker reading this file died (a fault in PDFium or Tesseract, which a damaged file can cause, the system ran out "
+        f"of memory, or it was stuck in a library call past the {task[5].max_seconds:g} s time limit, --max-seconds); please report it with this file"
+    )
+    return _failed_rows(task[0], task[1], "worker_crashed", message)
+
+
+def _timeout_rows(task: Task, seconds: float) -> Rows:
+    return _failed_rows(task[0], task[1], "time_limit", f"reading stopped after {seconds:g} s, the time limit for one document (--max-seconds)")
+
+
+def _failed_rows(path: str, sha: str, error: str, message: str) -> Rows:
+    """The rows of a document that failed outside process_document: keyed on its content, or on its
+    path when it could not be read (as process_document keys it)."""
+    from pipeline.process import path_letter_id, source_format_of
     from pipeline.records import LetterRecord
     from pipeline.rows import record_rows
 
-    path, sha, *_ = task
-    # an unhashable file is keyed on its path, as process_document keys it
-    letter_id = sha[:16] or hashlib.sha256(path.encode()).hexdigest()[:16]
-    record = LetterRecord(letter_id=letter_id, source_path=path, sha256=sha, source_format=Path(path).suffix.lower().lstrip("."))
-    message = "the worker reading this file died (a fault in PDFium or Tesseract, which a damaged file can cause, or the system ran out of memory); please report it with this file"
-    return record_rows(record.fail("read", "worker_crashed", message))
+    letter_id = sha[:16] or path_letter_id(path)
+    record = LetterRecord(letter_id=letter_id, source_path=path, sha256=sha, source_format=source_format_of(path))
+    return record_rows(record.fail("read", error, message))
 
 
 def _mark_duplicate(rows: dict[str, list[dict]], seen_bytes: dict[str, str], seen_letters: dict[tuple, str], sha: str) -> bool:
     """Give a repeated document its own letter_id and point duplicate_of at the first one."""
     letter = rows["letters"][0]
+    if not sha:  # a file that could not be read is not a copy of anything
+        return False
     original = seen_bytes.get(sha)
     if original is not None:
         n = sum(1 for k in seen_bytes if k.startswith(sha + "#")) + 2
@@ -356,18 +431,25 @@ def ingest(
     include: tuple[str, ...] = (),
     exclude: tuple[str, ...] = (),
     progress: Callable[[RunProgress], None] | None = None,
+    limits: Limits | None = None,
 ) -> RunSummary:
     """Turn the documents under paths (files, folders, .zip and .tar.gz archives) into the dataset
     in out_dir; include and exclude are globs that narrow the files taken (see pipeline.sources).
 
     progress is called with a RunProgress after every document and every page of a long scan
-    OCR'd; each document's stages and timings are logged to the `ofsted_letters` logger."""
+    OCR'd; each document's stages and timings are logged to the `ofsted_letters` logger.
+    limits bound each document's work (defaults in data/limits.toml).
+
+    One run at a time writes to an out_dir: a second one raises OutputLocked. What a run killed
+    outright left behind (its staging folders, cache and OCR temporaries) is removed first."""
     out_dir = Path(out_dir)
-    inputs, staging = _find_inputs(paths, out_dir, include, exclude)
-    try:
-        return _ingest_inputs(inputs, paths, out_dir, workers=workers, formats=formats, force=force, ocr=ocr, layout=layout, progress=progress)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    with output_lock(out_dir), scratch_space(out_dir):
+        inputs, staging = _find_inputs(paths, out_dir, include, exclude)
+        try:
+            return _ingest_inputs(inputs, paths, out_dir, workers=workers, formats=formats, force=force, ocr=ocr, layout=layout,
+                                  progress=progress, limits=limits or default_limits())
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
 
 
 def _ingest_inputs(
@@ -381,6 +463,7 @@ def _ingest_inputs(
     ocr: str,
     layout: str,
     progress: Callable[[RunProgress], None] | None,
+    limits: Limits,
 ) -> RunSummary:
     started = time.perf_counter()
     started_at = dt.datetime.now(dt.timezone.utc)
@@ -389,31 +472,35 @@ def _ingest_inputs(
         raise UsageError(f"no letters (.txt or .pdf files, or archives of them) in {', '.join(map(str, paths))}", "give the folders, files or archives that hold the letters")
     workers = workers or default_workers()
     summary = RunSummary(out_dir=out_dir, n_documents=len(files), workers=workers)
-    options = f"{ocr}-{layout}"
-    hashes: list[str] = []
+    options = f"{ocr}-{layout}-{limits.key()}"
+    hashes, unreadable = hash_inputs(files)
     refused: dict[int, Rows] = {}
     for i, path in enumerate(files):
         if path is None:
             # keyed on the source path, so that two refused members are not taken for one document
-            hashes.append(hashlib.sha256(inputs[i].source.encode()).hexdigest())
+            hashes[i] = hashlib.sha256(inputs[i].source.encode()).hexdigest()
             refused[i] = _refused_rows(inputs[i], hashes[i])
-            continue
-        try:
-            hashes.append(file_sha256(path))
-        except OSError:
-            hashes.append("")
+        elif i in unreadable:  # not a regular file, or cannot be opened: a failed row made here
+            refused[i] = _failed_rows(inputs[i].source, "", unreadable[i].error, unreadable[i].message)
+    copy_of = first_copies([sha if i not in refused else "" for i, sha in enumerate(hashes)])
     cached: dict[int, Path] = {}
     todo: list[int] = []
     for i, sha in enumerate(hashes):
-        if i in refused:
+        if i in refused or i in copy_of:  # copies share the first one's rows
             continue
-        cache = _cache_path(out_dir, sha, options) if sha else None
-        if cache is not None and not force and cache.exists():
+        cache = _cache_path(out_dir, sha, options)
+        if not force and cache.exists():
             cached[i] = cache
         else:
             todo.append(i)
-    summary.from_cache = len(cached)
-    tasks = [(str(files[i]), hashes[i], ocr, layout, str(_cache_path(out_dir, hashes[i], options)) if hashes[i] else "") for i in todo]
+    # a copy of a cached document is reused from the cache too
+    summary.from_cache = len(cached) + sum(first in cached for first in copy_of.values())
+
+    def task_of(i: int) -> Task:
+        return (str(files[i]), hashes[i], ocr, layout, str(_cache_path(out_dir, hashes[i], options)), limits)
+
+    tasks = [task_of(i) for i in todo]
+    summary.processed = len(tasks)
     watch = _Watch(inputs, todo, progress)
     log.info("%d documents (%d reused from the cache, %d refused), %d to read: about %d pages", len(files), len(cached), len(refused), len(todo), watch.state.pages)
     size = _pool_size(workers, tasks)
@@ -431,22 +518,34 @@ def _ingest_inputs(
     try:
         seen_bytes: dict[str, str] = {}
         seen_letters: dict[tuple, str] = {}
+        copies_left = Counter(hashes[j] for j in copy_of)
+        shared: dict[str, Rows] = {}  # rows of a document whose copies are still to come
         for i, path in enumerate(files):
-            if i in cached:
-                rows = pickle.loads(cached[i].read_bytes())
-            elif i in refused:
+            sha = hashes[i] if i not in refused else ""
+            if i in refused:
                 rows = refused[i]
+            elif i in copy_of:
+                copies_left[sha] -= 1
+                rows = shared.pop(sha) if copies_left[sha] == 0 else copy.deepcopy(shared[sha])
+            elif i in cached:
+                rows = _load_cached(cached[i])
+                if rows is None:  # an unreadable cache entry costs that entry: the document is run again here
+                    rows = _work(task_of(i))
+                    summary.from_cache -= 1
+                    summary.processed += 1
             else:
                 rows = next(fresh)
+            if copies_left.get(sha) and sha not in shared:
+                shared[sha] = copy.deepcopy({k: v for k, v in rows.items() if k != TIMING})
             timing = rows.pop(TIMING, [None])[0]
             for table_rows in rows.values():
                 for row in table_rows:
                     if "source_path" in row:
                         row["source_path"] = inputs[i].source
-            summary.duplicates += _mark_duplicate(rows, seen_bytes, seen_letters, hashes[i])
+            summary.duplicates += _mark_duplicate(rows, seen_bytes, seen_letters, sha)
             summary.by_status[rows["letters"][0]["status"]] += 1
             writer.add(rows)
-            watch.document(i, rows, timing, cached=i in cached)
+            watch.document(i, rows, timing, cached=i in cached, copy_of=inputs[copy_of[i]].source if i in copy_of else None)
         summary.seconds = time.perf_counter() - started
         run_info = {
             "started_at": started_at.isoformat(timespec="seconds"),
@@ -458,8 +557,9 @@ def _ingest_inputs(
             "counts_by_status": dict(sorted(summary.by_status.items())),
             "duplicates": summary.duplicates,
             "reused_from_cache": summary.from_cache,
+            "processed": summary.processed,
             "workers": workers,
-            "options": {"ocr": ocr, "layout": layout, "formats": list(formats)},
+            "options": {"ocr": ocr, "layout": layout, "formats": list(formats), "limits": asdict(limits)},
             "seconds": round(summary.seconds, 3),
             "letters_per_second": round(summary.letters_per_second, 2),
         }
@@ -541,7 +641,7 @@ class _Watch:
         log.info("%s: page %d OCR'd in %.1f s", self.inputs[i].source, number, seconds)
         self._tell()
 
-    def document(self, i: int, rows: Rows, timing: dict[str, float] | None, cached: bool) -> None:
+    def document(self, i: int, rows: Rows, timing: dict[str, float] | None, cached: bool, copy_of: str | None = None) -> None:
         letter = rows["letters"][0]
         document = rows["documents"][0] if rows.get("documents") else {}
         if i in self.pages:
@@ -554,6 +654,8 @@ class _Watch:
         what = f"{letter['status']}, {letter.get('source_format') or '?'}, {document.get('pages') or 0} page(s)"
         if cached:
             log.info("%s: %s, reused from the cache", source, what)
+        elif copy_of is not None:
+            log.info("%s: %s, the same bytes as %s (read once)", source, what, copy_of)
         elif timing is None:
             log.info("%s: %s, not read: %s", source, what, letter.get("issues"))
         else:
@@ -570,8 +672,124 @@ def _store(path: Path, rows: dict) -> None:
     """Cache one document's rows; written then renamed so an interrupted run never leaves half a file.
 
     Pickle, not JSON: a re-run of 1,000 unchanged letters spends most of its time loading these.
+    The temporary name is this writer's own, so writers never share one; a failure to write (disk
+    full, permissions) costs this cache entry only.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_bytes(pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL))
-    os.replace(tmp, path)
+    tmp = path.with_name(f"{path.stem}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes(pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL))
+        os.replace(tmp, path)
+    except OSError:
+        with suppress(OSError):
+            tmp.unlink(missing_ok=True)
+
+
+def _load_cached(path: Path) -> Rows | None:
+    """A cached document's rows, or None when the entry cannot be read back (damaged, or gone)."""
+    try:
+        rows = pickle.loads(path.read_bytes())
+    except Exception:  # a truncated or foreign file unpickles to any error
+        return None
+    return rows if isinstance(rows, dict) and rows.get("letters") else None
+
+
+def hash_inputs(files: list[Path | None]) -> tuple[list[str], dict[int, ReadError]]:
+    """Each file's content hash; for a path that is not a readable regular file, "" and the reason.
+    FIFOs, sockets and devices are found by stat and never opened. (None, an input with no file of
+    its own, gets "".)"""
+    hashes: list[str] = []
+    unreadable: dict[int, ReadError] = {}
+    for i, path in enumerate(files):
+        if path is None:
+            hashes.append("")
+            continue
+        try:
+            check_regular_file(path)
+            hashes.append(file_sha256(path))
+        except ReadError as exc:
+            hashes.append("")
+            unreadable[i] = exc
+        except OSError as exc:
+            hashes.append("")
+            unreadable[i] = ReadError("unreadable", f"cannot open the file: {exc.strerror or exc}")
+    return hashes, unreadable
+
+
+def first_copies(hashes: list[str]) -> dict[int, int]:
+    """For each file whose bytes an earlier file already has, the index of that earlier file: it
+    is processed once and its copies take its rows (then marked duplicate_of)."""
+    first: dict[str, int] = {}
+    copies: dict[int, int] = {}
+    for i, sha in enumerate(hashes):
+        if not sha:
+            continue
+        if sha in first:
+            copies[i] = first[sha]
+        else:
+            first[sha] = i
+    return copies
+
+
+class OutputLocked(OutputBusy):
+    """Another ingest is writing to the same output folder."""
+
+
+@contextmanager
+def output_lock(out_dir: Path) -> Iterator[None]:
+    """Hold OUT/.lock for the run (an flock, so the kernel frees it when the process dies, however);
+    raise OutputLocked at once if another run holds it."""
+    global _LOCK_FD
+    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # no flock on this system: runs are not guarded against each other
+        yield
+        return
+    fd = os.open(out_dir / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        holder = os.pread(fd, 32, 0).decode(errors="replace").strip()
+        os.close(fd)
+        who = f" (process {holder})" if holder.isdigit() else ""
+        raise OutputLocked(f"another ingest{who} is writing to {out_dir}", "wait for it to finish, or give another --out") from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    _LOCK_FD = fd
+    try:
+        yield
+    finally:
+        _LOCK_FD = None
+        os.ftruncate(fd, 0)  # the holder's pid goes with it: the folder's files are the same as before the run
+        os.close(fd)
+
+
+SCRATCH = ".scratch"
+
+
+@contextmanager
+def scratch_space(out_dir: Path) -> Iterator[Path]:
+    """Temporary files of the run (Tesseract's images) in OUT/.scratch rather than the system's
+    temporary folder, so that what a killed run leaves there is found and removed by the next."""
+    import tempfile
+
+    remove_stale_files(out_dir)
+    scratch = out_dir / SCRATCH
+    scratch.mkdir(exist_ok=True)
+    previous = tempfile.tempdir
+    tempfile.tempdir = str(scratch)  # forked workers inherit it
+    try:
+        yield scratch
+    finally:
+        tempfile.tempdir = previous
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def remove_stale_files(out_dir: Path) -> None:
+    """Staging folders and temporaries left by a run that was killed outright; the caller holds the
+    output lock, so no live run owns any of them."""
+    for parts in [*out_dir.glob(".parts-*"), *out_dir.glob(".archives-*"), out_dir / SCRATCH]:
+        shutil.rmtree(parts, ignore_errors=True)
+    for tmp in (out_dir / ".cache").glob("*/*/*.tmp"):
+        tmp.unlink(missing_ok=True)

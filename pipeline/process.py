@@ -14,7 +14,8 @@ from typing import Mapping
 from pipeline.extract import extract_letter
 from pipeline.normalise import normalise_document
 from pipeline.ingest import file_sha256
-from pipeline.read import OcrResult, read_document
+from pipeline.limits import Limits
+from pipeline.read import OcrResult, check_regular_file, read_document
 from pipeline.records import LetterRecord, ReadError
 from pipeline.segment import segment_letter
 from pipeline.validate import validate_letter
@@ -28,29 +29,32 @@ def process_document(
     sha256: str | None = None,
     ocr_pages: Mapping[int, OcrResult] | None = None,
     defer_ocr: bool = False,
+    limits: Limits | None = None,
     timings: dict[str, float] | None = None,
 ) -> LetterRecord:
     """The complete record of one input file; never raises for bad input.
 
     ocr_pages and defer_ocr are passed to read_document: with defer_ocr, a long scan raises
-    OcrDeferred so that ingest can spread its pages over the workers. timings, when given, gets
-    the seconds each stage took (read, normalise, segment, extract, validate), for --verbose.
+    OcrDeferred so that ingest can spread its pages over the workers. limits bound the work.
+    timings, when given, gets the seconds each stage took (read, normalise, segment, extract,
+    validate), for --verbose.
     """
     lap = _Laps(timings)
     path = Path(path)
     try:
+        check_regular_file(path)  # before hashing: reading a FIFO would block for ever
         sha = sha256 or file_sha256(path)
-    except OSError as exc:
-        record = LetterRecord(letter_id=hashlib.sha256(str(path).encode()).hexdigest()[:16], source_path=str(path))
-        return record.fail("read", "unreadable", f"cannot open the file: {exc.strerror or exc}")
+    except (ReadError, OSError) as exc:
+        error, message = (exc.error, exc.message) if isinstance(exc, ReadError) else ("unreadable", f"cannot open the file: {exc.strerror or exc}")
+        record = LetterRecord(letter_id=path_letter_id(path), source_path=str(path), source_format=source_format_of(path))
+        return record.fail("read", error, message)
     record = LetterRecord(letter_id=sha[:16], source_path=str(path), sha256=sha)
     try:
-        document = read_document(path, ocr=ocr, layout=layout, ocr_pages=ocr_pages, defer_ocr=defer_ocr)
+        document = read_document(path, ocr=ocr, layout=layout, ocr_pages=ocr_pages, defer_ocr=defer_ocr, limits=limits)
         lap("read")
     except ReadError as exc:
         lap("read")
-        # a file of another kind has no source format (the column's values are a closed set)
-        record.source_format = {".pdf": "pdf", ".txt": "txt"}.get(path.suffix.lower(), "")
+        record.source_format = source_format_of(path)
         return record.fail("read", exc.error, exc.message)
     record.source_format = document.source_format
     record.pages = len(document.pages)
@@ -75,6 +79,16 @@ def process_document(
         detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
         return record.fail(stage, "internal", f"unexpected error ({detail}); please report it with this file")
     return record
+
+
+def path_letter_id(path: Path | str) -> str:
+    """The letter_id of a file that could not be read: from its path, so it is stable from run to run."""
+    return hashlib.sha256(str(path).encode()).hexdigest()[:16]
+
+
+def source_format_of(path: Path | str) -> str:
+    """The source format a file's name promises, for a file that could not be read (a closed set: others get none)."""
+    return {".pdf": "pdf", ".txt": "txt"}.get(Path(path).suffix.lower(), "")
 
 
 class _Laps:

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import csv
 import ctypes
+import errno
 import hashlib
+import math
 import os
 import shutil
+import stat
 import statistics
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -21,14 +24,22 @@ from typing import Mapping
 import regex
 
 from pipeline.config import DATA
+from pipeline.limits import MIB, RENDER_BYTES_PER_PIXEL, Limits, default_limits, seconds_left, timed_out
 from pipeline.normalise import WORD_EDGES as _WORD_EDGES, normalise_characters
 from pipeline.records import Page, ReadError, SourceDocument
 
-MAX_BYTES = 20 * 1024 * 1024
 TEXT_SUFFIXES = {".txt", ".text", ""}
 # a page with fewer characters than this in its text layer is treated as a scan
 MIN_PAGE_CHARS = 25
 OCR_DPI = 300
+# how far into a file PDF readers look for the %PDF header (junk before it is skipped): a file
+# named .pdf is searched this far, any other file only as far as PDFium itself looks
+PDF_HEADER_WINDOW = 64 * 1024
+PDF_HEADER_WINDOW_OTHER = 1024
+# a rendered page with fewer dark pixels than this share (once specks are averaged away) is blank
+BLANK_INK_SHARE = 0.0001
+_SPECIAL_FILES = [(stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+                  (stat.S_ISBLK, "a block device"), (stat.S_ISDIR, "a folder")]
 # "Page 1 of 2", "- 2 -", "2/3"; OCR reads a 1 as "|", "l" or "I"
 _PAGE_NUMBER = regex.compile(r"^[\s\W]*(page\s*)?(\d{1,3}|[\dIl|!]{0,3}\s*(of|/)\s*[\dIl|!]{1,3})[\s\W]*$", regex.IGNORECASE)
 
@@ -74,40 +85,85 @@ def ocr_available() -> bool:
     return shutil.which("tesseract") is not None
 
 
+def check_regular_file(path: Path) -> None:
+    """ReadError unless path is a regular file (or a link to one), found with stat alone: a FIFO,
+    socket or device is never opened, since reading one can block for ever."""
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        raise _unreadable(Path(path), exc) from exc
+    for test, what in _SPECIAL_FILES:
+        if test(info.st_mode):
+            raise ReadError("not_a_regular_file", f"the path is {what}, not a regular file: it was not opened")
+
+
+def _unreadable(path: Path, exc: OSError) -> ReadError:
+    """The reason a path cannot be opened, in words: a dangling link, a loop of links, no permission."""
+    if path.is_symlink():
+        try:
+            target = os.readlink(path)
+        except OSError:
+            target = "?"
+        if isinstance(exc, FileNotFoundError):
+            return ReadError("unreadable", f"the path is a symbolic link to {target!r}, which does not exist")
+        if exc.errno == errno.ELOOP:
+            return ReadError("unreadable", f"the path is a loop of symbolic links (it points to {target!r})")
+    return ReadError("unreadable", f"cannot open the file: {exc.strerror or exc}")
+
+
 def read_document(
     path: Path,
     *,
     ocr: str = "auto",
     layout: str = "auto",
-    max_bytes: int = MAX_BYTES,
+    max_bytes: int | None = None,
     ocr_pages: Mapping[int, OcrResult] | None = None,
     defer_ocr: bool = False,
+    limits: Limits | None = None,
 ) -> SourceDocument:
     """The document's pages of text; raises ReadError for input it cannot read.
 
     ocr_pages holds pages already OCR'd elsewhere (by page number). With defer_ocr, a PDF with
     two or more scanned pages not in ocr_pages raises OcrDeferred instead of OCR-ing them here.
+    limits bound the work (defaults in data/limits.toml); max_bytes, if given, overrides the file size limit.
     """
     path = Path(path)
+    limits = limits or default_limits()
+    max_bytes = max_bytes if max_bytes is not None else limits.max_bytes
+    check_regular_file(path)
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            raise ReadError("too_large", f"the file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit for one letter")
+            raise ReadError("too_large", f"the file is {size / MIB:.1f} MiB, over the limit of {max_bytes / MIB:g} MiB for one letter (--max-file-mib)")
         data = path.read_bytes()
     except OSError as exc:
-        raise ReadError("unreadable", f"cannot open the file: {exc.strerror or exc}") from exc
+        raise _unreadable(path, exc) from exc
     sha = hashlib.sha256(data).hexdigest()
     if not data.strip():
         raise ReadError("empty", "the file is empty" if not data else "the file holds only white space")
-    if data[:1024].lstrip().startswith(b"%PDF") or b"%PDF-" in data[:1024]:
-        pages = read_pdf(data, ocr=ocr, layout=layout, ocr_pages=ocr_pages, defer_ocr=defer_ocr)
+    header = pdf_header_offset(data, path.suffix.lower() == ".pdf")
+    if header is not None:
+        warnings: list[str] = []
+        if data[:header].strip():
+            warnings.append(f"repaired: {header:,} bytes of junk before the %PDF header were skipped")
+        pages = read_pdf(data[header:], ocr=ocr, layout=layout, ocr_pages=ocr_pages, defer_ocr=defer_ocr, limits=limits, warnings=warnings)
         source_format = pdf_source_format(pages)
-        return SourceDocument(path, source_format, sha, pages)
+        return SourceDocument(path, source_format, sha, pages, warnings)
     if path.suffix.lower() == ".pdf":
-        raise ReadError("corrupt_pdf", "the file is named .pdf but is not a PDF (no %PDF header)")
+        raise ReadError("corrupt_pdf", f"the file is named .pdf but is not a PDF (no %PDF header in its first {PDF_HEADER_WINDOW // 1024} KiB)")
     if path.suffix.lower() not in TEXT_SUFFIXES:
         raise ReadError("unsupported", f"files of type {path.suffix!r} are not read: give .txt or .pdf files")
     return SourceDocument(path, "txt", sha, [Page(1, decode_text(data), "text")])
+
+
+def pdf_header_offset(data: bytes, named_pdf: bool) -> int | None:
+    """Where the %PDF header starts, as PDF readers look for it: anywhere in the first 64 KiB of a
+    file named .pdf (mail headers or junk written before it), in the first 1 KiB of any other."""
+    window = PDF_HEADER_WINDOW if named_pdf else PDF_HEADER_WINDOW_OTHER
+    found = data.find(b"%PDF-", 0, window)
+    if found < 0 and data[:window].lstrip().startswith(b"%PDF"):
+        found = data.index(b"%PDF")
+    return found if found >= 0 else None
 
 
 def decode_text(data: bytes) -> str:
@@ -146,15 +202,34 @@ def read_pdf(
     layout: str = "auto",
     ocr_pages: Mapping[int, OcrResult] | None = None,
     defer_ocr: bool = False,
+    limits: Limits | None = None,
+    warnings: list[str] | None = None,
 ) -> list[Page]:
-    pdf = open_pdf(data)
+    """The PDF's pages; what was repaired or lowered on the way is appended to warnings."""
+    limits = limits or default_limits()
+    warnings = warnings if warnings is not None else []
+    try:
+        pdf = open_pdf(data)
+    except ReadError as exc:
+        if exc.error != "corrupt_pdf":
+            raise
+        return salvage_pdf(data, exc, limits, warnings)
     ocr_pages = ocr_pages or {}
     try:
+        check_page_count(len(pdf), limits)
+        if xref_damaged(data):
+            warnings.append("repaired: the PDF's cross-reference table is damaged; PDFium rebuilt it from the objects")
         raw_pages: list[list[Piece]] = []
         for page in pdf:
             height = page.get_height()
             raw_pages.append([] if ocr == "force" else pdfium_pieces(page, height))
         scans = [n for n, pieces in enumerate(raw_pages, start=1) if ocr != "off" and sum(len(p.text.strip()) for p in pieces) < MIN_PAGE_CHARS]
+        blank = {n for n in scans if page_draws_nothing(pdf[n - 1])}
+        scans = [n for n in scans if n not in blank]
+        for n in scans:
+            note = ocr_resolution(pdf[n - 1], n, limits)[1]
+            if note:
+                warnings.append(note)
         to_read = [n for n in scans if n not in ocr_pages]
         if to_read and not ocr_available():
             raise ReadError("ocr_unavailable", f"page {to_read[0]} is a scan (no text layer) and Tesseract is not installed: apt-get install tesseract-ocr tesseract-ocr-eng")
@@ -162,8 +237,11 @@ def read_pdf(
             raise OcrDeferred(to_read)
         pages: list[Page] = []
         for number, pieces in enumerate(raw_pages, start=1):
+            if number in blank:
+                pages.append(Page(number, "", "blank"))
+                continue
             if number in scans:
-                text, confidence, words = ocr_pages[number] if number in ocr_pages else ocr_page(pdf[number - 1])
+                text, confidence, words = ocr_pages[number] if number in ocr_pages else ocr_page(pdf[number - 1], limits=limits, number=number)
                 pages.append(Page(number, text, "ocr", confidence, words))
                 continue
             method = "pdfium"
@@ -173,7 +251,7 @@ def read_pdf(
             if ocr != "off" and is_ocr_layer(pdf[number - 1]):
                 # an OCR layer is one positioned word at a time: each box is a word (or a scanner's speck)
                 words = pieces_to_text(pdfium_pieces(pdf[number - 1], pdf[number - 1].get_height(), merge=False), word_gap=True)
-                pages.append(read_ocr_layer(pdf[number - 1], number, words, ocr_pages.get(number)))
+                pages.append(read_ocr_layer(pdf[number - 1], number, words, ocr_pages.get(number), limits))
                 continue
             text = pieces_to_text(pieces)
             if layout == "auto" and method == "pdfium":
@@ -186,8 +264,111 @@ def read_pdf(
     finally:
         pdf.close()
     if not any(p.text.strip() for p in pages):
-        raise ReadError("no_text", "the PDF has no text layer" + (" and OCR is off (use --ocr auto)" if ocr == "off" else ""))
+        # what was lowered or repaired on the way is part of why nothing was found
+        raise ReadError("no_text", "; ".join([no_text_message(pages, ocr), *warnings]))
     return drop_running_furniture(pages)
+
+
+def no_text_message(pages: list[Page], ocr: str) -> str:
+    """Why a PDF gave no text, saying what was tried: blank pages, OCR off, or OCR that found nothing."""
+    n_blank = sum(p.method == "blank" for p in pages)
+    n_ocr = sum(p.method == "ocr" for p in pages)
+    if ocr == "off":
+        return "the PDF has no text layer and OCR is off (use --ocr auto)"
+    if n_ocr == 0 and n_blank == len(pages):
+        what = "the PDF's only page is blank" if n_blank == 1 else f"all {n_blank} pages of the PDF are blank"
+        return f"{what}: nothing is drawn on {'it' if n_blank == 1 else 'them'} (or the content is damaged)"
+    blanks = f"; {_pages(n_blank)} blank" if n_blank else ""
+    return f"OCR found no words on the {_pages(n_ocr).replace('page', 'scanned page')} (blank or unreadable){blanks}"
+
+
+def _pages(n: int) -> str:
+    return "1 page" if n == 1 else f"{n:,} pages"
+
+
+def check_page_count(n: int, limits: Limits) -> None:
+    """The page cap, met before any page is read or OCR'd."""
+    if n > limits.max_pages:
+        raise ReadError("too_many_pages", f"the PDF has {n:,} pages, over the limit of {limits.max_pages} pages for one letter (--max-pages); a rating letter has 1-4")
+
+
+_STARTXREF = regex.compile(rb"startxref\s+(\d+)")
+_XREF_AT = regex.compile(rb"\s*(xref|\d+\s+\d+\s+obj)")
+
+
+def xref_damaged(data: bytes) -> bool:
+    """Whether the last startxref fails to point at a cross-reference table or stream (PDFium then
+    rebuilds it by scanning the file, silently)."""
+    at = data.rfind(b"startxref")
+    found = _STARTXREF.match(data, at) if at >= 0 else None
+    if found is None:
+        return True
+    offset = int(found[1])
+    return offset >= len(data) or not _XREF_AT.match(data[offset:offset + 64])
+
+
+def salvage_pdf(data: bytes, error: ReadError, limits: Limits, warnings: list[str]) -> list[Page]:
+    """The text of a PDF PDFium cannot open, from pdfplumber (pdfminer rebuilds a broken
+    cross-reference table by scanning for objects); error is raised again if that finds nothing."""
+    import io
+    import logging
+
+    import pdfplumber
+
+    logging.getLogger("pdfminer").setLevel(logging.ERROR)  # its warnings about the damage would go to stderr
+    try:
+        with pdfplumber.open(io.BytesIO(data)) as pdf:
+            check_page_count(len(pdf.pages), limits)
+            pages = []
+            for number, page in enumerate(pdf.pages, start=1):
+                words = page.extract_words(keep_blank_chars=False, use_text_flow=False, x_tolerance=1.5)
+                pieces = [Piece(w["x0"], w["x1"], w["top"], w["bottom"], w["text"]) for w in words]
+                pages.append(Page(number, pieces_to_text(pieces), "pdfplumber"))
+    except ReadError:
+        raise
+    except Exception:  # pdfminer gave up too: the PDFium message stands
+        raise error from None
+    if not any(p.text.strip() for p in pages):
+        raise error
+    unread = sum(not p.text.strip() for p in pages)
+    detail = f"; {_pages(unread)} with no text layer could not be OCR'd" if unread else ""
+    warnings.append(f"repaired: PDFium could not open the PDF ({error.message}); pdfplumber recovered the text of {_pages(len(pages) - unread)}{detail}")
+    return drop_running_furniture(pages)
+
+
+def page_draws_nothing(page) -> bool:
+    """A page with no objects at all (no text, image or drawing) and no annotations (which render too)
+    is blank: it is not rendered or OCR'd."""
+    import pypdfium2.raw as pdfium_c
+
+    return pdfium_c.FPDFPage_CountObjects(page.raw) == 0 and pdfium_c.FPDFPage_GetAnnotCount(page.raw) == 0
+
+
+def ocr_resolution(page, number: int, limits: Limits) -> tuple[float, str | None]:
+    """The DPI to render a page at for OCR, and a note when it is lowered from OCR_DPI to keep the
+    image within the pixel and memory limits; ReadError if that would go below min_ocr_dpi."""
+    width, height = page.get_width(), page.get_height()
+    pixels = (width * OCR_DPI / 72) * (height * OCR_DPI / 72)
+    by_pixels = limits.max_page_megapixels * 1e6
+    by_memory = limits.render_memory_mib * MIB / RENDER_BYTES_PER_PIXEL
+    budget = min(by_pixels, by_memory)
+    if pixels <= budget:
+        return OCR_DPI, None
+    dpi = math.floor(OCR_DPI * math.sqrt(budget / pixels))
+    limit = (f"{limits.max_page_megapixels:g} megapixels (--max-page-megapixels)" if by_pixels <= by_memory
+             else f"{limits.render_memory_mib:g} MiB of memory to render it (--render-memory-mib)")
+    size = f"page {number} is {width / 72:.1f} x {height / 72:.1f} in"
+    if dpi < limits.min_ocr_dpi:
+        raise ReadError("page_too_large", f"{size}: to stay within {limit} it would be OCR'd at {dpi} dpi, below the {limits.min_ocr_dpi:g} dpi OCR needs (--min-ocr-dpi)")
+    return dpi, f"{size}: OCR'd at {dpi} dpi instead of {OCR_DPI}, to stay within {limit}"
+
+
+def blank_render(image: "Image.Image") -> bool:
+    """Whether a rendered page has no ink once isolated specks are averaged away (3 x 3 boxes)."""
+    import numpy as np
+
+    small = np.asarray(image.convert("L").reduce(3))
+    return bool((small < 128).mean() < BLANK_INK_SHARE)
 
 
 def pdfium_pieces(page, page_height: float, merge: bool = True) -> list[Piece]:
@@ -342,12 +523,12 @@ def is_ocr_layer(page) -> bool:
     return invisible >= 0.8 * text_objects or first_text < full_image_at
 
 
-def read_ocr_layer(page, number: int, text: str, ocr_result: OcrResult | None) -> Page:
+def read_ocr_layer(page, number: int, text: str, ocr_result: OcrResult | None, limits: Limits | None = None) -> Page:
     """A page whose text another program's OCR made: kept as OCR ("ocr-layer"), or read again with
     Tesseract when it reads badly, keeping whichever of the two reads better ("ocr-layer-reread")."""
     if not text_quality(text).reads_badly or (ocr_result is None and not ocr_available()):
         return Page(number, text, "ocr-layer")
-    ocr_text, confidence, words = ocr_result or ocr_page(page)
+    ocr_text, confidence, words = ocr_result or ocr_page(page, limits=limits, number=number)
     if text_quality(ocr_text).score > text_quality(text).score:
         return Page(number, ocr_text, "ocr-layer-reread", confidence, words)
     return Page(number, text, "ocr-layer")
@@ -371,28 +552,44 @@ def pdfplumber_pieces(data: bytes, index: int) -> list[Piece]:
     return [Piece(w["x0"], w["x1"], w["top"], w["bottom"], w["text"]) for w in words]
 
 
-def ocr_pdf_page(path: Path, number: int) -> OcrResult:
+def ocr_pdf_page(path: Path, number: int, limits: Limits | None = None) -> OcrResult:
     """OCR one page of a PDF file: the task a worker runs for each page of a long scan."""
-    pdf = open_pdf(Path(path).read_bytes())
+    data = Path(path).read_bytes()
+    pdf = open_pdf(data[pdf_header_offset(data, True) or 0:])
     try:
-        return ocr_page(pdf[number - 1])
+        return ocr_page(pdf[number - 1], limits=limits, number=number)
     finally:
         pdf.close()
 
 
-def ocr_page(page) -> OcrResult:
+def ocr_page(page, limits: Limits | None = None, number: int = 1) -> OcrResult:
     """Tesseract's words for a rendered page, rebuilt into lines; the mean word confidence; and the
-    best confidence each word was read with (names and titles are checked against it)."""
+    best confidence each word was read with (names and titles are checked against it).
+
+    The page is rendered at OCR_DPI, or lower for a page too large for the limits; a render with
+    no ink is blank and not given to Tesseract. Tesseract is stopped at the document's time limit.
+    """
     import pytesseract
 
-    image = prepare_scan(page.render(scale=OCR_DPI / 72).to_pil())
+    dpi, _ = ocr_resolution(page, number, limits or default_limits())
+    rendered = page.render(scale=dpi / 72).to_pil()
+    if blank_render(rendered):
+        return "", None, {}
+    image = prepare_scan(rendered)
+    del rendered
     # Tesseract's OpenMP threads fight the pipeline's own workers for the cores; one thread is faster here
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+    left = seconds_left()
     try:
-        data = pytesseract.image_to_data(image, lang="eng", config="--psm 3", output_type=pytesseract.Output.DICT)
+        data = pytesseract.image_to_data(image, lang="eng", config="--psm 3", output_type=pytesseract.Output.DICT,
+                                         timeout=0 if left is None else max(left, 0.5))
     except pytesseract.TesseractNotFoundError as exc:
         raise ReadError("ocr_unavailable", "Tesseract is not installed: apt-get install tesseract-ocr tesseract-ocr-eng") from exc
-    scale = 72 / OCR_DPI
+    except RuntimeError as exc:
+        if left is not None and "timeout" in str(exc).lower():
+            raise timed_out() from exc
+        raise
+    scale = 72 / dpi
     pieces, confidences = [], []
     words: dict[str, float] = {}
     by_line: dict[tuple[int, int, int], list[Piece]] = {}
@@ -433,16 +630,31 @@ def wipe_rules(grey: "Image.Image") -> "Image.Image":
     from PIL import Image
 
     pixels = np.asarray(grey).copy()
-    dark = (pixels < 140).astype(np.int32)
-    for axis, length in ((1, pixels.shape[1] // 6), (0, pixels.shape[0] // 10)):
-        runs = np.cumsum(dark, axis=axis)
-        window = np.take(runs, range(length, runs.shape[axis]), axis=axis) - np.take(runs, range(0, runs.shape[axis] - length), axis=axis)
-        ruled = (window >= 0.92 * length).any(axis=axis)
-        if axis == 1:
-            pixels[ruled, :] = 255
-        else:
-            pixels[:, ruled] = 255
+    rows = _ruled_lines(pixels, axis=1, length=pixels.shape[1] // 6)
+    columns = _ruled_lines(pixels, axis=0, length=pixels.shape[0] // 10)
+    pixels[rows, :] = 255
+    pixels[:, columns] = 255
     return Image.fromarray(pixels)
+
+
+def _ruled_lines(pixels: "np.ndarray", axis: int, length: int, band_pixels: int = 1 << 22) -> "np.ndarray":
+    """Which rows (axis 1) or columns (axis 0) hold a dark run nearly `length` long: found a band of
+    rows or columns at a time, so the working arrays stay a few MB however large the page."""
+    import numpy as np
+
+    n = pixels.shape[axis]
+    across = pixels.shape[1 - axis]
+    step = max(1, band_pixels // max(n, 1))
+    ruled = np.zeros(across, dtype=bool)
+    for start in range(0, across, step):
+        band = pixels[start:start + step] if axis == 1 else pixels[:, start:start + step]
+        runs = np.cumsum(band < 140, axis=axis, dtype=np.int32)
+        if axis == 1:
+            window = runs[:, length:] - runs[:, :n - length]
+        else:
+            window = runs[length:, :] - runs[:n - length, :]
+        ruled[start:start + step] = (window >= 0.92 * length).any(axis=axis)
+    return ruled
 
 
 def estimate_skew(grey: "Image.Image", limit: float = 3.0, step: float = 0.1) -> float:

@@ -25,7 +25,7 @@ class Page:
 
     number: int
     text: str
-    method: str = "text"  # text | pdfium | pdfplumber | ocr
+    method: str = "text"  # text | pdfium | pdfplumber | ocr | blank (a page that draws nothing: not OCR'd)
     ocr_confidence: float | None = None  # mean Tesseract word confidence, 0-100
     # OCR pages: each word read (punctuation stripped) and the best confidence it was read with anywhere on the page
     word_confidences: dict[str, float] = field(default_factory=dict)

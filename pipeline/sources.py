@@ -135,17 +135,37 @@ def find_inputs(paths: list[Path], staging: Path, selection: Selection | None = 
         path = Path(path)
         candidates = walk(path) if path.is_dir() else [path]
         for candidate in candidates:
-            real = candidate.resolve()
+            real = _resolved(candidate)
             if real in seen:
                 continue
             seen.add(real)
             relative = candidate.relative_to(path).as_posix() if path.is_dir() else candidate.name
-            if is_archive(candidate):
+            if is_archive(candidate) and not _regular_file(candidate):
+                # a FIFO named x.zip would block the read for ever; ingest gives it (or a broken link) its row
+                if selection.wanted(relative):
+                    found.append(Input(str(candidate), candidate))
+            elif is_archive(candidate):
                 if not selection.excluded(relative):
                     found += read_archive(candidate, stage, selection, limits, relative if path.is_dir() else "")
             elif selection.wanted(relative):
                 found.append(Input(str(candidate), candidate))
     return sorted(found, key=lambda i: i.source)
+
+
+def _resolved(path: Path) -> Path:
+    """The real path a candidate names, to take each file once; a loop of links is its own path."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop, before Python 3.13
+        return path.absolute()
+
+
+def _regular_file(path: Path) -> bool:
+    """Whether path is (a link to) a regular file, by stat alone: nothing else is opened."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
 
 
 def read_archive(archive: Path, stage: _Staging, selection: Selection, limits: ArchiveLimits, relative: str = "") -> list[Input]:
