@@ -220,14 +220,15 @@ def read_pdf(
         if xref_damaged(data):
             warnings.append("repaired: the PDF's cross-reference table is damaged; PDFium rebuilt it from the objects")
         raw_pages: list[list[Piece]] = []
-        for page in pdf:
+        opened = list(pdf)  # each page opened once: opening one costs about a millisecond
+        for page in opened:
             height = page.get_height()
             raw_pages.append([] if ocr == "force" else pdfium_pieces(page, height))
         scans = [n for n, pieces in enumerate(raw_pages, start=1) if ocr != "off" and sum(len(p.text.strip()) for p in pieces) < MIN_PAGE_CHARS]
-        blank = {n for n in scans if page_draws_nothing(pdf[n - 1])}
+        blank = {n for n in scans if page_draws_nothing(opened[n - 1])}
         scans = [n for n in scans if n not in blank]
         for n in scans:
-            note = ocr_resolution(pdf[n - 1], n, limits)[1]
+            note = ocr_resolution(opened[n - 1], n, limits)[1]
             if note:
                 warnings.append(note)
         to_read = [n for n in scans if n not in ocr_pages]
@@ -241,17 +242,17 @@ def read_pdf(
                 pages.append(Page(number, "", "blank"))
                 continue
             if number in scans:
-                text, confidence, words = ocr_pages[number] if number in ocr_pages else ocr_page(pdf[number - 1], limits=limits, number=number)
+                text, confidence, words = ocr_pages[number] if number in ocr_pages else ocr_page(opened[number - 1], limits=limits, number=number)
                 pages.append(Page(number, text, "ocr", confidence, words))
                 continue
             method = "pdfium"
             if layout == "full" or (layout == "auto" and _looks_damaged(pieces)):
                 pieces = pdfplumber_pieces(data, number - 1)
                 method = "pdfplumber"
-            if ocr != "off" and is_ocr_layer(pdf[number - 1]):
+            if ocr != "off" and is_ocr_layer(opened[number - 1]):
                 # an OCR layer is one positioned word at a time: each box is a word (or a scanner's speck)
-                words = pieces_to_text(pdfium_pieces(pdf[number - 1], pdf[number - 1].get_height(), merge=False), word_gap=True)
-                pages.append(read_ocr_layer(pdf[number - 1], number, words, ocr_pages.get(number), limits))
+                words = pieces_to_text(pdfium_pieces(opened[number - 1], opened[number - 1].get_height(), merge=False), word_gap=True)
+                pages.append(read_ocr_layer(opened[number - 1], number, words, ocr_pages.get(number), limits))
                 continue
             text = pieces_to_text(pieces)
             if layout == "auto" and method == "pdfium":
