@@ -53,13 +53,27 @@ def _letters() -> list[Path]:
     return paths
 
 
+# A letter of our own with every shape the rewrites change, so each rewrite has something to test
+# even where ../shared/dev-set is absent (as in CI).
+HANDWRITTEN_NARRATIVE = (
+    "Most services are good. Four of the five children's homes are good and 12 of the 15 nursery schools "
+    "are good or better. Provision is satisfactory in one of the two pupil referral units, and the "
+    "three special schools are outstanding.\n\nOver 70% of childminding is good or outstanding, "
+    "and two of the council's four secondary schools are satisfactory. Thirteen out of 14 "
+    "primary schools are good, with one being satisfactory."
+)
+
+
 @pytest.fixture(scope="module")
 def generated_letters(tmp_path_factory) -> list[Path]:
     from fixtures.generate import generate_corpus
+    from test_extract import letter
 
     out = tmp_path_factory.mktemp("metamorphic")
     manifest = generate_corpus(out, count=8, seed=29)
-    return [out / "letters" / f["name"] for f in manifest["files"] if f["kind"] == "text" and f["expected_status"] == "ok"][:6]
+    own = out / "handwritten.txt"
+    own.write_text(letter(narrative=HANDWRITTEN_NARRATIVE), encoding="utf-8")
+    return [own] + [out / "letters" / f["name"] for f in manifest["files"] if f["kind"] == "text" and f["expected_status"] == "ok"][:6]
 
 
 def read(tmp: Path, name: str, text: str) -> LetterRecord:
