@@ -132,7 +132,6 @@ class StatisticFinder:
         self.pronouns = set(q["pronouns"])
         self.links = _phrases(q["links"])
         self.refer_back_after = _phrases(q["refer_back_after"])
-        self.leading = set(q["leading"])
         self.vague = set(q["vague"])
         self.remainder = set(q["remainder"])
         self.qualifiers = _phrases(v["qualifiers"]["words"])
