@@ -15,6 +15,7 @@ from pipeline.config import compiled, patterns, vocab
 from pipeline.gazetteer import AuthorityMatch, find_authorities, fuzzy_find_authority
 from pipeline.nlp import load_pipeline
 from pipeline.normalise import WORD_EDGES
+from pipeline.quantities import QuantityGrammar
 from pipeline.records import FieldValue, LetterRecord, NumberSpan, ScaleRow, Segment, Statistic
 from pipeline.segment import find_scale_rows
 
@@ -30,10 +31,8 @@ _AUTHORITY_FORM_WORD = regex.compile(r"council|borough|county|city\s+of|metropol
 _INITIAL_AT_END = regex.compile(r"\b\p{Lu}\.$")
 _CONTACT_DETAIL = regex.compile(r"[\d@]|www\.")
 _TRAILING_LINK_WORDS = regex.compile(r"(?:\s+(?:of|for|the|and|in|to))+$", regex.IGNORECASE)
-_NUMBER_WORD = regex.compile(
-    r"\d|^(?:" + "|".join(w for part in ("units", "teens", "tens", "hundred", "scales", "fractions") for w in vocab()["numbers"][part]) + ")$",
-    regex.IGNORECASE,
-)
+# the grammar's own number words, so a statistic's OCR doubt looks at the words the finder read as numbers
+_QUANTITIES = QuantityGrammar(vocab()["numbers"])
 _NAME_WORD = regex.compile(r"[\p{Lu}][\p{L}'\-.]*$")
 
 
@@ -606,7 +605,7 @@ def _ocr_confidence_of(record: LetterRecord, start: int, end: int, numbers_only:
     scores = []
     for word in record.text.text[start:end].split():
         key = word.strip(WORD_EDGES)
-        if numbers_only and not _NUMBER_WORD.search(key):
+        if numbers_only and not _QUANTITIES.writes_a_number(key):
             continue
         confidence = record.text.ocr_word_confidence(key, start) if key else None
         if confidence is not None:

@@ -51,6 +51,10 @@ class QuantityGrammar:
     def is_number_word(self, word: str) -> bool:
         return word in self.number_words
 
+    def writes_a_number(self, word: str) -> bool:
+        """Whether a word of the text is (part of) a number: digits, a number word or a fraction word."""
+        return any(c.isdigit() for c in word) or word.lower() in self.number_words or word.lower() in self.fractions
+
     def scan(self, lower: list[str], start: int, end: int) -> list[Quantity]:
         """Every quantity in tokens [start, end), left to right, none overlapping."""
         found: list[Quantity] = []
