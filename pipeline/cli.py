@@ -236,8 +236,7 @@ def ingest(
     from pipeline.ingest import ingest as run_ingest
     from pipeline.limits import limits_with
     from pipeline.progress import ProgressReporter, print_summary, start_logging, stop_logging
-
-    from pipeline.write import FORMATS
+    from pipeline.rows import FORMATS
 
     formats = tuple(dict.fromkeys(f.strip().lower() for item in fmt for f in item.split(",") if f.strip()))
     unknown = sorted(set(formats) - set(FORMATS))

@@ -676,9 +676,13 @@ def _store(path: Path, rows: dict) -> None:
     full, permissions) costs this cache entry only.
     """
     tmp = path.with_name(f"{path.stem}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
+    data = pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL))
+        try:
+            tmp.write_bytes(data)
+        except FileNotFoundError:  # the folder is made when first missing, not asked after for every letter
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_bytes(data)
         os.replace(tmp, path)
     except OSError:
         with suppress(OSError):

@@ -61,16 +61,37 @@ def _glued_scale_row() -> regex.Pattern:
 
 
 @lru_cache(maxsize=1)
-def _furniture_rule() -> regex.Pattern:
-    """Every furniture pattern as one alternation: one match a line rather than one a pattern."""
-    rules = patterns()["normalise"]["furniture"] + patterns()["normalise"]["browser_furniture"]
-    return regex.compile("|".join(f"(?:{p})" for p in rules), regex.IGNORECASE)
+def _line_rules() -> tuple[regex.Pattern, regex.Pattern]:
+    """The page-mark and furniture rules as one alternation whose named group says which kind of line
+    matched (the browser's margin lines are both), and the furniture-only rules on their own."""
+    rules = patterns()["normalise"]
+    margin, marks, furniture = rules["browser_furniture"], rules["page_marks"], rules["furniture"]
+    groups = {
+        "margin": margin,
+        "both": [p for p in marks if p in furniture],
+        "mark": [p for p in marks if p not in furniture],
+        "furniture": [p for p in furniture if p not in marks],
+    }
+    combined = "|".join(f"(?P<{name}>{'|'.join(f'(?:{p})' for p in group)})" for name, group in groups.items() if group)
+    furniture_only = "|".join(f"(?:{p})" for p in groups["furniture"]) or "(?!)"
+    return regex.compile(combined, regex.IGNORECASE), regex.compile(furniture_only, regex.IGNORECASE)
 
 
-@lru_cache(maxsize=1)
-def _page_mark_rule() -> regex.Pattern:
-    rules = patterns()["normalise"]["page_marks"] + patterns()["normalise"]["browser_furniture"]
-    return regex.compile("|".join(f"(?:{p})" for p in rules), regex.IGNORECASE)
+@lru_cache(maxsize=8192)
+def _line_kind(line: str) -> tuple[bool, bool]:
+    """Whether a line is a page mark, and whether it is furniture; each line is matched once, since
+    both page-break removal and furniture removal ask of every line (and footers repeat from letter
+    to letter)."""
+    rule, furniture_only = _line_rules()
+    match = rule.match(line)
+    kind = match.lastgroup if match else None
+    mark = kind in ("margin", "both", "mark")
+    furniture = kind in ("margin", "both", "furniture") or (kind == "mark" and furniture_only.match(line) is not None)
+    return mark, furniture
+
+
+def _is_page_mark(line: str) -> bool:
+    return _line_kind(line)[0]
 
 
 _SENTENCE_GOES_ON = regex.compile(r"[\p{L}\d,;)'\"]$|\p{Ll}-$")
@@ -82,9 +103,8 @@ def remove_page_breaks(text: str) -> str:
     """Take out the page breaks of a text export, wherever they fall: the page number line, a browser's
     URL-and-timestamp line, and the running title standing alone beside them, with the blank lines
     around. A sentence the break cut is joined again, and a word hyphenated across it made whole."""
-    rule = _page_mark_rule()
     lines = text.split("\n")
-    anchors = [i for i, ln in enumerate(lines) if ln.strip() and rule.match(ln)]
+    anchors = [i for i, ln in enumerate(lines) if ln.strip() and _is_page_mark(ln)]
     if not anchors:
         return text
     drop: set[int] = set()
@@ -107,7 +127,7 @@ def remove_page_breaks(text: str) -> str:
                 beyond = lines[:k] if step < 0 else lines[k + 1:]
                 other_side = lines[bottom + 1:] if step < 0 else lines[:top]
                 between = any(ln.strip() for ln in beyond) and any(ln.strip() for ln in other_side)
-                if rule.match(lines[k]) or (between and _running_line(lines, k, step)):
+                if _is_page_mark(lines[k]) or (between and _running_line(lines, k, step)):
                     top, bottom = (k, bottom) if step < 0 else (top, k)
                     grown = True
             if not grown:
@@ -202,9 +222,7 @@ def _unwrap(text: str) -> str:
 
 
 def _drop_furniture(text: str) -> str:
-    rule = _furniture_rule()
-    lines = [ln for ln in text.split("\n") if not rule.match(ln)]
-    return "\n".join(lines)
+    return "\n".join(ln for ln in text.split("\n") if not _line_kind(ln)[1])
 
 
 def normalise_text(text: str) -> str:

@@ -8,6 +8,9 @@ from pipeline.records import LETTER_FIELDS, LetterRecord
 
 ISSUE_SEPARATOR = " | "
 
+# the formats a dataset is written in; here, not in `write`, so the CLI can check --format before pandas is imported
+FORMATS = ("csv", "parquet", "jsonl", "sqlite")
+
 
 def _number(value: float) -> float | None:
     """NaN (a quantifier over a base of unknown size) is written as empty, not as a number."""

@@ -160,29 +160,27 @@ class StatisticFinder:
         # white space tokens ("Four of the\tfive", a double space) are no words: the grammar reads past them
         # offsets and lengths as arrays: building a Token object for each word costs more than the grammar
         text = doc.text
-        columns = doc.to_array([IDX, LENGTH, IS_SPACE, SENT_START, ENT_IOB, ENT_TYPE]).tolist() if len(doc) else []
-        words = [(idx, length) for idx, length, space, *_ in columns if not space]
+        # one list per attribute: a list per token would cost more than the grammar's own work
+        offsets, lengths, spaces, sent_starts, iobs, labels = doc.to_array([IDX, LENGTH, IS_SPACE, SENT_START, ENT_IOB, ENT_TYPE]).T.tolist() if len(doc) else ([],) * 6
         index = [0] * (len(doc) + 1)  # doc token -> position among the words
-        sentence_starts = []
+        sentence_starts = [i for i, start in enumerate(sent_starts) if start == 1 or i == 0]
         k = 0
-        for i, (_, _, space, sent_start, _, _) in enumerate(columns):
+        for i, space in enumerate(spaces):
             index[i] = k
-            if sent_start == 1 or i == 0:
-                sentence_starts.append(i)
             k += not space
         index[len(doc)] = k
-        self._starts = [idx for idx, _ in words]
-        self._ends = [idx + length for idx, length in words]
-        self._lower = lower = [text[idx:idx + length].lower() for idx, length in words]
+        self._starts = [idx for idx, space in zip(offsets, spaces) if not space]
+        self._ends = [idx + length for idx, length, space in zip(offsets, lengths, spaces) if not space]
+        self._lower = lower = [text[a:b].lower() for a, b in zip(self._starts, self._ends)]
         self._text = text
         self._used_elsewhere: list[Statistic] = []  # count statistics a later sentence refers back to
         subjects: dict[int, tuple[int, str]] = {}
         judgements: list[tuple[int, int, str]] = []
         inside: set[int] = set()
-        for first, after, label in self._entities(columns):
+        for first, after, label in self._entities(iobs, labels):
             a, b = index[first], index[after]
             inside.update(range(a, b))
-            phrase = text[columns[first][0]:columns[after - 1][0] + columns[after - 1][1]]
+            phrase = text[offsets[first]:offsets[after - 1] + lengths[after - 1]]
             if label == self.subject_label:
                 subjects[a] = (b, phrase)
             elif label == self.judgement_label:
@@ -225,12 +223,12 @@ class StatisticFinder:
         return doc
 
     @staticmethod
-    def _entities(columns: list[list[int]]) -> list[tuple[int, int, int]]:
+    def _entities(iobs: list[int], labels: list[int]) -> list[tuple[int, int, int]]:
         """The entity ruler's spans (first token, token after, label hash) from the IOB column."""
         found: list[tuple[int, int, int]] = []
-        for i, (*_, iob, label) in enumerate(columns):
+        for i, iob in enumerate(iobs):
             if iob == 3:  # B
-                found.append((i, i + 1, label))
+                found.append((i, i + 1, labels[i]))
             elif iob == 1 and found and found[-1][1] == i:  # I
                 found[-1] = (found[-1][0], i + 1, found[-1][2])
         return found

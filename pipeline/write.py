@@ -16,9 +16,8 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from pipeline.rows import FORMATS
 from pipeline.schema import TABLES, arrow_schema, datapackage, to_arrow
-
-FORMATS = ("csv", "parquet", "jsonl", "sqlite")
 class TableSink:
     """One table's files in the staging folder, appended to at every flush: a Parquet row group,
     CSV lines, JSON lines. Nothing is read back or merged at the end."""
