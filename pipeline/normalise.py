@@ -22,9 +22,10 @@ _CHARACTERS = str.maketrans(
         "\u00ad": None, "\u200b": None, "\u200c": None, "\u200d": None, "\ufeff": None,
         "\u2022": "-", "\u25cf": "-", "\u25aa": "-", "\uf0b7": "-", "\u2026": "...",
         "\r": None, "\f": "\n\n", "\v": "\n",
+        # ligatures
+        "\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl", "\ufb05": "st", "\ufb06": "st",
     }
 )
-_LIGATURES = {"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl", "\ufb05": "st", "\ufb06": "st"}
 _HYPHEN_BREAK = regex.compile(r"(?<=\p{Ll})-\n(?=\p{Ll})")
 _SPACES = regex.compile(r"[ \p{Zs}]{2,}")
 _TRAILING = regex.compile(r"[ \t]+$", regex.MULTILINE)
@@ -37,10 +38,8 @@ _KEEP_HYPHEN = {"sixth", "non", "well", "self", "cross", "multi", "under", "over
 
 def normalise_characters(text: str) -> str:
     """Straighten quotes and dashes, expand ligatures, drop invisible characters."""
-    for lig, plain in _LIGATURES.items():
-        text = text.replace(lig, plain)
-    text = text.replace("\r\n", "\n").translate(_CHARACTERS)
-    return unicodedata.normalize("NFC", text)
+    text = text.translate(_CHARACTERS)  # "\r\n" becomes "\n": the table drops "\r"
+    return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
 
 
 def _join_hyphenation(text: str) -> str:

@@ -505,23 +505,22 @@ def is_ocr_layer(page) -> bool:
     import pypdfium2.raw as pdfium_c
 
     width, height = page.get_width(), page.get_height()
-    n = pdfium_c.FPDFPage_CountObjects(page.raw)
-    full_image_at, text_objects, invisible, first_text = -1, 0, 0, -1
+    objects = [pdfium_c.FPDFPage_GetObject(page.raw, i) for i in range(pdfium_c.FPDFPage_CountObjects(page.raw))]
+    kinds = [pdfium_c.FPDFPageObj_GetType(obj) for obj in objects]
     left, bottom, right, top = (ctypes.c_float() for _ in range(4))
-    for i in range(n):
-        obj = pdfium_c.FPDFPage_GetObject(page.raw, i)
-        kind = pdfium_c.FPDFPageObj_GetType(obj)
-        if kind == pdfium_c.FPDF_PAGEOBJ_TEXT:
-            text_objects += 1
-            first_text = i if first_text < 0 else first_text
-            invisible += pdfium_c.FPDFTextObj_GetTextRenderMode(obj) == pdfium_c.FPDF_TEXTRENDERMODE_INVISIBLE
-        elif kind == pdfium_c.FPDF_PAGEOBJ_IMAGE and full_image_at < 0:
-            pdfium_c.FPDFPageObj_GetBounds(obj, left, bottom, right, top)
+    full_image_at = -1
+    for i, kind in enumerate(kinds):
+        if kind == pdfium_c.FPDF_PAGEOBJ_IMAGE:
+            pdfium_c.FPDFPageObj_GetBounds(objects[i], left, bottom, right, top)
             if (right.value - left.value) * (top.value - bottom.value) >= 0.8 * width * height:
                 full_image_at = i
-    if full_image_at < 0 or not text_objects:
+                break
+    # most pages have no page-sized image: their text objects need not be asked how they are drawn
+    texts = [i for i, kind in enumerate(kinds) if kind == pdfium_c.FPDF_PAGEOBJ_TEXT]
+    if full_image_at < 0 or not texts:
         return False
-    return invisible >= 0.8 * text_objects or first_text < full_image_at
+    invisible = sum(pdfium_c.FPDFTextObj_GetTextRenderMode(objects[i]) == pdfium_c.FPDF_TEXTRENDERMODE_INVISIBLE for i in texts)
+    return invisible >= 0.8 * len(texts) or texts[0] < full_image_at
 
 
 def read_ocr_layer(page, number: int, text: str, ocr_result: OcrResult | None, limits: Limits | None = None) -> Page:
