@@ -16,7 +16,8 @@ the page reading, `second_reading`:
    (prepare_scan whitens whole rows and columns, and they can cut a letter in two), as a block
    (`--psm 6`) rather than a page. Two readings that agree on a word are independent evidence:
    its confidence becomes 1-(1-p1)(1-p2) (`confirmed`). Two that disagree keep the lower confidence,
-   and the other reading is kept so the flag can name both (`disputed`). A reading below `floor`
+   never more than `disputed_at_most` (under every threshold a value is judged by, so the value is
+   flagged), and the other reading is kept so the flag can name both (`disputed`). A reading below `floor`
    is no evidence either way, and a word first read below it is never rescued.
 
 All the pieces of a page go to Tesseract in one image (a call costs 0.2 s before it reads
@@ -165,7 +166,7 @@ def _line_height(data: dict[str, list], kept: list[int]) -> float | None:
 
 
 def ink_threshold(pixels: "np.ndarray") -> int:
-    """Otsu's threshold of the image's grey levels: dark pixels are ink."""
+    """Otsu's threshold of the image's grey levels: pixels this dark or darker are ink."""
     import numpy as np
 
     hist = np.bincount(pixels.ravel(), minlength=256).astype(np.float64)
@@ -197,7 +198,7 @@ def lost_lines(pixels: "np.ndarray", data: dict[str, list], kept: list[int], hei
     import numpy as np
 
     cfg = settings()
-    ink = pixels < ink_threshold(pixels)
+    ink = pixels <= ink_threshold(pixels)
     # what is left of a ruling line read.wipe_rules whitened (its soft edges) is not text
     rows, columns = wiped_lines(pixels)
     near = np.convolve(rows, np.ones(7), mode="same") > 0
@@ -395,7 +396,8 @@ def _judge(first_words: list[str], c1: float, second_words: list[str], c2: float
     characters, (disputed, the lower confidence, what the second read) when they do not."""
     if "".join(map(word_key, first_words)) == "".join(map(word_key, second_words)):
         return "confirmed", max(c1, combine(c1, c2)), ""
-    return "disputed", min(c1, c2), " ".join(second_words)
+    # two fair readings that disagree leave the word in doubt, however sure each was
+    return "disputed", min(c1, c2, settings()["disputed_at_most"]), " ".join(second_words)
 
 
 def _compare(data: dict[str, list], crop: Crop, words: list[Word], notes: dict[int, Reread]) -> None:
