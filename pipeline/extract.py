@@ -17,6 +17,7 @@ from pipeline.nlp import load_pipeline
 from pipeline.normalise import WORD_EDGES
 from pipeline.quantities import QuantityGrammar
 from pipeline.records import FieldValue, LetterRecord, NumberSpan, ScaleRow, Segment, Statistic
+from pipeline.reread import disputed_word, method_suffix
 from pipeline.segment import find_scale_rows
 
 _MONTHS = {m[:3]: i for i, m in enumerate(patterns()["dates"]["months"], start=1)}
@@ -565,10 +566,19 @@ def check_ocr_words(record: LetterRecord, fv: FieldValue) -> None:
         if _read_elsewhere(record.text.text, key, fv.start, fv.end):
             continue
         fv.confidence = round(min(fv.confidence, confidence / 100), 3)
-        record.flag(f"{fv.field}: OCR was unsure of {key!r} (confidence {confidence:.0f}/100): check it against the scan")
+        record.flag(f"{fv.field}: {_unsure(record, key, fv.start, confidence)}: check it against the scan")
     if corrected:
         fv.value = " ".join(words)
         fv.method += "+vocabulary"
+
+
+def _unsure(record: LetterRecord, word: str, offset: int, confidence: float) -> str:
+    """Why an OCR'd word is doubted: Tesseract was unsure of it, or two readings of the scan disagree on it."""
+    assert record.text is not None
+    disputed = disputed_word(record.text, word, offset)
+    if disputed is not None:
+        return f"OCR read {disputed[0]!r} or {disputed[1]!r} (two readings of the scan disagree; confidence {confidence:.0f}/100)"
+    return f"OCR was unsure of {word!r} (confidence {confidence:.0f}/100)"
 
 
 def _read_elsewhere(text: str, word: str, start: int, end: int) -> bool:
@@ -617,9 +627,11 @@ def _apply_ocr_confidence(record: LetterRecord, fv: FieldValue) -> None:
     """A value read from an OCR'd page is only as sure as the OCR was of its words."""
     if fv.start is None or record.text is None:
         return
-    read = _ocr_confidence_of(record, fv.start, fv.end if fv.end is not None else fv.start)
+    end = fv.end if fv.end is not None else fv.start
+    read = _ocr_confidence_of(record, fv.start, end)
     if read is not None:
-        fv.method = f"ocr+{fv.method}"
+        # a second reading of the scan confirmed a word of it, or found the line it stands in
+        fv.method = f"ocr+{fv.method}{method_suffix(record.text, fv.start, end)}"
         fv.confidence = round(min(fv.confidence, read[0] / 100), 3)
 
 
@@ -634,9 +646,15 @@ def check_ocr_statistic(record: LetterRecord, stat: Statistic) -> None:
     confidence, word = read
     stat.confidence = round(min(stat.confidence, confidence / 100), 3)
     if word and confidence < patterns()["people"]["ocr_unsure_word"]:
-        stat.problem = stat.problem or f"OCR was unsure of {word!r} (confidence {confidence:.0f}/100): check it against the scan"
+        stat.problem = stat.problem or f"{_unsure(record, word, stat.start, confidence)}: check it against the scan"
     text = record.text.text
     window = text[max(0, stat.start - 12):stat.end + 4]
     confusable = compiled("people", "ocr_confusable_digit", 0).search(window)
     if confusable:
         stat.problem = stat.problem or f"OCR may have misread a digit as {confusable.group(0)!r} near it: check it against the scan"
+    # the rest of its sentence, where its judgement is read: a speck read as a stop can cut it short
+    paragraph_end = text.find("\n\n", stat.end)
+    rest = text[stat.start:min(stat.end + 160, len(text) if paragraph_end < 0 else paragraph_end)]
+    broken = compiled("people", "ocr_broken_link", 0).search(rest)
+    if broken and broken.start() <= rest.find(".", stat.end - stat.start) + 1:
+        stat.problem = stat.problem or f"OCR may have read a speck as {broken.group(0)!r} in its sentence, which may cut its judgement short: check it against the scan"

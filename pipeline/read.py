@@ -571,6 +571,8 @@ def ocr_page(page, limits: Limits | None = None, number: int = 1) -> OcrResult:
     """
     import pytesseract
 
+    from pipeline.reread import OcrWords, kept_word, second_reading
+
     dpi, _ = ocr_resolution(page, number, limits or default_limits())
     rendered = page.render(scale=dpi / 72).to_pil()
     if blank_render(rendered):
@@ -589,16 +591,16 @@ def ocr_page(page, limits: Limits | None = None, number: int = 1) -> OcrResult:
         if left is not None and "timeout" in str(exc).lower():
             raise timed_out() from exc
         raise
+    # lines the page reading lost and words it was unsure of, read again (pipeline/reread.py)
+    left = seconds_left()
+    data, rereads = second_reading(image, data, None if left is None else max(left, 0.5))
     scale = 72 / dpi
     pieces, confidences = [], []
     words: dict[str, float] = {}
     by_line: dict[tuple[int, int, int], list[Piece]] = {}
     for i, word in enumerate(data["text"]):
         conf = float(data["conf"][i])
-        if not word.strip() or conf < 0:
-            continue
-        # specks and scanner noise come back as low-confidence punctuation or fragments
-        if (conf < 70 and not _LETTER_OR_DIGIT.search(word)) or conf < 25:
+        if not kept_word(word, conf):  # specks and scanner noise: low-confidence punctuation or fragments
             continue
         confidences.append(conf)
         key = normalise_characters(word).strip(_WORD_EDGES)
@@ -610,7 +612,7 @@ def ocr_page(page, limits: Limits | None = None, number: int = 1) -> OcrResult:
     # Tesseract's own lines follow a skewed scan where bands of equal height would not
     lines = sorted((sorted(ln, key=lambda p: p.x0) for ln in by_line.values()), key=lambda ln: statistics.median(p.top for p in ln))
     text = pieces_to_text(pieces, word_gap=True, lines=lines)
-    return text, round(statistics.fmean(confidences), 1) if confidences else None, words
+    return text, round(statistics.fmean(confidences), 1) if confidences else None, OcrWords(words, rereads)
 
 
 def prepare_scan(image: "Image.Image") -> "Image.Image":

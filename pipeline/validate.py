@@ -8,6 +8,7 @@ import regex
 
 from pipeline.config import compiled, patterns
 from pipeline.records import LetterRecord
+from pipeline.reread import other_reading
 from pipeline.segment import find_scale_rows
 
 REQUIRED_FIELDS = [
@@ -103,7 +104,10 @@ def check_postcode(record: LetterRecord) -> None:
 def check_confidence(record: LetterRecord) -> None:
     for fv in record.fields.values():
         if fv.confidence < MIN_CONFIDENCE:
-            record.flag(f"{fv.field}: {fv.value!r} was read with low confidence ({fv.confidence:.2f}, {fv.method})")
+            # where two readings of a scan disagree on the value, the flag names both ("'TS18 1LD' or 'TS13 1LD'")
+            other = other_reading(record.text, str(fv.value), fv.start, fv.end) if record.text and fv.start is not None and fv.end is not None else None
+            shown = f"{fv.value!r} or {other!r} (two readings of the scan disagree)" if other else repr(fv.value)
+            record.flag(f"{fv.field}: {shown} was read with low confidence ({fv.confidence:.2f}, {fv.method})")
 
 
 def check_statistics(record: LetterRecord) -> None:
