@@ -178,8 +178,6 @@ def _ignore_signal(signum: int, frame: object) -> None:
 
 
 def _init_worker(parent: int | None = None) -> None:
-    from pipeline.nlp import load_pipeline
-
     # Ctrl-C reaches every process of the terminal: the main process stops the workers, which
     # would otherwise each print a traceback. A handler that does nothing, not SIG_IGN, which
     # Tesseract would inherit: it should stop on Ctrl-C too.
@@ -189,6 +187,9 @@ def _init_worker(parent: int | None = None) -> None:
         if _LOCK_FD is not None:  # a forked copy: the lock must end with the main process, not with its workers
             os.close(_LOCK_FD)
         enable_hard_stop()
+    # only now the spaCy import (a second or two): a worker must be tied to the run before it
+    from pipeline.nlp import load_pipeline
+
     try:
         load_pipeline()
     except Exception:  # not here, where it would break the pool: each document then fails with the reason
