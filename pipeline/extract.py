@@ -652,6 +652,13 @@ def check_ocr_statistic(record: LetterRecord, stat: Statistic) -> None:
     confusable = compiled("people", "ocr_confusable_digit", 0).search(window)
     if confusable:
         stat.problem = stat.problem or f"OCR may have misread a digit as {confusable.group(0)!r} near it: check it against the scan"
+    # its sentence, where its subject and judgement are read: a line the page break left inside it
+    at = stat.sentence.find(stat.text)
+    if at >= 0:
+        sentence_start = stat.start - at
+        inside = compiled("people", "ocr_interrupted_sentence", 0).search(text, max(sentence_start, 0), sentence_start + len(stat.sentence))
+        if inside:
+            stat.problem = stat.problem or f"a line stands inside its sentence on the scan ({inside['line']!r}, a running head?), which may cut its subject or judgement short: check it against the scan"
     # the rest of its sentence, where its judgement is read: a speck read as a stop can cut it short
     paragraph_end = text.find("\n\n", stat.end)
     rest = text[stat.start:min(stat.end + 160, len(text) if paragraph_end < 0 else paragraph_end)]

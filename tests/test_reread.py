@@ -290,3 +290,23 @@ def test_a_postcode_the_two_readings_disagree_on_stays_flagged_naming_both(scan,
     assert record.fields["recipient_postcode"].value == postcode
     assert record.status == "needs_review"
     assert any(f"{postcode!r} or {postcode.replace(outward, misread)!r}" in issue for issue in record.issues)
+
+
+# ------------------------------------------------------------------ what a sure reading can still hide
+
+
+@pytest.mark.parametrize("text, stat_text, said", [
+    # a speck read as a stop cuts the judgement short ("good or" / "outstanding")
+    ("Each of the 3 sixth form colleges is good or. outstanding.", "Each of the 3 sixth form colleges", "'or.'"),
+    # a running head the page break left inside the sentence
+    ("A high share of childminding and childcare\n\nSomewhere Council - 8th December 2009\n\nprovision, about 85 per cent, is good.",
+     "about 85 per cent", "'Somewhere Council - 8th December 2009'"),
+])
+def test_a_statistic_whose_sentence_the_scan_broke_is_flagged_however_sure_its_number(text, stat_text, said):
+    from pipeline.extract import check_ocr_statistic
+
+    record = ocr_record(text, OcrWords({w.strip(".,"): 96.0 for w in text.split()}))
+    start = text.index(stat_text)
+    stat = Statistic(stat_text, start, start + len(stat_text), text.replace("\n", " "), "count", 3, subject="x", judgement="good")
+    check_ocr_statistic(record, stat)
+    assert stat.problem and said in stat.problem
