@@ -47,7 +47,6 @@ _PAGE_NUMBER = regex.compile(r"^[\s\W]*(page\s*)?(\d{1,3}|[\dIl|!]{0,3}\s*(of|/)
 # replacement and private-use characters: glyphs a PDF's font gave no Unicode for
 _DAMAGED_CHAR = regex.compile(r"[\ufffd\ue000-\uf8ff]")
 _TEXT_LINE = regex.compile(r"[^\r\n]+")
-_LETTER_OR_DIGIT = regex.compile(r"[\p{L}\p{N}]")
 _DIGITS = regex.compile(r"\d+")
 # a bullet, "page", or a date: what a running head on page 2+ carries
 _RUNNING_HEAD = regex.compile(r"[·|•]|\bpage\b|\d{1,2}[/.]\d{1,2}[/.]\d{2,4}|\d{1,2}\s+\p{L}+\s+\d{4}", regex.IGNORECASE)

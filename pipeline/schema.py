@@ -184,7 +184,7 @@ TABLES: dict[str, Table] = {
                 _c("start", "integer", "Start offset of the evidence in documents.text; empty when derived (e.g. codes from the gazetteer)."),
                 _c("end", "integer", "End offset (exclusive) of the evidence."),
                 _c("page", "integer", "Page of the evidence (1-based); 1 for text files."),
-                _c("method", "string", "How the value was found: `regex`, `spacy`, `gazetteer`, `gazetteer-fuzzy`, `layout`, `ocr` ...; a prefix names the page's reader where it was not the usual one (`ocr+`, `ocr-layer+`, `pdfplumber+`), a suffix a repair (`+vocabulary`, `+rejoined`, `+space-restored`)."),
+                _c("method", "string", "How the value was found: `regex`, `spacy`, `gazetteer`, `gazetteer-fuzzy`, `layout`, `ocr` ...; a prefix names the page's reader where it was not the usual one (`ocr+`, `ocr-layer+`, `pdfplumber+`), a suffix a repair (`+vocabulary`, `+rejoined`, `+space-restored`) or a second reading of a scan (`+reread`: two readings agreed; `+line-found`: from a line the page reading lost)."),
                 _c("confidence", "number", "0-1: how sure the extractor is (fuzzy match score, OCR confidence)."),
             ],
             ["letter_id", "field"],
