@@ -25,7 +25,6 @@ import regex
 
 from pipeline.config import DATA
 from pipeline.limits import MIB, RENDER_BYTES_PER_PIXEL, Limits, default_limits, seconds_left, timed_out
-from pipeline.normalise import WORD_EDGES as _WORD_EDGES, normalise_characters
 from pipeline.records import Page, ReadError, SourceDocument
 
 TEXT_SUFFIXES = {".txt", ".text", ""}
@@ -570,7 +569,7 @@ def ocr_page(page, limits: Limits | None = None, number: int = 1) -> OcrResult:
     """
     import pytesseract
 
-    from pipeline.reread import OcrWords, kept_word, second_reading
+    from pipeline.reread import OcrWords, kept_word, second_reading, word_key
 
     dpi, _ = ocr_resolution(page, number, limits or default_limits())
     rendered = page.render(scale=dpi / 72).to_pil()
@@ -602,7 +601,7 @@ def ocr_page(page, limits: Limits | None = None, number: int = 1) -> OcrResult:
         if not kept_word(word, conf):  # specks and scanner noise: low-confidence punctuation or fragments
             continue
         confidences.append(conf)
-        key = normalise_characters(word).strip(_WORD_EDGES)
+        key = word_key(word)
         words[key] = max(conf, words.get(key, 0.0))
         x, y, w, h = (data[k][i] * scale for k in ("left", "top", "width", "height"))
         piece = Piece(x, x + w, y, y + h, word)

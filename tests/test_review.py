@@ -83,6 +83,14 @@ def _answer(child, prompt: str, reply: str) -> None:
     child.sendline(reply)
 
 
+def _expect_end(child, pexpect, summary: str) -> None:
+    """The session's closing summary, then a clean exit."""
+    child.expect(summary)
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+
 def test_review_at_a_terminal_fixes_adds_edits_removes_skips_and_resumes(year_folders):
     out, gold = year_folders
     before = (out / "letters.csv").read_bytes()
@@ -121,18 +129,12 @@ def test_review_at_a_terminal_fixes_adds_edits_removes_skips_and_resumes(year_fo
     child.expect("saved ")
     child.expect(r"letter 2 of 2: 2010/letter\.txt")
     _answer(child, "action: ", "s")
-    child.expect("saved 1, skipped 1, already reviewed 0")
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == 0
+    _expect_end(child, pexpect, "saved 1, skipped 1, already reviewed 0")
 
     child, pexpect = _spawn_review(out, gold)  # resume: the saved letter is passed over, the skipped one comes back
     child.expect(r"letter 2 of 2: 2010/letter\.txt")
     _answer(child, "action: ", "a")
-    child.expect("saved 1, skipped 0, already reviewed 1")
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == 0
+    _expect_end(child, pexpect, "saved 1, skipped 0, already reviewed 1")
 
     assert (out / "letters.csv").read_bytes() == before  # the dataset is never changed
     letters = {r["letter_id"]: r for r in read_dataset(out)["letters"].to_dict("records")}
