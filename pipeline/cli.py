@@ -21,7 +21,7 @@ from typer.core import TyperGroup
 from pipeline import __version__
 from pipeline.errors import EXIT_INTERRUPTED, EXIT_RUN_FAILED, EXIT_STRICT, EXIT_USAGE, PipelineError, UsageError
 from pipeline.limits import default_limits
-from pipeline.records import FIELD_CHOICES, SOURCE_FORMATS, STATUSES
+from pipeline.records import FIELD_CHOICES, SOURCE_FORMATS, STATISTICS_STATUSES, STATUSES
 
 DEFAULT_DATASET = Path("outputs")
 LIMITS = default_limits()  # the defaults of data/limits.toml, shown in --help
@@ -147,6 +147,7 @@ def _choices(name: str, values: Sequence[str]) -> type[Enum]:
 
 
 Status = _choices("Status", STATUSES)
+StatisticsStatus = _choices("StatisticsStatus", STATISTICS_STATUSES)
 SourceFormat = _choices("SourceFormat", SOURCE_FORMATS)
 Field = _choices("Field", FIELD_CHOICES)
 
@@ -155,14 +156,20 @@ def _value(choice: Optional[Enum]) -> Optional[str]:
     return None if choice is None else str(choice.value)
 
 
-def _filters(status: Optional[Enum], source_format: Optional[Enum], year: Optional[int], max_confidence: Optional[float]) -> Any:
+def _filters(status: Optional[Enum], source_format: Optional[Enum], year: Optional[int], max_confidence: Optional[float],
+             statistics_status: Optional[Enum] = None) -> Any:
     from pipeline.show import LetterFilter
 
-    return LetterFilter(status=_value(status), source_format=_value(source_format), year=year, max_confidence=max_confidence)
+    return LetterFilter(status=_value(status), source_format=_value(source_format), year=year, max_confidence=max_confidence,
+                        statistics_status=_value(statistics_status))
 
 
 def status_option() -> Any:
     return typer.Option(None, "--status", help=f"Only letters with this status: {', '.join(STATUSES)}.")
+
+
+def statistics_status_option() -> Any:
+    return typer.Option(None, "--statistics-status", help=f"Only letters whose statistics have this status: {', '.join(STATISTICS_STATUSES)}.")
 
 
 def source_format_option() -> Any:
@@ -307,6 +314,7 @@ def show(
     out: Optional[Path] = dataset_option("Dataset folder to look the letter up in (default: outputs)."),
     field: Optional[Field] = field_option(),
     status: Optional[Status] = status_option(),
+    statistics_status: Optional[StatisticsStatus] = statistics_status_option(),
     source_format: Optional[SourceFormat] = source_format_option(),
     year: Optional[int] = year_option(),
     max_confidence: Optional[float] = max_confidence_option(),
@@ -322,7 +330,7 @@ def show(
     """
     from pipeline.show import find_letter, show_letter, view_json
 
-    view = find_letter(doc, _dataset(out), _filters(status, source_format, year, max_confidence))
+    view = find_letter(doc, _dataset(out), _filters(status, source_format, year, max_confidence, statistics_status))
     if as_json:
         _print_json(view_json(view, _value(field)))
     else:
@@ -334,6 +342,7 @@ def sample(
     n: int = typer.Argument(5, min=1, help="How many letters to show."),
     out: Optional[Path] = dataset_option("Dataset folder to pick from (default: outputs)."),
     status: Optional[Status] = status_option(),
+    statistics_status: Optional[StatisticsStatus] = statistics_status_option(),
     source_format: Optional[SourceFormat] = source_format_option(),
     year: Optional[int] = year_option(),
     max_confidence: Optional[float] = max_confidence_option(),
@@ -349,7 +358,7 @@ def sample(
     """
     from pipeline.show import sample_letters, show_letter, view_json
 
-    views = sample_letters(_dataset(out), n, _filters(status, source_format, year, max_confidence), seed)
+    views = sample_letters(_dataset(out), n, _filters(status, source_format, year, max_confidence, statistics_status), seed)
     if as_json:
         _print_json([view_json(view, _value(field)) for view in views])
         return

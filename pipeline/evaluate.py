@@ -31,7 +31,7 @@ class Disagreement:
     """One place where the output and a gold file differ.
 
     kind is one of: missing_letter, status, field, missed_statistic, extra_statistic,
-    judgement, segment. message is the line score.py prints for it.
+    judgement, silent (field names the side: fields or statistics), segment. message is the line score.py prints for it.
     """
 
     letter_file: str
@@ -62,6 +62,10 @@ class EvaluationResult:
     docs_gold: int
     ok_docs: int = 0
     silent_docs: int = 0
+    gold_ok_docs: int = 0
+    yield_docs: int = 0
+    yield_fields_docs: int = 0
+    yield_statistics_docs: int = 0
     disagreements: list[Disagreement] = field(default_factory=list)
 
     def summary_line(self) -> str:
@@ -69,7 +73,7 @@ class EvaluationResult:
         return (
             f"fields={self.fields:.3f} status={self.status:.3f} stats_f1={self.stats_f1:.3f} "
             f"judgement={self.judgement:.3f} segments={self.segments:.3f} docs={self.docs_found}/{self.docs_gold} "
-            f"silent={self.silent_docs}/{self.ok_docs}"
+            f"silent={self.silent_docs}/{self.ok_docs} yield={self.yield_docs}/{self.gold_ok_docs}"
         )
 
     def as_score_dict(self) -> dict:
@@ -87,6 +91,10 @@ class EvaluationResult:
             "docs_found": self.docs_found,
             "ok_docs": self.ok_docs,
             "silent_docs": self.silent_docs,
+            "gold_ok_docs": self.gold_ok_docs,
+            "yield_docs": self.yield_docs,
+            "yield_fields_docs": self.yield_fields_docs,
+            "yield_statistics_docs": self.yield_statistics_docs,
             "docs_gold": self.docs_gold,
             "disagreements": [d.message for d in self.disagreements],
         }
@@ -217,7 +225,9 @@ class _Scorer:
         self.judged = self.judged_ok = 0
         self.segment_hits: list[int] = []
         self.found = 0
-        self.ok_docs = self.silent_docs = 0  # letters marked `ok`, and those of them holding a wrong value
+        self.ok_docs = self.silent_docs = 0  # letters vouched for on a side, and those of them holding a wrong value there
+        # gold-ok letters, and those vouched for on both sides, on the fields side, on the statistics side
+        self.gold_ok = self.yielded = self.yield_fields = self.yield_statistics = 0
         self.disagreements: list[Disagreement] = []
 
     def disagree(self, name: str, letter_id: str | None, kind: str, field_name: str | None, expected: object, got: object, message: str) -> None:
@@ -245,14 +255,38 @@ class _Scorer:
             self.field_hits.setdefault(f, []).append(int(hit))
             if not hit:
                 self.disagree(name, lid, "field", f, gv, row.get(f), f"{f} {row.get(f)!r} != {gv!r}")
+        fields_wrong = len(self.disagreements) > before + (not ok)
+        stats_before = len(self.disagreements)
         preds = [] if stats is None else stats[stats["letter_id"] == lid].to_dict("records")
         self.statistics(name, lid, g, preds)
-        if normalise(row.get("status")) == "ok":
-            # a wrong value in a letter nobody was told to check: the worst kind of error
-            self.ok_docs += 1
-            self.silent_docs += any(d.kind != "status" for d in self.disagreements[before:])
+        stats_wrong = len(self.disagreements) > stats_before
+        self.vouched(name, lid, row, {normalise(a) for a in accepted}, fields_wrong, stats_wrong)
         if segments is not None and g.get("segments_contain"):
             self.segments(name, lid, g["segments_contain"], segments[segments["letter_id"] == lid])
+
+    def vouched(self, name: str, lid: str | None, row: dict, accepted: set[str], fields_wrong: bool, stats_wrong: bool) -> None:
+        """Silent and yield, side by side: `status` vouches for the fields, `statistics_status` (when the
+        table has it) for the statistics; a wrong value is silent only on a side the tool vouched for."""
+        status = normalise(row.get("status"))
+        fields_vouched = status == "ok"
+        if "statistics_status" in row:  # a statistics side exists only for what the tool reads as a letter
+            stats_vouched = status in ("ok", "needs_review") and normalise(row.get("statistics_status")) == "ok"
+        else:
+            stats_vouched = fields_vouched
+        if fields_vouched or stats_vouched:
+            # a wrong value in a letter nobody was told to check: the worst kind of error
+            self.ok_docs += 1
+            fields_silent = fields_vouched and ("ok" not in accepted or fields_wrong)
+            stats_silent = stats_vouched and (stats_wrong or not accepted & {"ok", "needs_review"})
+            if fields_silent or stats_silent:
+                self.silent_docs += 1
+                side = "fields" if fields_silent else "statistics"
+                self.disagree(name, lid, "silent", side, None, None, f"SILENT: vouched for ({side}) but wrong")
+        if accepted == {"ok"}:
+            self.gold_ok += 1
+            self.yield_fields += fields_vouched
+            self.yield_statistics += stats_vouched
+            self.yielded += fields_vouched and stats_vouched
 
     def statistics(self, name: str, lid: str | None, g: dict, preds: list[dict]) -> None:
         optional = list(g.get("optional_statistics", []))
@@ -316,6 +350,10 @@ class _Scorer:
             docs_gold=docs_gold,
             ok_docs=self.ok_docs,
             silent_docs=self.silent_docs,
+            gold_ok_docs=self.gold_ok,
+            yield_docs=self.yielded,
+            yield_fields_docs=self.yield_fields,
+            yield_statistics_docs=self.yield_statistics,
             disagreements=self.disagreements,
         )
 
@@ -369,6 +407,11 @@ def render_evaluation(result: EvaluationResult, console: Console) -> None:
         style = "green" if accuracy == 1.0 else ("yellow" if accuracy >= 0.8 else "red")
         table.add_row(Text(name), Text(f"{accuracy:.3f}", style=style))
     console.print(table)
+    console.print(
+        f"vouched for, of {result.gold_ok_docs} documents gold calls ok: fields {result.yield_fields_docs}, "
+        f"statistics {result.yield_statistics_docs}, both {result.yield_docs}",
+        markup=False, highlight=False, soft_wrap=True,
+    )
     console.print(
         f"statistics: P={result.stats_precision:.3f} R={result.stats_recall:.3f} "
         f"(tp={result.stats_tp} fp={result.stats_fp} fn={result.stats_fn})",

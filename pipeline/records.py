@@ -156,6 +156,7 @@ LETTER_FIELDS = [
     "signatory_title",
 ]
 STATUSES = ("ok", "needs_review", "failed", "not_rating_letter")
+STATISTICS_STATUSES = ("ok", "needs_review")
 SOURCE_FORMATS = ("txt", "pdf", "pdf-ocr", "pdf-ocr-layer")
 # what `show --field` takes: a group of values shown in one colour, or one column of letters
 FIELD_GROUPS = ("authority", "letter_date", "rating", "recipient", "salutation", "signatory", "statistic")
@@ -170,8 +171,12 @@ class LetterRecord:
     source_path: str
     source_format: str = ""
     sha256: str = ""
-    status: str = "ok"  # ok | needs_review | failed | not_rating_letter
+    status: str = "ok"  # ok | needs_review | failed | not_rating_letter: vouches for the fields
     issues: list[str] = field(default_factory=list)
+    # the statistics are vouched for apart, so one doubtful statistic leaves a trustworthy rating row;
+    # None for a document that is not read as a letter (failed, not_rating_letter)
+    statistics_status: str | None = None  # ok | needs_review
+    statistics_issues: list[str] = field(default_factory=list)
     duplicate_of: str | None = None
     letter_type: str | None = None  # annual rating | annual assessment
     text: LetterText | None = None
@@ -198,6 +203,11 @@ class LetterRecord:
     def flag(self, reason: str) -> None:
         if reason not in self.issues:
             self.issues.append(reason)
+
+    def flag_statistics(self, reason: str) -> None:
+        """A doubt about the statistics: it sends statistics_status, not status, to needs_review."""
+        if reason not in self.statistics_issues:
+            self.statistics_issues.append(reason)
 
     def fail(self, stage: str, error: str, message: str) -> LetterRecord:
         """Mark the document failed at a stage, with an error code and a message a person can act on."""

@@ -159,6 +159,13 @@ def _status_badge(status: object) -> str:
     return f'<span class="badge status-{_anchor(status)}">{_esc(status)}</span>'
 
 
+def _statistics_badge(letter: dict) -> str:
+    """A second badge when the statistics are doubted apart from the fields."""
+    if letter.get("statistics_status") != "needs_review":
+        return ""
+    return ' <span class="badge status-needs_review" title="statistics_status: a statistic needs checking">statistics: needs_review</span>'
+
+
 def _is_counted(letter: dict) -> bool:
     """Letters counted in the rating charts: rating letters that are not duplicates of another."""
     return letter.get("status") not in ("failed", "not_rating_letter") and not letter.get("duplicate_of")
@@ -424,6 +431,7 @@ def _statistics_table(data: _LetterData, anchors: set[str]) -> str:
 
 def _issues_html(data: _LetterData) -> str:
     issues = [i for i in str(data.letter.get("issues") or "").split(" | ") if i.strip()]
+    issues += [f"statistics: {i}" for i in str(data.letter.get("statistics_issues") or "").split(" | ") if i.strip() and not _missing(i)]
     parts = []
     if issues:
         parts.append('<ul class="issues">' + "".join(f"<li>{_esc(i)}</li>" for i in issues) + "</ul>")
@@ -455,7 +463,7 @@ def _letter_section(data: _LetterData, names: dict[str, str]) -> str:
     issues = _issues_html(data)
     return (
         f'<article class="letter" id="{_letter_anchor(letter)}">'
-        f"<h3>{_esc(_display_name(letter))} {_status_badge(letter.get('status'))}{_duplicate_badge(letter)}</h3>"
+        f"<h3>{_esc(_display_name(letter))} {_status_badge(letter.get('status'))}{_statistics_badge(letter)}{_duplicate_badge(letter)}</h3>"
         f'<dl class="meta">{meta_html}</dl>'
         + (f"<h4>Issues</h4>{issues}" if issues else "")
         + f"<h4>Extracted values</h4>{_fields_table(data, anchors)}"
@@ -480,11 +488,13 @@ def _summary_section(letters: list[_LetterData]) -> str:
     rows = "".join(f'<tr><td>{_status_badge(s)}</td><td class="num">{statuses[s]}</td></tr>' for s in ordered)
     duplicates = sum(1 for d in letters if d.letter.get("duplicate_of"))
     n_stats = sum(len(d.statistics) for d in letters)
+    doubted = sum(1 for d in letters if d.letter.get("statistics_status") == "needs_review")
     authorities = {d.letter.get("authority_name") for d in letters if d.letter.get("authority_name")}
     return (
         '<section id="summary"><h2>Summary</h2>'
         f"<p>{len(letters)} document{'s' if len(letters) != 1 else ''}, {len(authorities)} authorit{'ies' if len(authorities) != 1 else 'y'}, "
-        f"{n_stats} statistic{'s' if n_stats != 1 else ''}, {duplicates} duplicate{'s' if duplicates != 1 else ''}.</p>"
+        f"{n_stats} statistic{'s' if n_stats != 1 else ''}, {duplicates} duplicate{'s' if duplicates != 1 else ''}. "
+        f"Statistics to review (statistics_status): {doubted} letter{'s' if doubted != 1 else ''}.</p>"
         '<table class="status-summary"><thead><tr><th>status</th><th class="num">letters</th></tr></thead>'
         f'<tbody>{rows}</tbody><tfoot><tr><th>all</th><th class="num">{len(letters)}</th></tr></tfoot></table></section>'
     )
@@ -528,7 +538,8 @@ def _search_text(d: _LetterData) -> str:
     """What the search box matches a letter on, lower-cased."""
     letter = d.letter
     parts = [letter.get(k) for k in ("authority_name", "authority_as_written", "authority_region", "rating_year", "rating_label",
-                                     "status", "source_path", "letter_id", "letter_date", "recipient_name", "signatory_name", "issues")]
+                                     "status", "statistics_status", "source_path", "letter_id", "letter_date", "recipient_name",
+                                     "signatory_name", "issues", "statistics_issues")]
     if letter.get("duplicate_of"):
         parts.append("duplicate")
     return " ".join(str(p) for p in parts if not _missing(p)).casefold()
@@ -552,7 +563,7 @@ def _authorities_section(letters: list[_LetterData], names: dict[str, str]) -> s
             f'<td data-sort="{"" if score is None else score}">{rating}</td>'
             f'<td class="num">{_esc(_int(letter.get("rating_year")))}</td>'
             f'<td data-sort="{_esc(date)}">{_esc(date)}</td>'
-            f'<td data-sort="{_esc(letter.get("status"))}">{_status_badge(letter.get("status"))}</td>'
+            f'<td data-sort="{_esc(letter.get("status"))}">{_status_badge(letter.get("status"))}{_statistics_badge(letter)}</td>'
             f'<td class="num">{len(d.statistics)}</td></tr>'
         )
     shown = f", showing {TABLE_PAGE}" if len(letters) > TABLE_PAGE else ""
@@ -573,9 +584,9 @@ def _authorities_section(letters: list[_LetterData], names: dict[str, str]) -> s
 def _issues_section(letters: list[_LetterData]) -> str:
     items = [
         f'<li><a href="#{_letter_anchor(d.letter)}">{_esc(_display_name(d.letter))}</a> '
-        f"{_status_badge(d.letter.get('status'))}{_issues_html(d)}</li>"
+        f"{_status_badge(d.letter.get('status'))}{_statistics_badge(d.letter)}{_issues_html(d)}</li>"
         for d in letters
-        if d.letter.get("status") != "ok" or d.letter.get("issues") or d.errors
+        if d.letter.get("status") != "ok" or d.letter.get("statistics_status") == "needs_review" or d.letter.get("issues") or d.errors
     ]
     body = f"<ul>{''.join(items)}</ul>" if items else "<p>No letter has validation issues or errors.</p>"
     return f'<section id="issues"><h2>Issues</h2>{body}</section>'

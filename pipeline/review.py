@@ -247,9 +247,14 @@ def save_gold(path: Path, gold: dict) -> None:
 
 
 def review_order(letters: pd.DataFrame) -> list[str]:
-    """letter_ids to review: needs_review first, then the rest, each in source order."""
+    """letter_ids to review: needs_review (on either side, fields or statistics) first, then the rest, each in source order."""
     rank = {status: i for i, status in enumerate(("needs_review", "ok", "not_rating_letter", "failed"))}
-    ordered = sorted(letters.to_dict("records"), key=lambda r: (rank.get(r["status"], len(rank)), str(r["source_path"])))
+
+    def key(r: dict) -> tuple:
+        status = "needs_review" if r["status"] == "ok" and r.get("statistics_status") == "needs_review" else r["status"]
+        return rank.get(status, len(rank)), str(r["source_path"])
+
+    ordered = sorted(letters.to_dict("records"), key=key)
     return [str(r["letter_id"]) for r in ordered]
 
 
@@ -375,7 +380,8 @@ def review(out_dir: Path, gold_dir: Path, console: Console, ask: Ask | None = No
         else:
             gold = gold_from_view(view, scale[scale["letter_id"] == letter_id].to_dict("records"), names[letter_id])
         show_letter(view, console)
-        prompter.say(f"letter {position} of {len(order)}: {names[letter_id]} ({view.letter['status']})")
+        statistics_status = f", statistics {view.letter['statistics_status']}" if view.letter.get("statistics_status") else ""
+        prompter.say(f"letter {position} of {len(order)}: {names[letter_id]} ({view.letter['status']}{statistics_status})")
         try:
             action = _review_letter(gold, prompter)
         except EndOfInput:

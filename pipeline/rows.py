@@ -29,6 +29,8 @@ def record_rows(record: LetterRecord) -> dict[str, list[dict]]:
         "n_statistics": len(record.statistics),
         "duplicate_of": record.duplicate_of,
         "issues": ISSUE_SEPARATOR.join(record.issues) or None,
+        "statistics_status": record.statistics_status,
+        "statistics_issues": ISSUE_SEPARATOR.join(record.statistics_issues) or None,
     }
     for name in LETTER_FIELDS + ["authority_region"]:
         letter[name] = record.value(name)

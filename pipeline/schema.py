@@ -13,7 +13,7 @@ from functools import lru_cache
 import pandas as pd
 import pyarrow as pa
 
-from pipeline.records import NUMBER_ROLES, SOURCE_FORMATS, STATISTIC_FORMS, STATUSES
+from pipeline.records import NUMBER_ROLES, SOURCE_FORMATS, STATISTIC_FORMS, STATISTICS_STATUSES, STATUSES
 from pipeline import EXTRACTOR_VERSION, __version__
 from pipeline.config import load_toml
 
@@ -66,7 +66,11 @@ TABLES: dict[str, Table] = {
                 LETTER_ID,
                 _c("source_path", "string", "Path of the input file as given on the command line.", True),
                 _c("source_format", "string", "How the text was obtained: `txt`, `pdf` (text layer), `pdf-ocr` (at least one page read by OCR) or `pdf-ocr-layer` (a scan with another program's OCR text layer); empty for a file of another kind.", enum=SOURCE_FORMATS),
-                _c("status", "string", "`ok`, `needs_review` (see issues), `failed` (could not be read) or `not_rating_letter`.", True, STATUSES),
+                _c("status", "string", "Vouches for the letter's fields (authority, date, rating, recipient, signatory): `ok`, `needs_review` "
+                   "(see issues), `failed` (could not be read) or `not_rating_letter`.", True, STATUSES),
+                _c("statistics_status", "string", "Vouches for the letter's statistics apart from its fields: `ok` (every number of the narrative "
+                   "explained, every statistic understood and confirmed) or `needs_review` (see statistics_issues); empty for a document "
+                   "not read as a letter (`failed`, `not_rating_letter`).", enum=STATISTICS_STATUSES),
                 _c("authority_name", "string", "Canonical short name of the local authority, as in DfE statistics (e.g. `Bromley`)."),
                 _c("authority_as_written", "string", "The authority as the letter writes it (e.g. `London Borough of Bromley`)."),
                 _c("authority_la_code", "string", "Three-digit DfE local authority code (e.g. `305`); text, to keep leading zeros safe."),
@@ -86,11 +90,12 @@ TABLES: dict[str, Table] = {
                 _c("n_statistics", "integer", "Number of rows for this letter in the statistics table."),
                 _c("duplicate_of", "string", "letter_id of an earlier document with the same letter (same bytes or same text), if any."),
                 _c("issues", "string", "Why the status is not `ok`: reasons separated by ` | `."),
+                _c("statistics_issues", "string", "Why the statistics_status is not `ok`: reasons separated by ` | `."),
             ],
             ["letter_id"],
-            indexes=["status", "authority_name", "rating_year", "authority_la_code", "authority_region"],
+            indexes=["status", "statistics_status", "authority_name", "rating_year", "authority_la_code", "authority_region"],
             search=["authority_name", "authority_as_written", "recipient_name", "recipient_title", "signatory_name",
-                    "signatory_title", "rating_label", "issues", "source_path"],
+                    "signatory_title", "rating_label", "issues", "statistics_issues", "source_path"],
             label="authority_name",
         ),
         Table(

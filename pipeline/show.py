@@ -52,8 +52,17 @@ class LetterView:
 
     @property
     def issues(self) -> list[str]:
-        issues = self.letter.get("issues")
-        return [] if not isinstance(issues, str) or not issues else issues.split(ISSUE_SEPARATOR)
+        """Why the fields are not vouched for (status)."""
+        return _split_issues(self.letter.get("issues"))
+
+    @property
+    def statistics_issues(self) -> list[str]:
+        """Why the statistics are not vouched for (statistics_status)."""
+        return _split_issues(self.letter.get("statistics_issues"))
+
+
+def _split_issues(issues: object) -> list[str]:
+    return [] if not isinstance(issues, str) or not issues else issues.split(ISSUE_SEPARATOR)
 
 
 class LetterNotFound(UsageError, LookupError):
@@ -92,9 +101,10 @@ class LetterFilter:
     source_format: str | None = None
     year: int | None = None
     max_confidence: float | None = None
+    statistics_status: str | None = None
 
     def __post_init__(self) -> None:
-        for name in ("status", "source_format"):
+        for name in ("status", "source_format", "statistics_status"):
             allowed = column("letters", name).enum
             value = getattr(self, name)
             if value is not None and value not in allowed:
@@ -103,7 +113,7 @@ class LetterFilter:
             raise UsageError(f"max_confidence {self.max_confidence} is not between 0 and 1", "give a confidence such as 0.9")
 
     def __bool__(self) -> bool:
-        return any(v is not None for v in (self.status, self.source_format, self.year, self.max_confidence))
+        return any(v is not None for v in (self.status, self.source_format, self.year, self.max_confidence, self.statistics_status))
 
     def select(self, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
         """The rows of letters that pass every filter given."""
@@ -113,6 +123,8 @@ class LetterFilter:
             keep &= letters["status"] == self.status
         if self.source_format is not None:
             keep &= letters["source_format"] == self.source_format
+        if self.statistics_status is not None:
+            keep &= letters["statistics_status"] == self.statistics_status
         if self.year is not None:
             dated = pd.to_datetime(letters["letter_date"], errors="coerce").dt.year.astype("Int64")
             keep &= letters["rating_year"].fillna(dated) == self.year
@@ -282,17 +294,19 @@ def fields_table(view: LetterView, only: str | None = None) -> Table:
 def show_letter(view: LetterView, console: Console, only: str | None = None) -> None:
     check_field(only)
     letter = view.letter
-    console.print(Rule(f"{letter.get('authority_name') or '?'} · {letter.get('letter_date') or '?'} · {letter['status']} · {letter['letter_id']}"))
+    statistics_status = f" · statistics {letter['statistics_status']}" if letter.get("statistics_status") else ""
+    console.print(Rule(f"{letter.get('authority_name') or '?'} · {letter.get('letter_date') or '?'} · {letter['status']}{statistics_status} · {letter['letter_id']}"))
     console.print(f"source: {letter.get('source_path')} ({letter.get('source_format') or '?'})")
     if view.text:
         console.print(render_text(view, only), soft_wrap=True)
     console.print(fields_table(view, only))
-    if view.issues:
-        console.print("[bold red]issues[/bold red]")
-        for issue in view.issues:
-            console.print(f"  - {issue}")
-    else:
-        console.print("issues: none")
+    for title, issues in (("issues", view.issues), ("statistics issues", view.statistics_issues)):
+        if issues:
+            console.print(f"[bold red]{title}[/bold red]")
+            for issue in issues:
+                console.print(f"  - {issue}", markup=False)
+        else:
+            console.print(f"{title}: none")
 
 
 def sample_letters(out_dir: Path, n: int, only: LetterFilter = LetterFilter(), seed: int | None = None) -> list[LetterView]:
@@ -317,6 +331,7 @@ def view_json(view: LetterView, only: str | None = None) -> dict:
     return {
         "letter": {k: _jsonable(v) for k, v in view.letter.items()},
         "issues": view.issues,
+        "statistics_issues": view.statistics_issues,
         "fields": [{k: _jsonable(v) for k, v in f.items()} for f in fields],
         "statistics": [{k: _jsonable(v) for k, v in s.items()} for s in statistics],
         "segments": [{k: _jsonable(v) for k, v in s.items() if k != "text"} for s in view.segments],

@@ -114,16 +114,16 @@ def check_statistics(record: LetterRecord) -> None:
     """A statistic the finder did not fully understand, or a number it could not place, goes to a person."""
     for stat in record.statistics:
         if stat.problem:
-            record.flag(f"statistic {stat.text!r}: {stat.problem}")
+            record.flag_statistics(f"statistic {stat.text!r}: {stat.problem}")
         elif not stat.subject:
-            record.flag(f"statistic {stat.text!r}: no service or setting is named for it")
+            record.flag_statistics(f"statistic {stat.text!r}: no service or setting is named for it")
         elif stat.judgement is None and stat.form != "count":
             # a share of settings is cited for how they were judged; without a grade word it is not understood
-            record.flag(f"statistic {stat.text!r}: no grade word goes with it")
+            record.flag_statistics(f"statistic {stat.text!r}: no grade word goes with it")
     for number in record.numbers:
         if number.role == "unexplained":
             sentence = _sentence_around(record, number.start, number.end)
-            record.flag(f"number {number.text!r} is neither a statistic nor a known kind of other number, in: {sentence!r}")
+            record.flag_statistics(f"number {number.text!r} is neither a statistic nor a known kind of other number, in: {sentence!r}")
 
 
 def _sentence_around(record: LetterRecord, start: int, end: int) -> str:
@@ -134,7 +134,8 @@ def _sentence_around(record: LetterRecord, start: int, end: int) -> str:
 
 
 def validate_letter(record: LetterRecord) -> str:
-    """Set and return the record's status; reasons go into record.issues."""
+    """Set and return the record's status (its fields) and set its statistics_status; reasons go into
+    record.issues and record.statistics_issues."""
     if record.status == "failed":
         return record.status
     text = record.text.text if record.text else ""
@@ -154,4 +155,5 @@ def validate_letter(record: LetterRecord) -> str:
     if not record.scale:
         record.flag("scale: the four-point scale table was not found")
     record.status = "needs_review" if record.issues else "ok"
+    record.statistics_status = "needs_review" if record.statistics_issues else "ok"
     return record.status

@@ -260,7 +260,8 @@ def _letter_tables(letter: SampleLetter) -> dict[str, list[dict]]:
 
     row = {"letter_id": lid, "source_path": f"seeds/{letter.file}", "source_format": "txt", "status": letter.status,
            "letter_type": letter.letter_type, "n_statistics": len(statistics), "duplicate_of": None,
-           "issues": " | ".join(letter.issues) or None}
+           "issues": " | ".join(letter.issues) or None,
+           "statistics_status": "ok" if letter.status in ("ok", "needs_review") else None}
     row.update({name: value for name, (value, *_rest) in values.items()})
     return {
         "letters": [row],

@@ -170,7 +170,7 @@ def test_same_metrics_as_score_py(tmp_path: Path, scenario: Callable[[Tables], N
 def test_perfect_output_scores_one(tmp_path: Path) -> None:
     out = write_output(tmp_path / "out")
     result = evaluate([write_gold(tmp_path / "gold")], out)
-    assert result.summary_line() == "fields=1.000 status=1.000 stats_f1=1.000 judgement=1.000 segments=1.000 docs=4/4 silent=0/2"
+    assert result.summary_line() == "fields=1.000 status=1.000 stats_f1=1.000 judgement=1.000 segments=1.000 docs=4/4 silent=0/3 yield=2/2"
     assert result.disagreements == []
 
 
@@ -256,7 +256,7 @@ def test_disagreement_records(tmp_path: Path) -> None:
         scenario(tables)
     result = evaluate([write_gold(tmp_path / "gold")], write_output(tmp_path / "out", tables))
     kinds = {d.kind for d in result.disagreements}
-    assert kinds == {"missing_letter", "field", "extra_statistic", "missed_statistic", "judgement", "segment", "status"}
+    assert kinds == {"missing_letter", "field", "extra_statistic", "missed_statistic", "judgement", "segment", "status", "silent"}
     score = next(d for d in result.disagreements if d.field == "rating_score")
     assert (score.letter_file, score.expected, score.got) == (BROMLEY.file, 3, "2")
     assert score.letter_id == letter_id_of(tables, BROMLEY.file)

@@ -93,7 +93,7 @@ def test_max_confidence_keeps_letters_with_a_doubtful_value(seed_out, tmp_path):
 
 def test_show_json_is_the_letter_on_stdout(seed_out):
     data = _json(runner.invoke(app, ["show", "Bromley", "--out", str(seed_out), "--json", "--field", "statistic"]))
-    assert set(data) == {"letter", "issues", "fields", "statistics", "segments", "text"}
+    assert set(data) == {"letter", "issues", "statistics_issues", "fields", "statistics", "segments", "text"}
     assert data["letter"]["authority_name"] == "Bromley" and data["letter"]["letter_date"] == "2009-12-09"
     assert data["letter"]["rating_score"] == 3 and data["issues"] == []
     assert [s["text"] for s in data["statistics"]][0] == "over 70%" and data["fields"] == []
