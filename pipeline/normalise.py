@@ -36,8 +36,15 @@ _WRAPPED_CELL = regex.compile(r"^([^\n]*\t[^\n]*[\p{L},])\n(\p{Ll}[^\n\t.]{0,30}
 _KEEP_HYPHEN = {"sixth", "non", "well", "self", "cross", "multi", "under", "over", "long", "short", "full", "part", "co", "pre", "post", "low", "high", "above", "below", "one", "two", "three", "four", "five"}
 
 
+# some PDF producers write a word's hyphen as U+FFFE, often with the line break after it ("Forty\ufffe one",
+# "Re\ufffe referrals"): the hyphen of a compound word, so the word is joined with a hyphen
+_BROKEN_HYPHEN = regex.compile(r"(?<=\p{L})\ufffe[ \t]*\n?[ \t]*(?=\p{L})")
+
+
 def normalise_characters(text: str) -> str:
     """Straighten quotes and dashes, expand ligatures, drop invisible characters."""
+    if "\ufffe" in text:
+        text = _BROKEN_HYPHEN.sub("-", text).replace("\ufffe", "")
     text = text.translate(_CHARACTERS)  # "\r\n" becomes "\n": the table drops "\r"
     return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
 
@@ -251,6 +258,10 @@ _OCR_SPECK_AT_LINE_END = regex.compile(r"(?<=\p{Ll}) [.,:;'`\u00b4~](?=\n\p{Ll})
 # a space OCR read as a full stop between two words ("secondary schools.are well regarded");
 # web and e-mail addresses ("www.ofsted.gov.uk", "enquiries@ofsted.gov.uk") have more than one part
 _OCR_GLUED_STOP = regex.compile(r"(?<![\w.@/])(\p{L}+'s|\p{Ll}{2,}|\d+)\.(?!(?:uk|com|org|net|gov)\b)(\p{Ll}{2,}|(?:19|20)\d\d)(?![\w.@/])")
+# a speck read as a full stop at the end of a word, where the sentence goes on in lower case ("secondary schools. are good")
+_OCR_STOP_BEFORE_LOWER = regex.compile(r"(?<=\p{Ll}{2})\.(?= \p{Ll}{2})")
+# a number OCR glued to the "of" after it ("4of the 5 nursery schools")
+_OCR_GLUED_OF = regex.compile(r"(?<![\w.,])(\d+)(?=of\b)")
 # an apostrophe OCR read in place of the space between two words ("Divisional'Manager"); not O'Connor
 _OCR_GLUED_APOSTROPHE = regex.compile(r"(?<=\p{Ll}{2})'(?=\p{Lu}\p{Ll})")
 
@@ -260,6 +271,8 @@ def repair_ocr_specks(text: str) -> str:
     where the sentence goes on, and full stops read in place of a space."""
     text = _OCR_SPECK_AT_LINE_END.sub("", _OCR_SPECK.sub(" ", text))
     text = _OCR_GLUED_APOSTROPHE.sub(" ", text)
+    text = _OCR_GLUED_OF.sub(r"\1 ", text)
+    text = _OCR_STOP_BEFORE_LOWER.sub("", text)
     return _OCR_GLUED_STOP.sub(r"\1 \2", text)
 
 

@@ -45,7 +45,9 @@ class QuantityGrammar:
         self.standalone_before = set(numbers["standalone_before"])
         self.ordinals: dict[str, int] = numbers["ordinals"]
         self.percent_signs = [tuple(p.split()) for p in numbers["percent_signs"]]
-        self.number_words = set(self.units) | set(self.teens) | set(self.tens) | set(self.hundred) | set(self.scales)
+        # a tens word and a unit written as one ("fiftyeight"): OCR and some producers lose the hyphen
+        self.fused: dict[str, int] = {t + u: tv + uv for t, tv in self.tens.items() for u, uv in self.units.items() if uv}
+        self.number_words = set(self.units) | set(self.teens) | set(self.tens) | set(self.hundred) | set(self.scales) | set(self.fused)
         self.starts = self.number_words | self.standalone_fractions | set(self.ordinals) | {"a", "an"}
 
     def is_number_word(self, word: str) -> bool:
@@ -133,6 +135,9 @@ class QuantityGrammar:
             elif w in self.tens and last in (None, "hundred", "scale", "and"):
                 current += self.tens[w]
                 last = "tens"
+            elif w in self.fused and last in (None, "hundred", "scale", "and"):
+                current += self.fused[w]
+                last = "unit"
             elif w in self.hundred and last in ("unit", "teen"):
                 current *= self.hundred[w]
                 last = "hundred"

@@ -100,7 +100,7 @@ class Statistic:
     start: int
     end: int
     sentence: str
-    kind: str  # count | percentage | fraction | ratio
+    kind: str  # count | percentage | fraction | ratio | indicator
     value: float
     denominator: float | None = None
     qualifier: str | None = None
@@ -111,11 +111,12 @@ class Statistic:
     form: str = "count"  # the grammar's form: count, partitive, fronted, refer_back, percentage, fraction, ratio, range
     problem: str | None = None  # why a person should check it; None when the finder understood it
     confidence: float = 1.0
+    measure: str | None = None  # an outcome indicator's measure ("achieved Level 2 by the age of 19")
 
     @property
     def share(self) -> float | None:
         """The statistic as a proportion 0-1, when it states one (a percentage, or a count out of a base)."""
-        if self.kind == "percentage":
+        if self.kind == "percentage" or self.form == "percentage":
             return round(self.value / 100, 4)
         if self.denominator:
             return round(self.value / self.denominator, 4)
@@ -123,6 +124,7 @@ class Statistic:
 
 
 # the grammar's forms of statistic (pipeline.statistic_finder) and the roles of a narrative's numbers
+STATISTIC_KINDS = ("count", "percentage", "fraction", "ratio", "indicator")
 STATISTIC_FORMS = ("count", "partitive", "fronted", "refer_back", "percentage", "fraction", "ratio", "range")
 NUMBER_ROLES = ("statistic", "distractor", "unexplained")
 

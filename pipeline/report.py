@@ -35,7 +35,7 @@ from pipeline.dataset import read_table, require_letters
 STATUSES = ["ok", "needs_review", "failed", "not_rating_letter"]
 GRADE_LABELS = {4: "Performs excellently", 3: "Performs well", 2: "Performs adequately", 1: "Performs poorly"}
 GRADE_COLOURS = {4: "#1a7f37", 3: "#7fc97f", 2: "#f2c14e", 1: "#d1495b", None: "#b8c0c8"}
-MARK_COLOURS = {"field": "#cfe2ff", "percentage": "#ffe08a", "count": "#c3f0c8"}
+MARK_COLOURS = {"field": "#cfe2ff", "percentage": "#ffe08a", "count": "#c3f0c8", "indicator": "#e6d3f5"}
 NO_REGION = "Region not known"
 NO_YEAR = "year not known"
 # characters of text shown for a document that is not a rating letter, and for any other

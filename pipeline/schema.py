@@ -13,7 +13,7 @@ from functools import lru_cache
 import pandas as pd
 import pyarrow as pa
 
-from pipeline.records import NUMBER_ROLES, SOURCE_FORMATS, STATISTIC_FORMS, STATISTICS_STATUSES, STATUSES
+from pipeline.records import NUMBER_ROLES, SOURCE_FORMATS, STATISTIC_FORMS, STATISTIC_KINDS, STATISTICS_STATUSES, STATUSES
 from pipeline import EXTRACTOR_VERSION, __version__
 from pipeline.config import load_toml
 
@@ -109,7 +109,9 @@ TABLES: dict[str, Table] = {
                 _c("end", "integer", "End offset (exclusive) in documents.text."),
                 _c("sentence", "string", "The sentence the statistic stands in."),
                 _c("kind", "string", "What the number is: `count` (3 in `three of the eight`), `percentage` (70 in `over 70%`), "
-                   "`fraction` (2 out of 3 in `two thirds`) or `ratio` (9 in 10 in `nine in ten`).", enum=("count", "percentage", "fraction", "ratio")),
+                   "`fraction` (2 out of 3 in `two thirds`), `ratio` (9 in 10 in `nine in ten`) or `indicator`: an outcome "
+                   "measure with no inspection judgement (56 in `56% of pupils attained five or more GCSEs`; its unit is in `form`, "
+                   "what it measures in `measure`).", enum=STATISTIC_KINDS),
                 _c("form", "string", "How it is written (the grammar's form): `count`, `partitive` (`two of the four`), `fronted` "
                    "(`Of the 12 homes, nine`), `refer_back` (`nine of them`, `..., three are good`), `percentage`, `fraction`, `ratio`, "
                    "`range` (`between 60% and 70%`).", enum=STATISTIC_FORMS),
@@ -122,7 +124,9 @@ TABLES: dict[str, Table] = {
                    "when it states one; filter on this to compare counts and percentages."),
                 _c("qualifier", "string", "Hedge or quantifier before the number: `over`, `almost`, `only`, `all`, `none`, `every one` ..."),
                 _c("subject", "string", "The services or settings counted, e.g. `secondary schools`."),
-                _c("judgement", "string", "The grade phrase the statistic is about, e.g. `good or outstanding`."),
+                _c("judgement", "string", "The grade phrase the statistic is about, e.g. `good or outstanding`; empty for an `indicator`."),
+                _c("measure", "string", "For an `indicator`: what is measured of its subject, e.g. `attained five or more GCSEs` or "
+                   "`not in education, employment or training`; empty otherwise."),
                 _c("confidence", "number", "0-1: how sure the extractor is of the value (OCR word confidence on scans, 1 otherwise)."),
                 _c("problem", "string", "Why a person should check this statistic (its letter is then `needs_review`); empty when it was understood."),
             ],

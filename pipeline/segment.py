@@ -38,6 +38,9 @@ class Anchors:
     rating_end: int = -1
     improvements_start: int = -1
     closing_start: int = -1
+    # where no rating line could be read (a scan lost it), the narrative starts at the paragraph saying
+    # "Children's services in X perform ...", so its statistics are still read
+    narrative_start: int = -1
 
 
 def _line_end(text: str, pos: int) -> int:
@@ -136,8 +139,13 @@ def find_anchors(text: str, start: int = 0) -> Anchors:
     closing = compiled("segment", "closing").search(text, body_from)
     if closing:
         a.closing_start = _sentence_start(text, closing.start())
+    if a.rating_start < 0:
+        perform = compiled("segment", "perform_sentence").search(text, body_from, a.closing_start if a.closing_start > 0 else len(text))
+        if perform:
+            a.narrative_start = text.rfind("\n\n", body_from, perform.start()) + 1 or perform.start()
+            a.narrative_start = max(a.narrative_start, body_from)
     improvements = compiled("segment", "improvements").search(text, body_from, a.closing_start if a.closing_start > 0 else len(text))
-    if improvements and a.rating_end >= 0:
+    if improvements and (a.rating_end >= 0 or a.narrative_start >= 0):
         a.improvements_start = improvements.start()
     return a
 
@@ -168,17 +176,19 @@ def segment_letter(text: str) -> list[Segment]:
     segments: list[Segment | None] = [_span(text, "furniture", 0, letter_start)]
     header_end = max(a.header_end, letter_start)
     segments.append(_span(text, "header", letter_start, header_end))
-    preamble_end = a.rating_start if a.rating_start >= 0 else (a.closing_start if a.closing_start >= 0 else letter_end)
+    preamble_end = next((p for p in (a.rating_start, a.narrative_start, a.closing_start) if p >= 0), letter_end)
     if a.scale_start >= header_end and a.scale_end <= preamble_end:
         segments.append(_span(text, "preamble", header_end, a.scale_start))
         segments.append(_span(text, "scale_table", a.scale_start, a.scale_end))
         segments.append(_span(text, "preamble", a.scale_end, preamble_end))
     else:
         segments.append(_span(text, "preamble", header_end, preamble_end))
+    narrative_start = a.rating_end if a.rating_start >= 0 else a.narrative_start
     if a.rating_start >= 0:
         segments.append(_span(text, "rating", a.rating_start, a.rating_end))
+    if narrative_start >= 0:
         narrative_end = next((p for p in (a.improvements_start, a.closing_start) if p >= 0), letter_end)
-        segments.append(_span(text, "narrative", a.rating_end, narrative_end))
+        segments.append(_span(text, "narrative", narrative_start, narrative_end))
         if a.improvements_start >= 0:
             segments.append(_span(text, "improvements", a.improvements_start, a.closing_start if a.closing_start >= 0 else letter_end))
     if a.closing_start >= 0:

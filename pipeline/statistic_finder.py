@@ -18,11 +18,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import regex
+from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.attrs import ENT_IOB, ENT_TYPE, IDX, IS_SPACE, LENGTH, SENT_START
 from spacy.strings import hash_string
 from spacy.tokens import Doc
 
 from pipeline.config import patterns
+from pipeline.indicators import read_indicator
 from pipeline.quantities import Quantity, QuantityGrammar
 from pipeline.records import NumberSpan, Statistic
 
@@ -115,6 +117,8 @@ _YEAR = regex.compile(r"(?:19|20)\d\d")
 _WORD_BEFORE = regex.compile(r"([\p{L}\d]+)(-?)\s*$")
 _WORD_AFTER = regex.compile(r"\s*(-?)([\p{L}\d]+)")
 _HYPHEN_AT_END = regex.compile(r"[-\u2010\u2011]$")
+# a number glued to the word after it ("4of"), not an ordinal ("4th"), a decade ("1990s") or a time ("10am")
+_GLUED_NUMBER = regex.compile(r"\d+(?!(?:st|nd|rd|th|s|am|pm)$)\p{Ll}{2,}")
 
 
 class StatisticFinder:
@@ -143,6 +147,7 @@ class StatisticFinder:
         self.before_rules = _rules(v["distractors"]["before"])
         self.after_rules = _rules(v["distractors"]["after"])
         self.generic = {g.lower() for g in v["subjects"]["generic"]}
+        self.judgement_words = {w for p in v["judgements"]["phrases"] for w in p.lower().split()}
         self.modifiers = {m.lower() for m in v["subjects"]["modifiers"]}
         self.inherit = [w.lower() for w in v["clauses"]["inherit"]]
         openers = "|".join(v["clauses"]["openers"])
@@ -177,12 +182,18 @@ class StatisticFinder:
         subjects: dict[int, tuple[int, str]] = {}
         judgements: list[tuple[int, int, str]] = []
         inside: set[int] = set()
+        last_subject: int | None = None  # first word of the setting that ends where the next may begin
         for first, after, label in self._entities(iobs, labels):
             a, b = index[first], index[after]
             inside.update(range(a, b))
             phrase = text[offsets[first]:offsets[after - 1] + lengths[after - 1]]
-            if label == self.subject_label:
+            if label == self.subject_label and last_subject is not None and subjects[last_subject][0] == a:
+                # "school" + "sixth forms": two setting names side by side name one setting
+                start_char = self._starts[last_subject]
+                subjects[last_subject] = (b, text[start_char:offsets[after - 1] + lengths[after - 1]])
+            elif label == self.subject_label:
                 subjects[a] = (b, phrase)
+                last_subject = a
             elif label == self.judgement_label:
                 judgements.append((a, b, phrase))
         stats: list[Statistic] = []
@@ -192,6 +203,7 @@ class StatisticFinder:
             start, end = index[first], index[after]
             # "sixth form colleges": a number inside a setting's or a grade's name is part of the name
             quantities = [q for q in self.grammar.scan(lower, start, end) if q.start not in inside]
+            numbers.extend(self._unread_digits(start, end, quantities, inside))
             if not quantities and not any(lower[i] in self.zero or lower[i] in self.pair for i in range(start, end)):
                 previous = []
                 continue
@@ -221,6 +233,16 @@ class StatisticFinder:
         doc._.statistics = stats
         doc._.numbers = sorted(numbers, key=lambda n: n.start)
         return doc
+
+    def _unread_digits(self, start: int, end: int, quantities: list[Quantity], inside: set[int]) -> list[NumberSpan]:
+        """Words with digits the grammar could not read ("4of": OCR lost a space): a number may hide in
+        them, so each is unexplained and the letter's statistics go to a person."""
+        read = {i for q in quantities for i in range(q.start, q.end)} | inside
+        out = []
+        for i in range(start, end):
+            if i not in read and _GLUED_NUMBER.fullmatch(self._text[self._starts[i]:self._ends[i]]):
+                out.append(NumberSpan(self._starts[i], self._ends[i], self._text[self._starts[i]:self._ends[i]], "unexplained", ""))
+        return out
 
     @staticmethod
     def _entities(iobs: list[int], labels: list[int]) -> list[tuple[int, int, int]]:
@@ -253,15 +275,32 @@ class StatisticFinder:
         """The subject written right after token i ("three special schools", "three inspected children's homes")."""
         j = i
         skipped = 0
+        free: int | None = None  # a describing word the vocabulary does not know ("38 high schools")
         while j < s.end:
             if j in s.subjects:
-                return s.subjects[j][0], s.subjects[j][1]
+                end, phrase = s.subjects[j]
+                if free is not None:
+                    phrase = self._text[self._starts[free]:self._ends[end - 1]]
+                return end, phrase
             if skipped < max_modifiers and self._lower[j] in self.modifiers:
+                j += 1
+                skipped += 1
+                continue
+            if free is None and skipped < max_modifiers and self._describes(j):
+                free = j
                 j += 1
                 skipped += 1
                 continue
             return None
         return None
+
+    def _describes(self, j: int) -> bool:
+        """Whether token j can describe a setting named after it: a lower-case content word, no number,
+        grade or participle ("in 2009 judged services" is a year and a verb, not 2009 services)."""
+        word = self._lower[j]
+        return (word.isalpha() and word not in STOP_WORDS and not self.grammar.writes_a_number(word)
+                and self._text[self._starts[j]].islower() and word not in self.judgement_words
+                and not word.endswith(("ed", "ing")))
 
     def _determiners(self, i: int, end: int) -> int:
         """The token after a determiner phrase at i: "the", "its", "the council's", "Bromley's" (or i)."""
@@ -312,7 +351,18 @@ class StatisticFinder:
         if q.kind == "percentage":
             return None
         n, rule = self.after_rules.at(self._lower, q.end, s.end)
-        return rule if n else None
+        if n:
+            return rule
+        return "compound_modifier" if self._compound_modifier(s, q) else None
+
+    def _compound_modifier(self, s: _Sentence, q: Quantity) -> bool:
+        """"the three-tier system", "a two-year plan": a number glued by a hyphen to a word that is no setting
+        describes that word and counts nothing."""
+        j = q.end
+        if j + 1 >= s.end or self._lower[j] != "-" or j + 1 in s.subjects:
+            return False
+        glued = self._ends[j - 1] == self._starts[j] and self._ends[j] == self._starts[j + 1]
+        return glued and self._lower[j + 1].isalpha()
 
     def _distractors(self, s: _Sentence) -> dict[int, str]:
         """The named rule that explains each quantity that is no statistic, by its first token."""
@@ -495,7 +545,7 @@ class StatisticFinder:
                     subject, end = found[1], found[0]
                 stat = self._stat(s, qstart, end, "ratio", "ratio", value, base.value, qual, subject)
                 if subject is None:
-                    stat.subject = self._nearby_subject(s, qstart)
+                    stat.subject = self._nearby_subject(s, qstart)[0]
             elif found is not None:
                 stat = self._stat(s, qstart, found[0], "count", "partitive", value, base.value, qual, found[1])
             else:
@@ -552,11 +602,19 @@ class StatisticFinder:
                     subject, end = self._subject_of_base(s, base.value, qstart), base.end
             else:
                 base = None
+        later = False
         if subject is None:
-            subject = self._nearby_subject(s, qstart)
+            subject, later = self._nearby_subject(s, qstart)
         kind = q.kind
         stat = self._stat(s, qstart, max(end, q.end), kind, kind, q.value, q.denominator, qual, subject)
+        if later:
+            # "46% of primary: schools are good, and five of the 18 secondary schools ...": the only setting
+            # is named after it, with a statistic of its own
+            stat.problem = f"no setting is named with it; {subject!r} is named only later in the sentence"
         self._place(s, stat, [q], done, bases=[base] if base else [])
+        if base is not None:
+            # "fewer than half of the 17 secondary schools ..., and 2 are ...": later counts may refer to the 17
+            s.bases.append(_Base(base.value, subject, base.start, stat))
         return max(end, q.end)
 
     def _count(self, s: _Sentence, i: int, done: set[int]) -> int:
@@ -568,6 +626,13 @@ class StatisticFinder:
         if found is None:
             return i
         qstart, qual = self._qualifier_before(s, i)
+        ratio = self._ratio_after(s, q, found[0], done)
+        if ratio is not None:
+            # "seven schools out of ten": a ratio, not ten schools
+            stat = self._stat(s, qstart, ratio.end, "ratio", "ratio", q.value, ratio.value, qual, found[1])
+            self._check_denominator(stat)
+            self._place(s, stat, [q], done, bases=[ratio])
+            return ratio.end
         stat = self._stat(s, qstart, found[0], "count", "count", q.value, None, qual, found[1])
         of = self._of_before(s, qstart)
         if of is not None:
@@ -583,6 +648,16 @@ class StatisticFinder:
         self._place(s, stat, [q], done)
         s.bases.append(_Base(q.value, found[1], q.start, stat))
         return found[0]
+
+    def _ratio_after(self, s: _Sentence, q: Quantity, j: int, done: set[int]) -> Quantity | None:
+        """The M of "N settings out of M" / "N settings in M", when M names no setting of its own."""
+        n = self._phrase_at(j, s.end, self.links)
+        if not n or self._lower[j:j + n] == ["of"]:
+            return None
+        whole = self._quantity_at(s, j + n)
+        if whole is None or whole.kind != "cardinal" or whole.start in done or whole.value < q.value:
+            return None
+        return whole if self._subject_after(s, whole.end) is None else None
 
     def _of_before(self, s: _Sentence, i: int) -> int | None:
         """The token of an "of" whose determiners lead up to token i ("of the council's 12"), if any."""
@@ -635,6 +710,16 @@ class StatisticFinder:
     def _quantified_count(self, s: _Sentence, i: int, done: set[int]) -> int:
         """"no secondary schools are inadequate", "both special schools are good"."""
         word = self._lower[i]
+        if word in self.zero and self._phrase_at(i + 1, s.end, self.refer_back_after) and self._lower[i + 1:i + 2] != [","]:
+            # "Of the 36 schools, 30 are good and none is inadequate": none of a base named before
+            b = self._last_base(s, i, previous=i == s.start)
+            if b is not None and b.subject is not None:
+                stat = self._stat(s, i, i + 1, "count", "refer_back", 0.0, b.value, word, b.subject)
+                self._place(s, stat, [], done, quantifier=(i, i + 1))
+                b.used = True
+                if b.stat is not None:
+                    s.refers[id(stat)] = b.stat
+                return i + 1
         if word in self.zero or word in self.pair:
             j = self._determiners(i + 1, s.end) if word in self.pair else i + 1
             found = self._subject_after(s, j)
@@ -705,6 +790,12 @@ class StatisticFinder:
         after = text[stat.end:stat.end + 12]
         word_before = _WORD_BEFORE.search(before)
         word_after = _WORD_AFTER.match(after)
+        # a number beside it that a rule already explains ("at Key Stage 4 only 48% of pupils") is no part of it
+        explained = [(n.start, n.end) for n in s.numbers if n.role == "distractor"]
+        if word_before and any(e == stat.start - len(before) + word_before.end(1) for _, e in explained):
+            word_before = None
+        if word_after and any(b == stat.end + word_after.start(2) for b, _ in explained):
+            word_after = None
         if _HYPHEN_AT_END.search(before) or (word_before and word_before[2]):
             stat.problem = stat.problem or f"a hyphen before {stat.text!r}: part of a longer number?"
         elif word_before and (self.grammar.is_number_word(word_before[1].lower()) or word_before[1].isdigit()):
@@ -757,16 +848,18 @@ class StatisticFinder:
             return _Base(None, specific[-1][1], specific[-1][0])
         return None
 
-    def _nearby_subject(self, s: _Sentence, start: int) -> str | None:
-        """The subject of a number that stands apart from it: the nearest named setting before it, else after."""
+    def _nearby_subject(self, s: _Sentence, start: int) -> tuple[str | None, bool]:
+        """The subject of a number that stands apart from it: the nearest named setting before it, else
+        after; and whether it was found only after it."""
         before = [(k, t) for k, (e, t) in s.subjects.items() if e <= start]
         after = [(k, t) for k, (e, t) in s.subjects.items() if k >= start]
-        for pool in (list(reversed(before)), after):
+        for pool, later in ((list(reversed(before)), False), (after, True)):
             specific = [t for _, t in pool if t.lower() not in self.generic]
             if specific:
-                return specific[0]
-        pool = list(reversed(before)) + after
-        return pool[0][1] if pool else None
+                return specific[0], later
+        if before:
+            return before[-1][1], False
+        return (after[0][1], True) if after else (None, False)
 
     # ---- judgements ------------------------------------------------------------------------
     def _clauses(self, text: str) -> list[tuple[int, int]]:
@@ -801,11 +894,21 @@ class StatisticFinder:
             after = [j for j in judgements if j[0] >= end and j[1] <= min(c_end, limit)
                      and not self._about_another(s, stat.end, s.char_start + j[0])]
             chosen = None
+            in_clause = [j for j in judgements if j[1] <= start and j[0] >= c_start]
+            indicator = None
+            if not after and not in_clause and stat.kind == "percentage":
+                adjacent = bool(stat.subject) and stat.text.endswith(str(stat.subject))
+                indicator = read_indicator(text[c_start:start], text[:start], text[end:c_end], stat.subject, adjacent)
+            if indicator is not None:
+                # "56% of pupils attained ...": an outcome no inspection judged, not a grade word's statistic
+                stat.kind, stat.subject, stat.measure = "indicator", indicator.subject, indicator.measure
+                own[id(stat)] = False
+                continue
             if after:
                 chosen = after[0]
             else:
                 inherits = any(w in text[c_start:start].lower() for w in self.inherit)
-                before = [j for j in judgements if j[1] <= start and j[0] >= c_start]
+                before = in_clause
                 earlier = [j for j in judgements if j[1] <= start]
                 later = [j for j in judgements if end <= j[0] < limit]
                 if before and not inherits:

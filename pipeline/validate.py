@@ -86,6 +86,18 @@ def check_rating(record: LetterRecord, text: str) -> None:
         record.flag(f"rating: no rating line found; the narrative says services perform {perform['verb'].lower()}")
 
 
+def _rating_confirmed(record: LetterRecord, text: str) -> bool:
+    """Whether the rating line's label and score agree with each other on the standard scale and with the
+    narrative's "services perform ..." sentence."""
+    scale = patterns()["scale"]
+    score, label = record.value("rating_score"), record.value("rating_label")
+    perform = compiled("segment", "perform_sentence").search(text)
+    if score is None or label is None or perform is None or record.fields["rating_label"].confidence < MIN_CONFIDENCE:
+        return False
+    said = dict(zip(scale["verbs"], scale["labels"])).get(perform["verb"].lower())
+    return said == label and dict(zip(scale["labels"], scale["scores"])).get(str(label)) == score
+
+
 def check_dates(record: LetterRecord) -> None:
     date, year = record.value("letter_date"), record.value("rating_year")
     if date is None or year is None:
@@ -117,7 +129,7 @@ def check_statistics(record: LetterRecord) -> None:
             record.flag_statistics(f"statistic {stat.text!r}: {stat.problem}")
         elif not stat.subject:
             record.flag_statistics(f"statistic {stat.text!r}: no service or setting is named for it")
-        elif stat.judgement is None and stat.form != "count":
+        elif stat.judgement is None and stat.form != "count" and stat.kind != "indicator":
             # a share of settings is cited for how they were judged; without a grade word it is not understood
             record.flag_statistics(f"statistic {stat.text!r}: no grade word goes with it")
     for number in record.numbers:
@@ -152,7 +164,10 @@ def validate_letter(record: LetterRecord) -> str:
     check_postcode(record)
     check_confidence(record)
     check_statistics(record)
-    if not record.scale:
+    if not any(seg.segment == "narrative" for seg in record.segments):
+        record.flag_statistics("narrative: not found, so the letter's statistics could not be read")
+    if not record.scale and not _rating_confirmed(record, text):
+        # the scale is boilerplate (an image in some letters): its absence matters only when nothing else confirms the rating
         record.flag("scale: the four-point scale table was not found")
     record.status = "needs_review" if record.issues else "ok"
     record.statistics_status = "needs_review" if record.statistics_issues else "ok"

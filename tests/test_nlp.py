@@ -181,4 +181,4 @@ def test_a_share_with_no_grade_word_is_not_understood(nlp):
     record = LetterRecord("x", "x.txt")
     record.statistics = nlp("Thirty-eight of its fifty-three primary schools are.")._.statistics
     check_statistics(record)
-    assert any("no grade word" in i for i in record.issues)
+    assert any("no grade word" in i for i in record.statistics_issues)
