@@ -6,6 +6,7 @@ and how, so the dataset can show its provenance.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from functools import lru_cache
 
 import regex
@@ -14,11 +15,13 @@ from rapidfuzz import fuzz, process
 from pipeline.config import compiled, patterns, vocab
 from pipeline.gazetteer import AuthorityMatch, find_authorities, fuzzy_find_authority
 from pipeline.nlp import load_pipeline
+from pipeline.parse import load_parser
 from pipeline.normalise import WORD_EDGES
 from pipeline.quantities import QuantityGrammar
 from pipeline.records import FieldValue, LetterRecord, NumberSpan, ScaleRow, Segment, Statistic
 from pipeline.reread import disputed_word, method_suffix
 from pipeline.segment import find_scale_rows
+from pipeline.structure import StructureReading, compare_reading, parse_for_structure, read_structure, unread_statistic
 
 _MONTHS = {m[:3]: i for i, m in enumerate(patterns()["dates"]["months"], start=1)}
 _OCR_DIGITS = str.maketrans({"l": "1", "I": "1", "|": "1", "O": "0", "o": "0"})
@@ -444,12 +447,13 @@ def _signature_lines(tail: list[tuple[int, str]]) -> tuple[int | None, int | Non
     return None, None
 
 
-def extract_statistics(text: str, segments: list[Segment]) -> tuple[list[Statistic], list[NumberSpan]]:
-    """Every statistic the narrative (and any areas for improvement) cites, and where each of its
-    numbers went; offsets into text."""
+def extract_statistics(text: str, segments: list[Segment]) -> tuple[list[Statistic], list[NumberSpan], list[str]]:
+    """Every statistic the narrative (and any areas for improvement) cites, where each of its numbers
+    went, and the doubts the second reading raised; offsets into text."""
     nlp = load_pipeline()
     stats: list[Statistic] = []
     numbers: list[NumberSpan] = []
+    sentences: list[tuple[int, str]] = []  # (offset, text) of each sentence holding a number
     for seg in _segments(segments, "narrative") + _segments(segments, "improvements"):
         # line breaks inside a paragraph must not split "nursery\nschools"; same length keeps offsets
         doc = nlp(seg.text.replace("\n", " "))
@@ -458,9 +462,48 @@ def extract_statistics(text: str, segments: list[Segment]) -> tuple[list[Statist
             item.end += seg.start
         stats.extend(doc._.statistics)
         numbers.extend(doc._.numbers)
+        held = [n.start - seg.start for n in doc._.numbers]
+        sentences += [(seg.start + sent.start_char, sent.text) for sent in doc.sents if any(sent.start_char <= h < sent.end_char for h in held)]
     for i, s in enumerate(stats):
         s.stat_index = i
-    return stats, numbers
+    return stats, numbers, second_reading(stats, numbers, sentences)
+
+
+def second_reading(stats: list[Statistic], numbers: list[NumberSpan], sentences: list[tuple[int, str]]) -> list[str]:
+    """Read each sentence holding a number again from its parse (pipeline.structure) and compare: a
+    statistic both readings agree on is confirmed; one they disagree on is flagged with both; a number
+    only the parse reads as a judged statistic is a doubt. Only sentences with numbers are parsed."""
+    parser = load_parser()
+    readings: list[StructureReading] = []
+    for (offset, _), doc in zip(sentences, parse_for_structure([t for _, t in sentences], parser)):
+        readings += [replace(r, start=r.start + offset, end=r.end + offset) for r in read_structure(doc, parser)]
+
+    def reading_at(start: int, end: int) -> StructureReading | None:
+        return next((r for r in readings if r.start < end and start < r.end), None)
+
+    for stat in stats:
+        value = next((n for n in numbers if n.statistic is stat and n.rule == "value"), None)
+        comparison = compare_reading(stat.subject, stat.judgement, stat.kind, reading_at(value.start, value.end) if value else None, parser)
+        stat.agreement = comparison.agreement
+        if comparison.reading is not None:
+            stat.parse_subject, stat.parse_judgement = comparison.reading.subject, _judgement_text(comparison.reading)
+        if comparison.problem:
+            stat.problem = stat.problem or comparison.problem
+    doubts = []
+    for number in numbers:
+        if number.role == "statistic":
+            continue
+        reading = reading_at(number.start, number.end)
+        if reading is not None and unread_statistic(reading, parser):
+            doubts.append(f"number {number.text!r}: the sentence's structure reads it as a count of {reading.subject!r} "
+                          f"judged {_judgement_text(reading)!r}, the finder as {number.rule or number.role}")
+    return doubts
+
+
+def _judgement_text(reading: StructureReading) -> str | None:
+    if reading.judgement is None:
+        return None
+    return f"not {reading.judgement}" if reading.negated else reading.judgement
 
 
 def extract_letter(record: LetterRecord, segments: list[Segment]) -> None:
@@ -473,7 +516,9 @@ def extract_letter(record: LetterRecord, segments: list[Segment]) -> None:
     extract_rating(record, text, segments)
     extract_scale(record, text, segments)
     extract_signatory(record, text, segments)
-    record.statistics, record.numbers = extract_statistics(text, segments)
+    record.statistics, record.numbers, doubts = extract_statistics(text, segments)
+    for doubt in doubts:
+        record.flag_statistics(doubt)
     for fv in record.fields.values():
         rejoin_split_name(record, fv)
         _apply_reader(record, fv)

@@ -112,6 +112,10 @@ class Statistic:
     problem: str | None = None  # why a person should check it; None when the finder understood it
     confidence: float = 1.0
     measure: str | None = None  # an outcome indicator's measure ("achieved Level 2 by the age of 19")
+    # the second reading, from the sentence's parse (pipeline.structure): what it says, and whether it agrees
+    agreement: str | None = None  # confirmed | one_reading | disputed
+    parse_subject: str | None = None
+    parse_judgement: str | None = None
 
     @property
     def share(self) -> float | None:

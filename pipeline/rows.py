@@ -47,6 +47,7 @@ def record_rows(record: LetterRecord) -> dict[str, list[dict]]:
                 "sentence": s.sentence, "kind": s.kind, "form": s.form, "value": _number(s.value), "value_high": s.value_high,
                 "denominator": s.denominator, "share": s.share, "qualifier": s.qualifier, "subject": s.subject,
                 "judgement": s.judgement, "measure": s.measure, "confidence": s.confidence, "problem": s.problem,
+                "agreement": s.agreement, "parse_subject": s.parse_subject, "parse_judgement": s.parse_judgement,
             }
             for s in record.statistics
         ],

@@ -129,6 +129,11 @@ TABLES: dict[str, Table] = {
                    "`not in education, employment or training`; empty otherwise."),
                 _c("confidence", "number", "0-1: how sure the extractor is of the value (OCR word confidence on scans, 1 otherwise)."),
                 _c("problem", "string", "Why a person should check this statistic (its letter is then `needs_review`); empty when it was understood."),
+                _c("agreement", "string", "How the second reading, from the sentence's dependency parse, compares with the finder's: `confirmed` "
+                   "(same subject and judgement), `one_reading` (the parse says nothing of it) or `disputed` (they differ: see problem).",
+                   enum=("confirmed", "one_reading", "disputed")),
+                _c("parse_subject", "string", "What the parse reads the number as counting, e.g. `primary schools`; empty when it cannot tell."),
+                _c("parse_judgement", "string", "The grade the parse reads its clause as giving, e.g. `good or better`, `not good`; empty when none."),
             ],
             ["letter_id", "stat_index"],
             _LETTER_FK,

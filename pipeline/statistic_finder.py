@@ -850,16 +850,22 @@ class StatisticFinder:
 
     def _nearby_subject(self, s: _Sentence, start: int) -> tuple[str | None, bool]:
         """The subject of a number that stands apart from it: the nearest named setting before it, else
-        after; and whether it was found only after it."""
+        after; and whether that setting, named after it, is another number's."""
         before = [(k, t) for k, (e, t) in s.subjects.items() if e <= start]
         after = [(k, t) for k, (e, t) in s.subjects.items() if k >= start]
-        for pool, later in ((list(reversed(before)), False), (after, True)):
-            specific = [t for _, t in pool if t.lower() not in self.generic]
+        for pool in (list(reversed(before)), after):
+            specific = [(k, t) for k, t in pool if t.lower() not in self.generic]
             if specific:
-                return specific[0], later
+                return specific[0][1], self._counted_between(s, start, specific[0][0])
         if before:
             return before[-1][1], False
-        return (after[0][1], True) if after else (None, False)
+        return (after[0][1], self._counted_between(s, start, after[0][0])) if after else (None, False)
+
+    @staticmethod
+    def _counted_between(s: _Sentence, start: int, k: int) -> bool:
+        """Whether another number stands between a figure at token start and a setting named later at token k:
+        the setting is then that number's ("46% ..., and five of the 18 secondary schools"), not the figure's."""
+        return k > start and any(start < q.start < k for q in s.quantities)
 
     # ---- judgements ------------------------------------------------------------------------
     def _clauses(self, text: str) -> list[tuple[int, int]]:
