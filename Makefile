@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test bench accuracy fuzz model clean
+.PHONY: install run test bench accuracy fuzz model parser parser-package clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,26 @@ fuzz: install
 model: install
 	# a fixed hash seed: the sentencizer writes its set of stop characters in set order
 	PYTHONHASHSEED=0 $(BIN)/python -m pipeline.nlp models/ofsted_letters
+	$(MAKE) parser
+
+# The dependency parser in models/ofsted_parser, trained from UD_English-EWT (training/README.md):
+# one thread, fixed seed, ~20 minutes. `python training/build_treebank.py` redoes the .spacy files.
+PARSER_DATA := training/ud-english-ewt
+PARSER_OUT := training/output
+ONE_THREAD := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 PYTHONHASHSEED=0
+parser: install
+	rm -rf $(PARSER_OUT) && mkdir -p $(PARSER_OUT)
+	@echo "training the parser (one thread, ~20 minutes); progress in $(PARSER_OUT)/train.log"
+	start=$$(date +%s); \
+	$(ONE_THREAD) $(BIN)/python -m spacy train training/parser.cfg --output $(PARSER_OUT) \
+		--paths.train $(PARSER_DATA)/train.spacy --paths.dev $(PARSER_DATA)/dev.spacy --system.seed 0 \
+		> $(PARSER_OUT)/train.log 2>&1 || { tail -20 $(PARSER_OUT)/train.log; exit 1; }; \
+	echo $$(( $$(date +%s) - start )) > $(PARSER_OUT)/train-seconds; tail -5 $(PARSER_OUT)/train.log
+	$(MAKE) parser-package
+
+# Evaluate model-best on EWT test, fill meta.json, copy licence and attribution: models/ofsted_parser.
+parser-package: install
+	$(ONE_THREAD) $(BIN)/python training/package_parser.py $(PARSER_OUT)/model-best models/ofsted_parser
 
 clean:
 	rm -rf $(VENV) outputs/* .pytest_cache
