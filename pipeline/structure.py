@@ -97,7 +97,7 @@ def parse_for_structure(texts: list[str], nlp: Language) -> list[Doc]:
     as the treebank writes numbers, so the parse attaches the number once."""
     grammar = _grammar()
     docs = []
-    for doc in nlp.tokenizer.pipe(texts):
+    for doc in nlp.tokenizer.pipe([_number_in_lower_case(t, grammar) for t in texts]):
         with doc.retokenize() as retokenizer:
             for span in _number_words(doc, grammar):
                 retokenizer.merge(span)
@@ -107,6 +107,13 @@ def parse_for_structure(texts: list[str], nlp: Language) -> list[Doc]:
     for _, component in nlp.pipeline:
         docs = list(component.pipe(docs)) if hasattr(component, "pipe") else [component(d) for d in docs]
     return docs
+
+
+def _number_in_lower_case(text: str, grammar: QuantityGrammar) -> str:
+    """"Eleven homes ...": the treebank rarely opens a sentence with a number word, and the parser takes a
+    capitalised one for a name; in lower case (same length, so offsets hold) it reads it as a number."""
+    first = text.split(" ", 1)[0].split("-", 1)[0]
+    return text[:1].lower() + text[1:] if grammar.is_number_word(first.lower()) else text
 
 
 @lru_cache(maxsize=1)
@@ -171,7 +178,9 @@ def _grade_text(grade: Token, p: _Patterns) -> str:
     """The grade word with the grade words coordinated with it: "good or outstanding", "good or better"."""
     words = [grade]
     for child in grade.children:
-        if child.dep_ == "conj" and child.lower_ in p.grade_words:
+        # "good or outstanding", not "... are good and two are outstanding" (a clause of its own)
+        own_clause = any(c.dep_ in ("nsubj", "nsubj:pass", "cop") for c in child.children)
+        if child.dep_ == "conj" and child.lower_ in p.grade_words and not own_clause and child.i - grade.i <= 3:
             words.append(child)
     if len(words) == 1:
         return grade.lower_
