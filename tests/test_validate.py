@@ -62,3 +62,48 @@ def test_an_ofsted_letter_that_mentions_other_bodies_in_its_narrative_is_still_o
     # a letterhead naming Ofsted beside the Audit Commission (a joint letter) is Ofsted's
     joint = letter().replace("9 December 2009", "Ofsted and the Audit Commission\n\n9 December 2009", 1)
     assert is_rating_letter(joint)
+
+
+# ---- every field checked against the others: each disagreement flags the letter and names both values
+
+
+def test_heading_year_against_the_rating_year():
+    r = run(letter().replace("Children's services annual rating\n", "Children's services annual rating 2010\n"))
+    assert r.status == "needs_review"
+    assert any("2009" in i and "2010" in i and "rating_year" in i for i in r.issues), r.issues
+
+
+def test_letter_date_far_from_the_assessments_december():
+    r = run(letter(date="9 June 2010"))
+    assert r.status == "needs_review"
+    assert any("2010-06-09" in i and "December 2009" in i for i in r.issues), r.issues
+    # the January after is still the season the letters went out
+    assert run(letter(date="5 January 2010")).status == "ok"
+
+
+def test_wording_of_the_years_scheme():
+    # a 2010 heading on a letter worded as a 2009 rating ("Children's services rating 2010")
+    r = run(letter(year="2010", date="8 December 2010"))
+    assert r.status == "needs_review"
+    assert any("rating" in i and "assessment" in i and "2010" in i for i in r.issues), r.issues
+    # the 2009 wording with the 2009 year is the clean letter
+    assert run(letter()).status == "ok"
+
+
+def test_a_year_outside_the_scheme_is_flagged():
+    r = run(letter(year="2008", date="9 December 2008"))
+    assert any("not a year of the children's services rating scheme" in i for i in r.issues), r.issues
+
+
+def test_authority_in_the_subject_line_against_the_address():
+    r = run(letter().replace("Children's services annual rating\n", "Children's services annual rating: Medway Council\n"))
+    assert r.status == "needs_review"
+    assert any("'Kent'" in i and "'Medway'" in i and "subject line" in i for i in r.issues), r.issues
+    same = run(letter().replace("Children's services annual rating\n", "Children's services annual rating: Kent County Council\n"))
+    assert same.status == "ok", same.issues
+
+
+def test_authority_in_the_perform_sentence_against_the_address():
+    r = run(letter(perform="Children's services in Medway Council perform well."))
+    assert r.status == "needs_review"
+    assert any("'Kent'" in i and "'Medway'" in i for i in r.issues), r.issues
