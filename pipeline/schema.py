@@ -91,7 +91,10 @@ TABLES: dict[str, Table] = {
                    "name who did. The signatory is always the person named under the signature."),
                 _c("letter_type", "string", "`annual rating` (2009 family) or `annual assessment` (2010 family).", enum=("annual rating", "annual assessment")),
                 _c("n_statistics", "integer", "Number of rows for this letter in the statistics table."),
-                _c("duplicate_of", "string", "letter_id of an earlier document with the same letter (same bytes or same text), if any."),
+                _c("duplicate_of", "string", "letter_id of an earlier document with the same bytes or the same normalised text, if any: only these are duplicates. "
+                   "Two documents for the same authority and year whose text differs are not: where their values agree (a text export and a PDF "
+                   "of one letter) both stand; where they differ (date, rating, recipient, signatory) both are `needs_review`, each naming the "
+                   "other and the values that differ in `issues` (`conflict: ...`)."),
                 _c("issues", "string", "Why the status is not `ok`: reasons separated by ` | `."),
                 _c("statistics_issues", "string", "Why the statistics_status is not `ok`: reasons separated by ` | `."),
             ],
