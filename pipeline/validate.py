@@ -63,6 +63,40 @@ def not_rating_reason(text: str) -> str | None:
             return f"the letter is from {found.group()!r}, not Ofsted"
     if len(compiled("letter", "committee_report").findall(text)) >= patterns()["letter"]["committee_min_headings"]:
         return "it is a committee report (report headings), which may quote a letter but is not one"
+    quoting = _quoting_prose(text, salutation, sign_off)
+    if quoting:
+        return f"it quotes a letter inside prose of its own ({quoting}), as a report, minutes or an article does"
+    return None
+
+
+_PARAGRAPH_BREAK = regex.compile(r"\n[ \t]*\n")
+_SENTENCE_END = regex.compile(r"[.!?][\"'\u2019)]?\s+(?=[\"'\u2018(]?\p{Lu})")
+_WORD = regex.compile(r"\p{L}[\p{L}'\u2019-]*")
+
+
+def _prose(paragraph: str) -> int:
+    """How many characters of running prose a paragraph is: sentences of mostly lower-case words; 0 for a
+    letterhead, an address, a heading or a list of short lines."""
+    flat = " ".join(paragraph.split())
+    words = _WORD.findall(flat)
+    if len(words) < 25 or not _SENTENCE_END.search(flat + " X"):
+        return 0
+    lower = sum(w[0].islower() for w in words)
+    return len(flat) if lower >= 0.6 * len(words) else 0
+
+
+def _quoting_prose(text: str, salutation: regex.Match | None, sign_off: list[regex.Match]) -> str | None:
+    """Where a document has prose of its own around the letter it quotes: before the salutation, or after
+    the last sign-off and the signature under it."""
+    least = patterns()["letter"]["quoting_min_prose_chars"]
+    if salutation is not None:
+        before = sum(_prose(p) for p in _PARAGRAPH_BREAK.split(text[: salutation.start()]))
+        if before >= least:
+            return f"{before} characters of prose before the salutation"
+    if sign_off:
+        after = sum(_prose(p) for p in _PARAGRAPH_BREAK.split(text[sign_off[-1].end():]))
+        if after >= least:
+            return f"{after} characters of prose after the sign-off"
     return None
 
 
