@@ -9,6 +9,7 @@ A value a letter already doubts (its own issues name the field) is no evidence o
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import defaultdict
 
 from pipeline.rows import ISSUE_SEPARATOR
@@ -32,8 +33,12 @@ def _doubted(letter: dict, field: str) -> bool:
     return any(issue.startswith(field) for issue in issues.split(ISSUE_SEPARATOR))
 
 
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
 def _same(a: object, b: object) -> bool:
-    return str(a).strip().casefold() == str(b).strip().casefold()
+    """The same value however it is punctuated or spaced ("Mr. Christopher Lane" is "Mr Christopher Lane")."""
+    return _NOT_WORD.sub("", str(a)).casefold() == _NOT_WORD.sub("", str(b)).casefold()
 
 
 def differences(a: dict, b: dict) -> list[tuple[str, object, object]]:

@@ -61,3 +61,9 @@ def test_a_value_a_letter_already_doubts_is_no_evidence_of_a_conflict():
     regraded = {**clean, "letter_id": "c", "rating_score": 1, "source_path": "0_first_in_path_order.txt",
                 "status": "needs_review", "issues": "rating: the rating line says 'Performs poorly' but the narrative says services perform well"}
     assert sorted([regraded, clean], key=preference)[0] is clean
+
+
+def test_the_same_name_punctuated_otherwise_is_no_conflict():
+    a = {"letter_id": "a", "status": "ok", "authority_la_code": "886", "rating_year": 2010, "recipient_name": "Mr Christopher Lane", "issues": None}
+    b = {**a, "letter_id": "b", "recipient_name": "Mr. Christopher  Lane"}
+    assert differences(a, b) == [] and mark_conflicts([a, b]) == 0
