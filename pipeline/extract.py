@@ -38,6 +38,7 @@ _TRAILING_LINK_WORDS = regex.compile(r"(?:\s+(?:of|for|the|and|in|to))+$", regex
 # the grammar's own number words, so a statistic's OCR doubt looks at the words the finder read as numbers
 _QUANTITIES = QuantityGrammar(vocab()["numbers"])
 _NAME_WORD = regex.compile(r"[\p{Lu}][\p{L}'\-.]*$")
+_LOWER_WORD = regex.compile(r"(?<![\p{L}'])\p{Ll}{2,}")
 
 
 def _segments(segments: list[Segment], name: str) -> list[Segment]:
@@ -375,6 +376,11 @@ def _shift(match: AuthorityMatch, by: int) -> AuthorityMatch:
 
 
 def extract_signatory(record: LetterRecord, text: str, segments: list[Segment]) -> None:
+    """The person named under the signature, their title, and who signed for them ("pp", "for").
+
+    The signature block is the lines after the sign-off ("Yours sincerely"), or where a letter has
+    none, the short lines after its last paragraph; a copy list or enclosures after it are segments
+    of their own, so they never end or replace it, and a person the letter's body names is never in it."""
     closing = _first(segments, "closing")
     if closing is None:
         return
@@ -388,12 +394,19 @@ def extract_signatory(record: LetterRecord, text: str, segments: list[Segment]) 
         if kept:
             lines.append((pos + len(line) - len(line.lstrip()), kept))
         pos += len(line) + 1
-    # the signature area: the short lines after the last long paragraph
+    signed_off = [i for i, (_, line) in enumerate(lines) if sign_off.match(line)]
     tail: list[tuple[int, str]] = []
-    for start, line in reversed(lines):
-        if len(line) > 90 or line.endswith(".") and len(line) > 60 and not image_line.search(line):
-            break
-        tail.insert(0, (start, line))
+    if signed_off:
+        tail = lines[signed_off[-1] + 1:]
+    else:
+        # the signature area: the short lines after the last long paragraph, or after the last line that
+        # ends a sentence (a hard-wrapped closing paragraph has short lines too)
+        for start, line in reversed(lines):
+            ends_sentence = line.endswith((".", "?", "!")) and (len(line) > 60 or _LOWER_WORD.search(line))
+            if len(line) > 90 or ends_sentence and not image_line.search(line):
+                break
+            tail.insert(0, (start, line))
+    tail, signer = _signed_on_behalf(record, tail)
     tail = [(s, ln) for s, ln in tail if not sign_off.match(ln) and not image_line.search(ln)]
     if not tail:
         return
@@ -406,6 +419,8 @@ def extract_signatory(record: LetterRecord, text: str, segments: list[Segment]) 
     if name.endswith(".") and not _INITIAL_AT_END.search(name):
         name = name[:-1]
     record.set(FieldValue("signatory_name", name, start, start + len(name), method="regex"))
+    if signer is not None:
+        record.set(signer)
     title = after.strip()
     title_start = start + line.index(after) if after else None
     if not title and title_at is not None:
@@ -418,6 +433,55 @@ def extract_signatory(record: LetterRecord, text: str, segments: list[Segment]) 
     if stripped:
         title_start += title.index(stripped)
         record.set(FieldValue("signatory_title", stripped, title_start, title_start + len(stripped), method="regex"))
+
+
+def _signed_on_behalf(record: LetterRecord, tail: list[tuple[int, str]]) -> tuple[list[tuple[int, str]], FieldValue | None]:
+    """A signature made for someone else: the signature lines with the signer taken out and the "pp"
+    (or "for") taken off the signatory's name, and the signer as a signatory_signed_by value (None when
+    the letter does not name them, or the signature is the signatory's own).
+
+    "John Smith / pp Juliet Winstanley / Divisional Manager", "pp / Juliet Winstanley", "John Smith pp
+    Juliet Winstanley", and "Juliet Winstanley / ... / Signed in her absence by John Smith" all make
+    Juliet Winstanley the signatory."""
+    signed_for = compiled("people", "signed_for")
+    for i, (start, line) in enumerate(tail):
+        m = signed_for.match(line)
+        if m is None:
+            continue
+        rest = [(start + m.start("rest"), m["rest"])] if m["rest"] else tail[i + 1:i + 2]
+        if not rest or not _looks_like_person(rest[0][1]):
+            continue
+        kept = tail[:i] + rest + tail[i + 1 + (0 if m["rest"] else 1):]
+        signer: tuple[int, str] | None = None
+        if m["signer"]:
+            if not _looks_like_person(m["signer"]):
+                continue
+            signer = (start + m.start("signer"), m["signer"])
+        elif i > 0 and _looks_like_person(tail[i - 1][1]) and not _person_line(tail[i - 1][1])[1]:
+            signer = tail[i - 1]
+            kept = tail[:i - 1] + kept[i:]
+        return kept, _signer_value(signer)
+    signed_by = compiled("people", "signed_by")
+    for i, (start, line) in enumerate(tail):
+        m = signed_by.match(line)
+        if m and _looks_like_person(m["name"]):
+            return tail[:i] + tail[i + 1:], _signer_value((start + m.start("name"), m["name"]))
+    return tail, None
+
+
+def _signer_value(signer: tuple[int, str] | None) -> FieldValue | None:
+    if signer is None:
+        return None
+    start, line = signer
+    name = _person_line(line)[0].strip(" ,.")
+    return FieldValue("signatory_signed_by", name, start, start + len(name), method="regex")
+
+
+def _looks_like_person(line: str) -> bool:
+    """A name, not a title or a body's name ("Her Majesty's Chief Inspector", "Ofsted"): it reads as a
+    name and does not open with a word that begins job titles."""
+    words = line.split()
+    return bool(words) and words[0].strip(",") not in set(patterns()["people"]["title_words"]) and _looks_like_name(line)
 
 
 def _looks_like_name(line: str) -> bool:
@@ -435,7 +499,7 @@ def _signature_lines(tail: list[tuple[int, str]]) -> tuple[int | None, int | Non
     A one-word line above it is the signature itself (often an OCR misreading) and is passed over.
     """
     title_words = set(patterns()["people"]["title_words"])
-    names = [i for i, (_, line) in enumerate(tail) if _looks_like_name(line)]
+    names = [i for i, (_, line) in enumerate(tail) if _looks_like_person(line)]
     for i in names:
         same_line = _person_line(tail[i][1])[1]
         below = tail[i + 1][1].split() if i + 1 < len(tail) else []
@@ -528,7 +592,7 @@ def extract_letter(record: LetterRecord, segments: list[Segment]) -> None:
         check_ocr_statistic(record, stat)
 
 
-_NAME_FIELDS = ("recipient_name", "signatory_name")
+_NAME_FIELDS = ("recipient_name", "signatory_name", "signatory_signed_by")
 _SPLIT_TAIL = regex.compile(r"\p{Ll}{2,}$")
 
 
@@ -584,7 +648,7 @@ def _apply_reader(record: LetterRecord, fv: FieldValue) -> None:
 
 
 # names and titles have no gazetteer behind them: their OCR'd words are checked one by one
-_OCR_CHECKED_FIELDS = ("recipient_name", "recipient_title", "signatory_name", "signatory_title")
+_OCR_CHECKED_FIELDS = ("recipient_name", "recipient_title", "signatory_name", "signatory_title", "signatory_signed_by")
 
 
 def check_ocr_words(record: LetterRecord, fv: FieldValue) -> None:

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Callable, Iterator, Mapping
 
 from pipeline import EXTRACTOR_VERSION, __version__
+from pipeline.dedup import mark_conflicts, text_key
 from pipeline.errors import OutputBusy, UsageError
 from pipeline.limits import DocumentTimeout, Limits, default_limits, enable_hard_stop, time_limit
 from pipeline.read import OcrResult, check_regular_file
@@ -43,6 +44,7 @@ class RunSummary:
     n_documents: int = 0
     by_status: Counter = field(default_factory=Counter)
     duplicates: int = 0
+    conflicts: int = 0  # letters flagged for disagreeing with another for the same authority and year
     from_cache: int = 0
     processed: int = 0  # documents run through the pipeline (copies of one file are run once)
     seconds: float = 0.0
@@ -395,8 +397,9 @@ def _failed_rows(path: str, sha: str, error: str, message: str) -> Rows:
     return record_rows(record.fail("read", error, message))
 
 
-def _mark_duplicate(rows: dict[str, list[dict]], seen_bytes: dict[str, str], seen_letters: dict[tuple, str], sha: str) -> bool:
-    """Give a repeated document its own letter_id and point duplicate_of at the first one."""
+def _mark_duplicate(rows: dict[str, list[dict]], seen_bytes: dict[str, str], seen_texts: dict[str, str], sha: str) -> bool:
+    """Give a repeated document its own letter_id and point duplicate_of at the first one: the same
+    bytes, or the same normalised text (pipeline.dedup; letters that only agree are not duplicates)."""
     letter = rows["letters"][0]
     if not sha:  # a file that could not be read is not a copy of anything
         return False
@@ -411,12 +414,12 @@ def _mark_duplicate(rows: dict[str, list[dict]], seen_bytes: dict[str, str], see
         letter["duplicate_of"] = original
         return True
     seen_bytes[sha] = letter["letter_id"]
-    key = (letter.get("authority_la_code"), letter.get("rating_year"), letter.get("letter_date"))
-    if letter["status"] in ("ok", "needs_review") and all(key):
-        if key in seen_letters:
-            letter["duplicate_of"] = seen_letters[key]
+    key = text_key(rows) if letter["status"] != "failed" else None
+    if key is not None:
+        if key in seen_texts:
+            letter["duplicate_of"] = seen_texts[key]
             return True
-        seen_letters[key] = letter["letter_id"]
+        seen_texts[key] = letter["letter_id"]
     return False
 
 
@@ -518,7 +521,9 @@ def _ingest_inputs(
         raise
     try:
         seen_bytes: dict[str, str] = {}
-        seen_letters: dict[tuple, str] = {}
+        seen_texts: dict[str, str] = {}
+        # letters rows are held to the end, where letters that disagree with another are flagged on both sides
+        held_letters: list[dict] = []
         copies_left = Counter(hashes[j] for j in copy_of)
         shared: dict[str, Rows] = {}  # rows of a document whose copies are still to come
         for i, path in enumerate(files):
@@ -543,10 +548,13 @@ def _ingest_inputs(
                 for row in table_rows:
                     if "source_path" in row:
                         row["source_path"] = inputs[i].source
-            summary.duplicates += _mark_duplicate(rows, seen_bytes, seen_letters, sha)
-            summary.by_status[rows["letters"][0]["status"]] += 1
-            writer.add(rows)
+            summary.duplicates += _mark_duplicate(rows, seen_bytes, seen_texts, sha)
+            held_letters += rows["letters"]
+            writer.add({k: v for k, v in rows.items() if k != "letters"})
             watch.document(i, rows, timing, cached=i in cached, copy_of=inputs[copy_of[i]].source if i in copy_of else None)
+        summary.conflicts = mark_conflicts(held_letters)
+        summary.by_status.update(letter["status"] for letter in held_letters)
+        writer.add({"letters": held_letters})
         summary.seconds = time.perf_counter() - started
         run_info = {
             "started_at": started_at.isoformat(timespec="seconds"),
@@ -557,6 +565,7 @@ def _ingest_inputs(
             "n_documents": len(files),
             "counts_by_status": dict(sorted(summary.by_status.items())),
             "duplicates": summary.duplicates,
+            "conflicts": summary.conflicts,
             "reused_from_cache": summary.from_cache,
             "processed": summary.processed,
             "workers": workers,

@@ -160,6 +160,7 @@ LETTER_FIELDS = [
     "salutation",
     "signatory_name",
     "signatory_title",
+    "signatory_signed_by",
 ]
 STATUSES = ("ok", "needs_review", "failed", "not_rating_letter")
 STATISTICS_STATUSES = ("ok", "needs_review")

@@ -84,18 +84,24 @@ TABLES: dict[str, Table] = {
                 _c("recipient_title", "string", "Addressee's job title."),
                 _c("recipient_postcode", "string", "Postcode of the addressee."),
                 _c("salutation", "string", "The salutation line, e.g. `Dear Mrs Pearson`."),
-                _c("signatory_name", "string", "Name of the Ofsted officer who signed the letter."),
+                _c("signatory_name", "string", "Name of the Ofsted officer the letter is from: the person named under the signature (for a letter signed `pp`, the one signed for)."),
                 _c("signatory_title", "string", "Job title of the signatory."),
+                _c("signatory_signed_by", "string", "Who signed the letter on the signatory's behalf, where the signature says so (`John Smith` over "
+                   "`pp Juliet Winstanley`, `for ...`, `signed in her absence by ...`); empty when the signatory signed it, or the letter does not "
+                   "name who did. The signatory is always the person named under the signature."),
                 _c("letter_type", "string", "`annual rating` (2009 family) or `annual assessment` (2010 family).", enum=("annual rating", "annual assessment")),
                 _c("n_statistics", "integer", "Number of rows for this letter in the statistics table."),
-                _c("duplicate_of", "string", "letter_id of an earlier document with the same letter (same bytes or same text), if any."),
+                _c("duplicate_of", "string", "letter_id of an earlier document with the same bytes or the same normalised text, if any: only these are duplicates. "
+                   "Two documents for the same authority and year whose text differs are not: where their values agree (a text export and a PDF "
+                   "of one letter) both stand; where they differ (date, rating, recipient, signatory) both are `needs_review`, each naming the "
+                   "other and the values that differ in `issues` (`conflict: ...`)."),
                 _c("issues", "string", "Why the status is not `ok`: reasons separated by ` | `."),
                 _c("statistics_issues", "string", "Why the statistics_status is not `ok`: reasons separated by ` | `."),
             ],
             ["letter_id"],
             indexes=["status", "statistics_status", "authority_name", "rating_year", "authority_la_code", "authority_region"],
             search=["authority_name", "authority_as_written", "recipient_name", "recipient_title", "signatory_name",
-                    "signatory_title", "rating_label", "issues", "statistics_issues", "source_path"],
+                    "signatory_title", "signatory_signed_by", "rating_label", "issues", "statistics_issues", "source_path"],
             label="authority_name",
         ),
         Table(
@@ -162,7 +168,8 @@ TABLES: dict[str, Table] = {
         ),
         Table(
             "segments",
-            "The parts of each letter: header, preamble, scale_table, rating, narrative, closing (and improvements in 2010 letters).",
+            "The parts of each letter: header, preamble, scale_table, rating, narrative, closing (and improvements in 2010 letters; "
+            "copies and enclosures for a copy list or enclosures after the signature; furniture for a web page's or print's own lines).",
             [
                 LETTER_ID,
                 _c("segment", "string", "Name of the part.", True),

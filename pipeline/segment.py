@@ -15,7 +15,7 @@ from pipeline.records import Segment
 
 _FIRST_LINE = regex.compile(r"\s*(.*)")
 
-SEGMENT_ORDER = ["furniture", "header", "preamble", "scale_table", "rating", "narrative", "improvements", "closing"]
+SEGMENT_ORDER = ["furniture", "header", "preamble", "scale_table", "rating", "narrative", "improvements", "closing", "copies", "enclosures"]
 
 # One row of the scale: score (which OCR may lose or garble), label, description. Written to survive
 # run-together cells, OCR'd borders ("|") and a description lost to the scanner.
@@ -150,6 +150,21 @@ def find_anchors(text: str, start: int = 0) -> Anchors:
     return a
 
 
+def after_signature(text: str, closing_start: int, end: int) -> list[tuple[str, int, int]]:
+    """The copy list ("cc:", "Copy to:") and enclosures ("Enc.") that follow a letter's sign-off, as
+    (segment name, start, end): each runs to the next one or to the end of the letter. They are looked
+    for after the sign-off ("Yours sincerely"), or failing one after the closing sentence's line, so a
+    line of the closing paragraph is never taken for one."""
+    sign_offs = list(compiled("people", "sign_off").finditer(text, closing_start, end))
+    search_from = sign_offs[-1].end() if sign_offs else _line_end(text, closing_start)
+    found = sorted(
+        [("copies", m.start()) for m in compiled("segment", "copy_list").finditer(text, search_from, end)]
+        + [("enclosures", m.start()) for m in compiled("segment", "enclosures").finditer(text, search_from, end)],
+        key=lambda item: item[1],
+    )
+    return [(name, start, found[i + 1][1] if i + 1 < len(found) else end) for i, (name, start) in enumerate(found)]
+
+
 def _span(text: str, name: str, start: int, end: int) -> Segment | None:
     """A segment with surrounding white space trimmed off; None when nothing is left."""
     if start < 0 or end <= start:
@@ -192,7 +207,9 @@ def segment_letter(text: str) -> list[Segment]:
         if a.improvements_start >= 0:
             segments.append(_span(text, "improvements", a.improvements_start, a.closing_start if a.closing_start >= 0 else letter_end))
     if a.closing_start >= 0:
-        segments.append(_span(text, "closing", a.closing_start, letter_end))
+        after = after_signature(text, a.closing_start, letter_end)
+        segments.append(_span(text, "closing", a.closing_start, after[0][1] if after else letter_end))
+        segments += [_span(text, name, start, end) for name, start, end in after]
     segments.append(_span(text, "furniture", letter_end, len(text)))
     return [s for s in segments if s is not None]
 

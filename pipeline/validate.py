@@ -7,6 +7,7 @@ from functools import lru_cache
 import regex
 
 from pipeline.config import compiled, patterns
+from pipeline.gazetteer import find_authorities
 from pipeline.records import LetterRecord
 from pipeline.reread import other_reading
 from pipeline.segment import find_scale_rows
@@ -62,6 +63,40 @@ def not_rating_reason(text: str) -> str | None:
             return f"the letter is from {found.group()!r}, not Ofsted"
     if len(compiled("letter", "committee_report").findall(text)) >= patterns()["letter"]["committee_min_headings"]:
         return "it is a committee report (report headings), which may quote a letter but is not one"
+    quoting = _quoting_prose(text, salutation, sign_off)
+    if quoting:
+        return f"it quotes a letter inside prose of its own ({quoting}), as a report, minutes or an article does"
+    return None
+
+
+_PARAGRAPH_BREAK = regex.compile(r"\n[ \t]*\n")
+_SENTENCE_END = regex.compile(r"[.!?][\"'\u2019)]?\s+(?=[\"'\u2018(]?\p{Lu})")
+_WORD = regex.compile(r"\p{L}[\p{L}'\u2019-]*")
+
+
+def _prose(paragraph: str) -> int:
+    """How many characters of running prose a paragraph is: sentences of mostly lower-case words; 0 for a
+    letterhead, an address, a heading or a list of short lines."""
+    flat = " ".join(paragraph.split())
+    words = _WORD.findall(flat)
+    if len(words) < 25 or not _SENTENCE_END.search(flat + " X"):
+        return 0
+    lower = sum(w[0].islower() for w in words)
+    return len(flat) if lower >= 0.6 * len(words) else 0
+
+
+def _quoting_prose(text: str, salutation: regex.Match | None, sign_off: list[regex.Match]) -> str | None:
+    """Where a document has prose of its own around the letter it quotes: before the salutation, or after
+    the last sign-off and the signature under it."""
+    least = patterns()["letter"]["quoting_min_prose_chars"]
+    if salutation is not None:
+        before = sum(_prose(p) for p in _PARAGRAPH_BREAK.split(text[: salutation.start()]))
+        if before >= least:
+            return f"{before} characters of prose before the salutation"
+    if sign_off:
+        after = sum(_prose(p) for p in _PARAGRAPH_BREAK.split(text[sign_off[-1].end():]))
+        if after >= least:
+            return f"{after} characters of prose after the sign-off"
     return None
 
 
@@ -99,12 +134,76 @@ def _rating_confirmed(record: LetterRecord, text: str) -> bool:
 
 
 def check_dates(record: LetterRecord) -> None:
+    """The letter date against the assessment's December: each year's letters were sent in December of
+    the year rated, give or take a month (patterns.toml [schemes])."""
     date, year = record.value("letter_date"), record.value("rating_year")
     if date is None or year is None:
         return
-    letter_year = dt.date.fromisoformat(str(date)).year
-    if letter_year not in (int(year), int(year) + 1):
-        record.flag(f"letter_date {date} does not fit rating_year {year}")
+    day = dt.date.fromisoformat(str(date))
+    schemes = patterns()["schemes"]
+    month, slack = schemes["letter_month"], schemes["letter_month_slack"]
+    months_off = (day.year - int(year)) * 12 + day.month - month
+    if abs(months_off) > slack:
+        sent = dt.date(int(year), month, 1).strftime("%B %Y")
+        record.flag(f"letter_date {date} does not fit rating_year {year}: the {year} letters were sent in {sent}")
+
+
+def check_scheme(record: LetterRecord, text: str) -> None:
+    """The heading's year against the rating year, and the letter's wording against its year's scheme
+    (2009 a rating, 2010-2011 an assessment), where the header and rating parts name the scheme."""
+    year = record.value("rating_year")
+    if year is None:
+        return
+    year = int(year)
+    wording = {int(k): v for k, v in patterns()["schemes"]["wording"].items()}
+    if year not in wording:
+        years = ", ".join(str(y) for y in sorted(wording))
+        record.flag(f"rating_year {year} is not a year of the children's services rating scheme ({years})")
+        return
+    heading = record.fields["rating_year"]
+    named = compiled("schemes", "named")
+    said_year: dict[int, str] = {}
+    said_word: dict[str, str] = {}
+    for seg in record.segments:
+        if seg.segment not in ("header", "rating"):
+            continue
+        for m in named.finditer(text, seg.start, seg.end):
+            written = " ".join(m.group().split())
+            if m["year"] and m.start("year") != heading.start:
+                said_year.setdefault(int(m["year"]), written)
+            said_word.setdefault(m["word"].lower(), written)
+    for other, written in said_year.items():
+        if other != year:
+            record.flag(f"rating_year: the rating heading says {year} but {written!r} says {other}")
+    expected = wording[year]
+    for word, written in said_word.items():
+        if word != expected:
+            record.flag(f"wording: {written!r} calls it a {word}, but the {year} letters are an annual {expected} (rating_year {year})")
+
+
+def check_authority_mentions(record: LetterRecord, text: str) -> None:
+    """The authority of the address against one named in the subject line (the line under the
+    salutation that names the rating or assessment) or the rating part; the narrative's perform
+    sentence is checked where the authority is read."""
+    name = record.value("authority_name")
+    authority = record.fields.get("authority_name")
+    if name is None or authority is None:
+        return
+    places: list[tuple[str, int, int]] = []
+    salutation = record.fields.get("salutation")
+    if salutation is not None and salutation.end is not None:
+        line = _SUBJECT_LINE.search(text, salutation.end)
+        if line and len(line.group()) < 160 and compiled("schemes", "named").search(line.group()):
+            places.append(("subject line", line.start(), line.end()))
+    places += [("rating heading", s.start, s.end) for s in record.segments if s.segment == "rating"]
+    for where, start, end in places:
+        for match in find_authorities(text[start:end]):
+            if match.authority.name != name and start + match.start != authority.start:
+                record.flag(f"authority: the address names {name!r} but the {where} names {match.authority.name!r}")
+                return
+
+
+_SUBJECT_LINE = regex.compile(r"(?<=\n)[ \t]*\S[^\n]*")
 
 
 def check_postcode(record: LetterRecord) -> None:
@@ -161,6 +260,8 @@ def validate_letter(record: LetterRecord) -> str:
             record.flag(f"{name}: not found")
     check_rating(record, text)
     check_dates(record)
+    check_scheme(record, text)
+    check_authority_mentions(record, text)
     check_postcode(record)
     check_confidence(record)
     check_statistics(record)

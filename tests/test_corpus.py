@@ -50,8 +50,16 @@ def test_duplicates_are_reported(generated, corpus_out):
     letters = pd.read_csv(out / "letters.csv", dtype=str, keep_default_na=False)
     by_name = dict(zip(letters["source_path"].str.rsplit("/", n=1).str[-1], letters["duplicate_of"]))
     for e in generated["manifest"]["files"]:
-        if e.get("duplicate_of") and e["kind"] == "duplicate":
-            assert by_name[e["name"]], e["name"]
+        if e["kind"] == "duplicate":
+            # same bytes or same text only: an agreeing copy in another format, and a conflicting version, are not duplicates
+            assert bool(by_name[e["name"]]) == bool(e.get("duplicate_of")), e["name"]
+    statuses = dict(zip(letters["source_path"].str.rsplit("/", n=1).str[-1], letters["status"]))
+    issues = dict(zip(letters["source_path"].str.rsplit("/", n=1).str[-1], letters["issues"]))
+    conflicts = [e["name"] for e in generated["manifest"]["files"] if (e.get("reason") or "").startswith("conflict")]
+    assert len(conflicts) == 2
+    for name in conflicts:
+        other = next(n for n in conflicts if n != name)
+        assert statuses[name] == "needs_review" and "conflict:" in issues[name] and other in issues[name] and "rating_score" in issues[name]
 
 
 def test_accuracy_against_the_generated_gold(generated, corpus_out):

@@ -279,3 +279,71 @@ def test_unexplained_number_flags_the_letter_and_names_it():
     assert r.status == "ok" and r.statistics_status == "needs_review"
     assert any("number 'three'" in i and "three are outstanding" in i for i in r.statistics_issues)
     assert {n.role for n in r.numbers} >= {"statistic", "unexplained"}
+
+
+# ---- sign-offs as letters have them: the signatory is the person named under the signature
+
+
+def test_pp_signature_makes_the_named_person_the_signatory_and_records_the_signer():
+    r = run(letter(signature="Yours sincerely\n\nPeter Okafor\npp Helen Marsden\nRegional Director, Ofsted"))
+    assert r.status == "ok", r.issues
+    assert r.value("signatory_name") == "Helen Marsden"
+    assert r.value("signatory_title") == "Regional Director, Ofsted"
+    assert r.value("signatory_signed_by") == "Peter Okafor"
+    fv = r.fields["signatory_name"]
+    assert r.text.text[fv.start:fv.end] == "Helen Marsden"
+
+
+@pytest.mark.parametrize("block", [
+    "Yours faithfully\n\np.p. Helen Marsden\nRegional Director, Ofsted",
+    "Yours sincerely,\n\npp\nHelen Marsden\nRegional Director, Ofsted",
+    "Kind regards\n\nfor Helen Marsden\nRegional Director, Ofsted",
+    "Yours sincerely\n\nPeter Okafor pp Helen Marsden\nRegional Director, Ofsted",
+    "With best wishes\n\nPeter Okafor\nFor and on behalf of Helen Marsden\nRegional Director, Ofsted",
+])
+def test_signatures_on_anothers_behalf_in_their_usual_forms(block):
+    r = run(letter(signature=block))
+    assert r.value("signatory_name") == "Helen Marsden", block
+    assert r.value("signatory_title") == "Regional Director, Ofsted", block
+    signer = "Peter Okafor" if "Peter" in block else None
+    assert r.value("signatory_signed_by") == signer, block
+
+
+def test_signed_in_absence_note_under_the_title_names_the_signer():
+    r = run(letter(signature="Yours sincerely\n\nHelen Marsden\nRegional Director, Ofsted\n(Signed in her absence by Peter Okafor)"))
+    assert r.value("signatory_name") == "Helen Marsden" and r.value("signatory_title") == "Regional Director, Ofsted"
+    assert r.value("signatory_signed_by") == "Peter Okafor"
+
+
+def test_a_title_line_with_for_in_it_is_not_a_proxy_signature():
+    r = run(letter(signature="Yours sincerely\n\nHelen Marsden\nDirector for Children's Services Assessment"))
+    assert r.value("signatory_name") == "Helen Marsden"
+    assert r.value("signatory_title") == "Director for Children's Services Assessment"
+    assert r.value("signatory_signed_by") is None
+
+
+@pytest.mark.parametrize("after", [
+    "cc: Cllr Mary Dunne, Lead Member for Children's Services\n    Mr Alan Reeve, Chief Executive, Kent County Council",
+    "Copy to:\nCllr Mary Dunne\nLead Member for Children's Services\nMr Alan Reeve\nChief Executive",
+    "Enc. Performance profile for Kent County Council\n\ncc Cllr Mary Dunne, Lead Member for Children's Services, who will want to see the profile before the council's scrutiny committee meets in January.",
+])
+def test_copy_lists_and_enclosures_after_the_signature_are_their_own_segments(after):
+    r = run(letter(signature="Yours sincerely\n\nHelen Marsden\nRegional Director, Ofsted\n\n" + after))
+    assert r.status == "ok", r.issues
+    assert r.value("signatory_name") == "Helen Marsden" and r.value("signatory_title") == "Regional Director, Ofsted"
+    closing = next(s for s in r.segments if s.segment == "closing")
+    assert closing.text.endswith("Regional Director, Ofsted")
+    kinds = {s.segment for s in r.segments}
+    assert ("copies" in kinds) == ("cc" in after.lower() or "copy" in after.lower())
+    assert ("enclosures" in kinds) == after.startswith("Enc")
+
+
+def test_a_person_named_in_the_closing_paragraph_is_not_the_signatory():
+    # no sign-off, the closing paragraph hard-wrapped so its lines are short, one naming a person
+    body = ("If you have any questions about the rating, please\ncontact Her Majesty's Chief Inspector\n"
+            "Christine Gilbert\nDeputy Chief Inspector Miriam Rosen\nor your regional office before January.")
+    r = run(letter(signature=body + "\n\nHelen Marsden\nRegional Director, Ofsted"))
+    assert r.value("signatory_name") == "Helen Marsden"
+    r = run(letter(signature="Yours sincerely\n\nHelen Marsden\nRegional Director, Ofsted").replace(
+        CLOSING, CLOSING.rstrip() + " Her Majesty's Chief Inspector, Christine Gilbert, will write separately.\n\n"))
+    assert r.value("signatory_name") == "Helen Marsden"
