@@ -511,7 +511,12 @@ def _signature_lines(tail: list[tuple[int, str]]) -> tuple[int | None, int | Non
     return None, None
 
 
-def extract_statistics(text: str, segments: list[Segment]) -> tuple[list[Statistic], list[NumberSpan], list[str]]:
+def read_statistics(text: str) -> tuple[list[Statistic], list[NumberSpan], list[tuple[NumberSpan, str]]]:
+    """Both readings of a text read whole as a narrative: what `extract_statistics` gives for a letter."""
+    return extract_statistics(text, [Segment("narrative", 0, len(text), text)])
+
+
+def extract_statistics(text: str, segments: list[Segment]) -> tuple[list[Statistic], list[NumberSpan], list[tuple[NumberSpan, str]]]:
     """Every statistic the narrative (and any areas for improvement) cites, where each of its numbers
     went, and the doubts the second reading raised; offsets into text."""
     nlp = load_pipeline()
@@ -533,7 +538,7 @@ def extract_statistics(text: str, segments: list[Segment]) -> tuple[list[Statist
     return stats, numbers, second_reading(stats, numbers, sentences)
 
 
-def second_reading(stats: list[Statistic], numbers: list[NumberSpan], sentences: list[tuple[int, str]]) -> list[str]:
+def second_reading(stats: list[Statistic], numbers: list[NumberSpan], sentences: list[tuple[int, str]]) -> list[tuple[NumberSpan, str]]:
     """Read each sentence holding a number again from its parse (pipeline.structure) and compare: a
     statistic both readings agree on is confirmed; one they disagree on is flagged with both; a number
     only the parse reads as a judged statistic is a doubt. Only sentences with numbers are parsed."""
@@ -559,8 +564,8 @@ def second_reading(stats: list[Statistic], numbers: list[NumberSpan], sentences:
             continue
         reading = reading_at(number.start, number.end)
         if reading is not None and unread_statistic(reading, parser):
-            doubts.append(f"number {number.text!r}: the sentence's structure reads it as a count of {reading.subject!r} "
-                          f"judged {_judgement_text(reading)!r}, the finder as {number.rule or number.role}")
+            doubts.append((number, f"number {number.text!r}: the sentence's structure reads it as a count of {reading.subject!r} "
+                                   f"judged {_judgement_text(reading)!r}, the finder as {number.rule or number.role}"))
     return doubts
 
 
@@ -581,7 +586,7 @@ def extract_letter(record: LetterRecord, segments: list[Segment]) -> None:
     extract_scale(record, text, segments)
     extract_signatory(record, text, segments)
     record.statistics, record.numbers, doubts = extract_statistics(text, segments)
-    for doubt in doubts:
+    for _, doubt in doubts:
         record.flag_statistics(doubt)
     for fv in record.fields.values():
         rejoin_split_name(record, fv)

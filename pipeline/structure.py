@@ -88,7 +88,8 @@ def _patterns(nlp: Language) -> _Patterns:
         order[match_id] = n
     v = vocab()
     grade_words = frozenset(w for p in v["judgements"]["phrases"] for w in p.lower().split()) | {"better", "well", "poorly"}
-    settings = frozenset(w for p in v["subjects"]["phrases"] for w in p.lower().replace("'s", "").split())
+    # the nouns settings are named by ("schools" of "primary schools"), not every word of their names ("case")
+    settings = frozenset(p.lower().split()[-1] for p in v["subjects"]["phrases"])
     return _Patterns(subjects, judgements, holders, counted, grades, order, frozenset(words["negation"]), grade_words, settings)
 
 
@@ -189,7 +190,10 @@ def _grade_text(grade: Token, p: _Patterns) -> str:
 
 
 def _negated(grade: Token, p: _Patterns) -> bool:
-    return any(c.lower_ in p.negation for c in grade.children) or any(c.lower_ in p.negation for c in grade.head.children if grade.dep_ == "xcomp")
+    """"are not yet good", "were not judged good": a negation before the grade word, in its own clause
+    (not the "not" of "..., but the rest are not" after it)."""
+    heads = [grade, grade.head] if grade.dep_ == "xcomp" else [grade]
+    return any(c.lower_ in p.negation and c.i < grade.i for h in heads for c in h.children)
 
 
 def _noun_phrase(noun: Token) -> str:
@@ -234,7 +238,8 @@ def compare_reading(subject: str | None, judgement: str | None, kind: str, readi
     p = _patterns(nlp)
     head = _singular(reading.subject.split()[-1]) if reading.subject else None
     finder_words = {_singular(w) for w in (subject or "").split()}
-    subject_known = head is not None and (head in {_singular(w) for w in p.settings})
+    # an indicator's subject is a group ("looked after children") the parse may name by another noun ("reviews of ...")
+    subject_known = head is not None and head in {_singular(w) for w in p.settings} and kind != "indicator"
     subject_agrees = subject_known and head in finder_words
     problems = []
     if subject_known and not subject_agrees and subject:
