@@ -112,6 +112,9 @@ class Statistic:
     problem: str | None = None  # why a person should check it; None when the finder understood it
     confidence: float = 1.0
     measure: str | None = None  # an outcome indicator's measure ("achieved Level 2 by the age of 19")
+    previous_value: float | None = None  # a trend's earlier value (14 in "fell from 14% to 11%")
+    comparator_value: float | None = None  # another's figure it is set against (59 in "compared with 59% in similar areas")
+    comparator_scope: str | None = None  # whose that figure is: "similar areas", "national"
     # the second reading, from the sentence's parse (pipeline.structure): what it says, and whether it agrees
     agreement: str | None = None  # confirmed | one_reading | disputed
     parse_subject: str | None = None

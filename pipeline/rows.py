@@ -46,7 +46,8 @@ def record_rows(record: LetterRecord) -> dict[str, list[dict]]:
                 "letter_id": record.letter_id, "stat_index": s.stat_index, "text": s.text, "start": s.start, "end": s.end,
                 "sentence": s.sentence, "kind": s.kind, "form": s.form, "value": _number(s.value), "value_high": s.value_high,
                 "denominator": s.denominator, "share": s.share, "qualifier": s.qualifier, "subject": s.subject,
-                "judgement": s.judgement, "measure": s.measure, "confidence": s.confidence, "problem": s.problem,
+                "judgement": s.judgement, "measure": s.measure, "previous_value": s.previous_value,
+                "comparator_value": s.comparator_value, "comparator_scope": s.comparator_scope, "confidence": s.confidence, "problem": s.problem,
                 "agreement": s.agreement, "parse_subject": s.parse_subject, "parse_judgement": s.parse_judgement,
             }
             for s in record.statistics

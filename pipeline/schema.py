@@ -131,6 +131,11 @@ TABLES: dict[str, Table] = {
                 _c("qualifier", "string", "Hedge or quantifier before the number: `over`, `almost`, `only`, `all`, `none`, `every one` ..."),
                 _c("subject", "string", "The services or settings counted, e.g. `secondary schools`."),
                 _c("judgement", "string", "The grade phrase the statistic is about, e.g. `good or outstanding`; empty for an `indicator`."),
+                _c("previous_value", "number", "A trend's earlier value, in the same unit as value (14 in `fell from 14% to 11%`, whose value is 11); "
+                   "empty when no trend is stated."),
+                _c("comparator_value", "number", "A figure the letter sets the statistic against that is not this authority's "
+                   "(59 in `65%, compared with 59% in similar areas`); empty when none."),
+                _c("comparator_scope", "string", "Whose the comparator is: `similar areas`, `national`, `statistical neighbours` ..."),
                 _c("measure", "string", "For an `indicator`: what is measured of its subject, e.g. `attained five or more GCSEs` or "
                    "`not in education, employment or training`; empty otherwise."),
                 _c("confidence", "number", "0-1: how sure the extractor is of the value (OCR word confidence on scans, 1 otherwise)."),

@@ -27,6 +27,7 @@ from pipeline.config import patterns
 from pipeline.indicators import read_indicator
 from pipeline.quantities import Quantity, QuantityGrammar
 from pipeline.records import NumberSpan, Statistic
+from pipeline.relations import fold_relations
 
 _PUNCTUATION = {",", ";", ":", ".", "(", ")", "!", "?"}
 _CLAUSE_STARTS = {",", ";", ":", "and", "but", "while", "whilst", "whereas", "however"}
@@ -150,6 +151,8 @@ class StatisticFinder:
         self.judgement_words = {w for p in v["judgements"]["phrases"] for w in p.lower().split()}
         self.modifiers = {m.lower() for m in v["subjects"]["modifiers"]}
         self.inherit = [w.lower() for w in v["clauses"]["inherit"]]
+        negations = "|".join(regex.escape(n).replace(r"\ ", r"\s+") for n in sorted(v["judgements"]["negations"], key=len, reverse=True))
+        self.negation = regex.compile(rf"\b({negations})\s+(?:(?:judged|rated|graded|found|considered|deemed|yet|as|to\s+be)\s+){{0,2}}$", regex.IGNORECASE)
         openers = "|".join(v["clauses"]["openers"])
         self.clause_break = regex.compile(rf"[;:]\s+|,\s+(?=(?:{openers})\b)|\s+-\s+", regex.IGNORECASE)
         dates = patterns()["dates"]
@@ -157,7 +160,7 @@ class StatisticFinder:
             "|".join(f"(?:{dates[k]})" for k in ("day_month_year", "month_day_year", "numeric", "iso")), regex.IGNORECASE
         )
         self.month_year = regex.compile(
-            rf"\b(?:{'|'.join(dates['months'])})[a-z]*\.?\s+(?:19|20)\d\d\b|\b(?:19|20)\d\d\s*(?:-|/|to)\s*(?:19|20)?\d\d\b", regex.IGNORECASE
+            rf"\b(?:{'|'.join(dates['months'])})[a-z]*\.?\s+(?:19|20)\d\d\b|\b(?:19|20)\d\d\s*(?:-|/|to)\s*(?:19|20)?\d\d\b(?!\s*(?:%|per\s*cent|percent))", regex.IGNORECASE
         )
 
     # ---- the doc -------------------------------------------------------------------------
@@ -350,6 +353,8 @@ class StatisticFinder:
             return rule
         if q.kind == "percentage":
             return None
+        if q.end in s.subjects:
+            return None  # "23 day nurseries": the word after is a setting's name, not a duration
         n, rule = self.after_rules.at(self._lower, q.end, s.end)
         if n:
             return rule
@@ -402,6 +407,7 @@ class StatisticFinder:
             if q.start not in done:
                 self._unplaced(s, q)
         self._assign_judgements(s)
+        fold_relations(s.stats, s.numbers, self._text)
 
     def _statement(self, s: _Sentence, i: int, done: set[int]) -> int:
         """Try each form of statistic at token i; the token after what was read, or i."""
@@ -877,6 +883,12 @@ class StatisticFinder:
         clauses = self._clauses(text)
         return next(((a, b) for a, b in clauses if a <= offset < b), (0, len(text)))
 
+    def _negation_before(self, before: str) -> str:
+        """"are not yet good", "were less than good", "are no longer outstanding": the negation is part of
+        the judgement as written ("not yet good"), never dropped to leave "good"."""
+        found = self.negation.search(before)
+        return found.group(1).lower() + " " if found else ""
+
     def _about_another(self, s: _Sentence, a: int, b: int) -> bool:
         """Whether another setting, or "the other", is named between character offsets a and b."""
         if any(a <= self._starts[k] < b for k in s.subjects):
@@ -924,7 +936,7 @@ class StatisticFinder:
                 elif later:
                     chosen = later[0]
             if chosen is not None:
-                stat.judgement = chosen[2].lower()
+                stat.judgement = self._negation_before(text[c_start if c_start <= chosen[0] else 0:chosen[0]]) + chosen[2].lower()
                 s.used_judgements.add(chosen[0])
             own[id(stat)] = chosen is not None and c_start <= chosen[0] < c_end
         # "The council has 12 homes: nine of them are good": a count that later counts refer back to,

@@ -1,0 +1,70 @@
+"""Figures that belong to another statistic: the earlier value of a trend and a comparator.
+
+"the share judged outstanding fell from 14% to 11%" states one statistic, 11%, with its earlier
+value 14%; "65% of childminders are good, compared with 59% in similar areas" states 65% with a
+comparator, 59% in similar areas. Neither 14% nor 59% is this authority's statistic, and neither is
+a row of its own: each is folded into the statistic it qualifies (`previous_value`, `comparator_value`,
+`comparator_scope`), and its number keeps the rule `previous` or `comparator`. The wording is in
+pipeline/data/statistics.toml, [relations].
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import regex
+
+from pipeline.config import vocab
+from pipeline.records import NumberSpan, Statistic
+
+
+def _alternation(words: list[str]) -> str:
+    return "|".join(regex.escape(w).replace(r"\ ", r"\s+") for w in sorted(words, key=len, reverse=True))
+
+
+@lru_cache(maxsize=1)
+def _wording() -> tuple[regex.Pattern, regex.Pattern, regex.Pattern, regex.Pattern, regex.Pattern]:
+    r = vocab()["relations"]
+    trend_from = regex.compile(rf"\b(?:{_alternation(r['trend_verbs'])})\s+from\s+$", regex.IGNORECASE)
+    # between the two values: "to", with the earlier value's year or "in 2008" between
+    trend_to = regex.compile(r"^(?:\s+(?:in|at|during)\s+[\w/-]+)?\s+to\s+$", regex.IGNORECASE)
+    comparator = regex.compile(rf"(?:{_alternation(r['comparators'])})\s+(?:(?:the|a|an)\s+)?(?:(?:{_alternation(r['scopes'])})\s+)?"
+                               rf"(?:(?:{_alternation(r['measures'])})\s+)?(?:of\s+)?$", regex.IGNORECASE)
+    scope_after = regex.compile(rf"^\s*(?:(?:in|for|across|among)\s+)?(?:(?:the|all|other)\s+)?(?P<scope>(?:{_alternation(r['scopes'])})(?:\s+(?:areas?|authorities|councils|average|figure|rate|level))?)",
+                                regex.IGNORECASE)
+    scope_before = regex.compile(rf"\b(?P<scope>{_alternation(r['scopes'])})\b", regex.IGNORECASE)
+    return trend_from, trend_to, comparator, scope_after, scope_before
+
+
+def fold_relations(stats: list[Statistic], numbers: list[NumberSpan], text: str) -> None:
+    """Fold each trend's earlier value and each comparator into the statistic it belongs to (in place).
+
+    stats are one sentence's statistics in order; text is the text their offsets point into."""
+    trend_from, trend_to, comparator, scope_after, scope_before = _wording()
+    for earlier, later in zip(list(stats), list(stats)[1:]):
+        if earlier not in stats or earlier.form != later.form:
+            continue
+        if trend_from.search(text[max(0, earlier.start - 40):earlier.start]) and trend_to.match(text[earlier.end:later.start]):
+            # "fell from 14% to 11%": one statistic, now 11%, before 14%
+            later.previous_value = earlier.value
+            later.subject = later.subject or earlier.subject
+            later.judgement = later.judgement or earlier.judgement
+            _fold(earlier, later, "previous", stats, numbers)
+    for stat in list(stats):
+        before = text[max(0, stat.start - 60):stat.start]
+        if not comparator.search(before):
+            continue
+        owner = next((s for s in reversed(stats) if s.end <= stat.start and s is not stat), None)
+        if owner is None:
+            continue
+        # "compared with 59% in similar areas", "against a national figure of 48%"
+        scope = scope_after.match(text[stat.end:stat.end + 60]) or scope_before.search(comparator.search(before).group())
+        owner.comparator_value = stat.value
+        owner.comparator_scope = " ".join(scope["scope"].split()).lower() if scope else None
+        _fold(stat, owner, "comparator", stats, numbers)
+
+
+def _fold(figure: Statistic, owner: Statistic, rule: str, stats: list[Statistic], numbers: list[NumberSpan]) -> None:
+    stats.remove(figure)
+    for n in numbers:
+        if n.statistic is figure:
+            n.rule, n.statistic = rule, owner
