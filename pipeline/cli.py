@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 import traceback
+import warnings
 from enum import Enum
 from pathlib import Path
 from typing import Any, Optional, Sequence
@@ -44,6 +45,11 @@ class Commands(TyperGroup):
         return code
 
     def _run(self, args: list[str], prog_name: str, complete_var: str | None, debug: bool, **extra: Any) -> int:
+        with warnings.catch_warnings():
+            warnings.showwarning = _note  # a warning for the user (a stale table passed over) is one line on stderr
+            return self._run_command(args, prog_name, complete_var, debug, **extra)
+
+    def _run_command(self, args: list[str], prog_name: str, complete_var: str | None, debug: bool, **extra: Any) -> int:
         try:
             result = super().main(args=args, prog_name=prog_name, complete_var=complete_var, standalone_mode=False, **extra)
         except typer.Exit as exc:
@@ -73,6 +79,10 @@ def _click_error(exc: Any, prog_name: str) -> int:
     path = getattr(getattr(exc, "ctx", None), "command_path", "") or prog_name
     command = f" {path.split(' ', 1)[1]}" if " " in path else ""
     return _fail(message.replace("Value error, ", ""), f"see `{prog_name}{command} --help`", exc.exit_code)
+
+
+def _note(message: Warning | str, category: type[Warning], filename: str, lineno: int, file: Any = None, line: str | None = None) -> None:
+    print(f"note: {message}", file=sys.stderr)
 
 
 def _fail(message: str, hint: str, code: int, debug: bool = False) -> int:

@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from pipeline.dataset import require_letters
+from pipeline.dataset import require_letters, table_file
 from pipeline.errors import DataError, NotADataset, UsageError
 
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-"})
@@ -200,19 +200,22 @@ def _text_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _read_tables(out_dir: Path) -> dict[str, pd.DataFrame | None]:
-    """The tables scoring needs, as text; CSV when letters.csv exists (as score.py), else Parquet."""
+    """The tables scoring needs, as text; CSV when letters.csv is of the folder's run (as score.py
+    reads it), else Parquet. A table file of another run (see pipeline.dataset) is never read."""
     names = ("letters", "statistics", "segments")
-    if (out_dir / "letters.csv").exists():
-        return {
-            n: pd.read_csv(out_dir / f"{n}.csv", dtype=str, keep_default_na=False) if (out_dir / f"{n}.csv").exists() else None
-            for n in names
-        }
-    if (out_dir / "letters.parquet").exists():
-        return {
-            n: _text_frame(pd.read_parquet(out_dir / f"{n}.parquet")) if (out_dir / f"{n}.parquet").exists() else None
-            for n in names
-        }
-    return {n: None for n in names}
+    letters = table_file(out_dir, "letters", prefer=("csv", "parquet"))
+    if letters is None:
+        return {n: None for n in names}
+    tables: dict[str, pd.DataFrame | None] = {}
+    for n in names:
+        path = table_file(out_dir, n, prefer=(letters.suffix.lstrip("."),)) if n != "letters" else letters
+        if path is None:
+            tables[n] = None
+        elif path.suffix == ".csv":
+            tables[n] = pd.read_csv(path, dtype=str, keep_default_na=False)
+        else:
+            tables[n] = _text_frame(pd.read_parquet(path))
+    return tables
 
 
 class _Scorer:
