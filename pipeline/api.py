@@ -56,6 +56,10 @@ def ingest_folder(
 
     As `ofsted-letters ingest`: documents already processed are reused from out/.cache unless
     force; workers defaults to every core. Returns counts by status, duplicates and timings.
+
+    Raises what makes the command exit with a code, with the same message: UsageError (exit 2)
+    for a path that does not exist, paths holding no letters, an empty or unknown format, or out
+    naming a file; OutputBusy (exit 5) when another ingest is writing to out.
     """
     given = [paths] if isinstance(paths, (str, Path)) else list(paths)
     return ingest([Path(p) for p in given], Path(out), workers=workers, formats=formats, force=force, ocr=ocr, layout=layout)

@@ -420,6 +420,25 @@ def _mark_duplicate(rows: dict[str, list[dict]], seen_bytes: dict[str, str], see
     return False
 
 
+def check_arguments(paths: list[Path], out_dir: Path, formats: tuple[str, ...]) -> None:
+    """The mistakes the command line exits 2 for, raised as the same UsageError from the API too:
+    an input that does not exist, an empty or unknown format, an output folder that is a file."""
+    from pipeline.rows import FORMATS
+
+    for path in paths:
+        if not os.path.lexists(path):
+            raise UsageError(f"{path} does not exist", "give the folders, files or archives that hold the letters")
+    unknown = sorted(set(formats) - set(FORMATS))
+    if unknown or not formats:
+        raise UsageError(f"unknown format(s) {', '.join(unknown)}" if unknown else "no format given to --format", f"choose from {', '.join(FORMATS)}, e.g. --format csv,parquet")
+    for folder in (out_dir, *out_dir.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                what = "is a file" if folder == out_dir else f"is inside {folder}, which is a file"
+                raise UsageError(f"the output folder {out_dir} {what}, not a folder", "give --out a folder (it is made if missing)")
+            break
+
+
 def ingest(
     paths: list[Path],
     out_dir: Path,
@@ -444,6 +463,7 @@ def ingest(
     One run at a time writes to an out_dir: a second one raises OutputLocked. What a run killed
     outright left behind (its staging folders, cache and OCR temporaries) is removed first."""
     out_dir = Path(out_dir)
+    check_arguments(paths, out_dir, formats)
     with output_lock(out_dir), scratch_space(out_dir):
         inputs, staging = _find_inputs(paths, out_dir, include, exclude)
         try:
