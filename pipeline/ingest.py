@@ -481,6 +481,11 @@ def ingest(
     check_arguments(paths, out_dir, formats)
     with output_lock(out_dir), scratch_space(out_dir):
         inputs, staging = _find_inputs(paths, out_dir, include, exclude)
+        if not inputs and (include or exclude):  # say which globs left nothing, not only where
+            shutil.rmtree(staging, ignore_errors=True)
+            globs = " ".join([*(f"--include {g!r}" for g in include), *(f"--exclude {g!r}" for g in exclude)])
+            raise UsageError(f"no letters in {', '.join(map(str, paths))} match {globs}",
+                             "globs match the path below the folder or archive given, e.g. --include '2009/*' (see --help)")
         try:
             return _ingest_inputs(inputs, paths, out_dir, workers=workers, formats=formats, force=force, ocr=ocr, layout=layout,
                                   progress=progress, limits=limits or default_limits())

@@ -182,3 +182,41 @@ def test_reading_a_bad_dataset_is_the_same_error_on_both_sides(tmp_path):
         result = CliRunner().invoke(app, ["sample", "1", "--out", str(folder)])
         assert result.exit_code == code == raised.value.exit_code
         assert result.stderr.splitlines()[0] == f"error: {raised.value.message}"
+
+
+def test_load_dataset_types_every_table_as_read_parquet_does(tmp_path, seed_dir):
+    import pandas as pd
+
+    from pipeline.api import load_dataset
+
+    ingest_folder(seed_dir, tmp_path / "out", workers=1, formats=("csv", "parquet"))
+    from_parquet = load_dataset(tmp_path / "out")
+    for table in TABLES:
+        plain = pd.read_parquet(tmp_path / "out" / f"{table}.parquet")
+        assert from_parquet.tables[table].dtypes.to_dict() == plain.dtypes.to_dict(), table
+    for ext in ("parquet", "jsonl", "sqlite"):
+        for path in (tmp_path / "out").glob(f"*.{ext}"):
+            path.unlink()
+    run = tmp_path / "out" / "run.json"
+    run.unlink()  # a folder of CSV tables alone
+    from_csv = load_dataset(tmp_path / "out")
+    assert str(from_csv.letters["letter_date"].dtype) == "date32[day][pyarrow]"
+    assert from_csv.letters["letter_date"].tolist() == from_parquet.letters["letter_date"].tolist()
+
+
+def test_the_readme_s_read_csv_recipe_reads_each_table_as_read_parquet_does(tmp_path, seed_dir):
+    """The recipe under "Using the data" (plain pandas, no package): codes stay text, dates date32."""
+    import re
+
+    import pandas as pd
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    recipe = re.search(r"<!-- read_csv recipe -->\n```python\n(.*?)```", readme, re.S).group(1)
+    out = tmp_path / "out"
+    ingest_folder(seed_dir, out, workers=1, formats=("csv", "parquet"))
+    namespace: dict = {}
+    exec(recipe.replace('"outputs"', repr(str(out))), namespace)
+    for table in TABLES:
+        frame = namespace["read_csv_table"](str(out), table)
+        assert frame.dtypes.to_dict() == pd.read_parquet(out / f"{table}.parquet").dtypes.to_dict(), table
+    assert namespace["letters"]["authority_la_code"].tolist() == ["305", "213"]
