@@ -56,6 +56,10 @@ def ingest_folder(
 
     As `ofsted-letters ingest`: documents already processed are reused from out/.cache unless
     force; workers defaults to every core. Returns counts by status, duplicates and timings.
+
+    Raises what makes the command exit with a code, with the same message: UsageError (exit 2)
+    for a path that does not exist, paths holding no letters, an empty or unknown format, or out
+    naming a file; OutputBusy (exit 5) when another ingest is writing to out.
     """
     given = [paths] if isinstance(paths, (str, Path)) else list(paths)
     return ingest([Path(p) for p in given], Path(out), workers=workers, formats=formats, force=force, ocr=ocr, layout=layout)
@@ -64,7 +68,7 @@ def ingest_folder(
 @dataclass
 class Dataset:
     """A dataset folder's tables as DataFrames with the schema's types: nullable integers (Int64),
-    floats (Float64), strings and dates. Each table is an attribute: data.letters, data.statistics..."""
+    floats (Float64), strings and dates (date32[pyarrow], as pd.read_parquet gives them). Each table is an attribute: data.letters, data.statistics..."""
 
     folder: Path
     tables: dict[str, pd.DataFrame]
@@ -84,10 +88,20 @@ class Dataset:
 
 
 def load_dataset(folder: PathLike = "outputs") -> Dataset:
-    """The dataset `ingest` wrote to folder (Parquet, else CSV, else JSON lines), every table typed.
+    """The dataset `ingest` wrote to folder (Parquet, else CSV, else JSON lines), every table typed
+    as plain pd.read_parquet types it (Int64, Float64, string, dates as date32[pyarrow]).
 
     Raises NotADataset when folder holds no letters table, DataError when a table cannot be read.
     """
     folder = Path(folder)
     require_letters(folder)
-    return Dataset(folder, {name: read_table(folder, name) for name in TABLES})
+    return Dataset(folder, {name: _as_read_parquet_types(name, read_table(folder, name)) for name in TABLES})
+
+
+def _as_read_parquet_types(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """Dates as `date32[pyarrow]`, as plain pd.read_parquet gives them, whichever format was read
+    (a missing date is <NA>; each value is still a datetime.date)."""
+    for column in TABLES[name].columns:
+        if column.type == "date":
+            frame[column.name] = pd.Series(list(frame[column.name]), index=frame.index, dtype="object").astype("date32[pyarrow]")
+    return frame

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 import traceback
+import warnings
 from enum import Enum
 from pathlib import Path
 from typing import Any, Optional, Sequence
@@ -34,6 +35,7 @@ class Commands(TyperGroup):
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, complete_var: str | None = None,
              standalone_mode: bool = True, **extra: Any) -> Any:
         args = list(sys.argv[1:] if args is None else args)
+        _tidy_help(self)
         cut = args.index("--") if "--" in args else len(args)
         debug = "--debug" in args[:cut]
         if debug:  # accepted anywhere before "--", parsed by the top-level option
@@ -44,6 +46,11 @@ class Commands(TyperGroup):
         return code
 
     def _run(self, args: list[str], prog_name: str, complete_var: str | None, debug: bool, **extra: Any) -> int:
+        with warnings.catch_warnings():
+            warnings.showwarning = _note  # a warning for the user (a stale table passed over) is one line on stderr
+            return self._run_command(args, prog_name, complete_var, debug, **extra)
+
+    def _run_command(self, args: list[str], prog_name: str, complete_var: str | None, debug: bool, **extra: Any) -> int:
         try:
             result = super().main(args=args, prog_name=prog_name, complete_var=complete_var, standalone_mode=False, **extra)
         except typer.Exit as exc:
@@ -64,6 +71,37 @@ class Commands(TyperGroup):
         return _interrupted() if result == EXIT_INTERRUPTED else result if isinstance(result, int) else 0
 
 
+def _reflow(doc: str | None) -> str | None:
+    """A docstring's paragraphs each on one line, so the help screen wraps them at its own width,
+    never at the source's line breaks; indented lines (the examples) are kept as they are."""
+    if not doc:
+        return doc
+    import inspect
+
+    paragraphs = inspect.cleandoc(doc).split("\n\n")
+    return "\n\n".join(p if p.startswith(" ") else " ".join(line.strip() for line in p.splitlines()) for p in paragraphs)
+
+
+def _tidy_help(group: Any) -> None:
+    """What the help screen shows beside each option: nothing for a flag (not `<bool>`), and the
+    option's own name for a long choice (the help text lists the choices, wrapped between words)."""
+    def tidy(param: Any) -> Any:
+        descriptor = getattr(param, "type_descriptor", None)
+        if getattr(param, "is_flag", False) or getattr(param, "count", False):
+            param.display_type_rich = lambda ctx: None
+        elif descriptor is not None and getattr(descriptor, "is_choice", False) and len("|".join(map(str, descriptor.choices or ()))) > 20:
+            param.display_type_rich = lambda ctx, name=param.name: f"<{name}>"
+        return param
+
+    for command in [group, *getattr(group, "commands", {}).values()]:
+        for param in command.params:
+            tidy(param)
+        if not getattr(command, "_help_tidied", False):  # --help / -h is made anew for each run
+            made = command.get_help_option
+            command.get_help_option = lambda ctx, made=made: None if (option := made(ctx)) is None else tidy(option)
+            command._help_tidied = True
+
+
 def _click_error(exc: Any, prog_name: str) -> int:
     """A usage error found while parsing (click's, or the copy of click typer carries): its one
     line, and where to read more. The help screen shown for no arguments at all says it all."""
@@ -73,6 +111,10 @@ def _click_error(exc: Any, prog_name: str) -> int:
     path = getattr(getattr(exc, "ctx", None), "command_path", "") or prog_name
     command = f" {path.split(' ', 1)[1]}" if " " in path else ""
     return _fail(message.replace("Value error, ", ""), f"see `{prog_name}{command} --help`", exc.exit_code)
+
+
+def _note(message: Warning | str, category: type[Warning], filename: str, lineno: int, file: Any = None, line: str | None = None) -> None:
+    print(f"note: {message}", file=sys.stderr)
 
 
 def _fail(message: str, hint: str, code: int, debug: bool = False) -> int:
@@ -97,6 +139,7 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode="rich",
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 err = Console(stderr=True)
 
@@ -149,7 +192,11 @@ def _choices(name: str, values: Sequence[str]) -> type[Enum]:
 Status = _choices("Status", STATUSES)
 StatisticsStatus = _choices("StatisticsStatus", STATISTICS_STATUSES)
 SourceFormat = _choices("SourceFormat", SOURCE_FORMATS)
-Field = _choices("Field", FIELD_CHOICES)
+# what --field takes: the groups and fields of records.FIELD_CHOICES, then every other column of
+# letters (pipeline.show.show_fields() says the same from the schema; a test keeps them equal)
+SHOW_FIELDS = (*FIELD_CHOICES, *(c for c in ("letter_id", "source_path", "source_format", "status", "statistics_status", "letter_type",
+                                             "n_statistics", "duplicate_of", "issues", "statistics_issues") if c not in FIELD_CHOICES))
+Field = _choices("Field", SHOW_FIELDS)
 
 
 def _value(choice: Optional[Enum]) -> Optional[str]:
@@ -185,7 +232,7 @@ def max_confidence_option() -> Any:
 
 
 def field_option() -> Any:
-    return typer.Option(None, "--field", help="Show only one kind of value: authority, letter_date, rating, recipient, signatory, statistic, or a column of letters.")
+    return typer.Option(None, "--field", help=f"Show only one kind of value: {', '.join(SHOW_FIELDS)}.")
 
 
 @app.callback()
@@ -206,8 +253,8 @@ def main(
 
 @app.command()
 def ingest(
-    paths: list[Path] = typer.Argument(..., exists=True, help="Letter files (.txt, .pdf), folders to search recursively, and .zip / .tar.gz archives (read as folders)."),
-    out: Path = typer.Option(DEFAULT_DATASET, "--out", "-o", file_okay=False, help="Folder to write the dataset to."),
+    paths: list[Path] = typer.Argument(..., help="Letter files (.txt, .pdf), folders to search recursively, and .zip / .tar.gz archives (read as folders)."),
+    out: Path = typer.Option(DEFAULT_DATASET, "--out", "-o", help="Folder to write the dataset to."),
     fmt: list[str] = typer.Option(["csv", "parquet"], "--format", "-f", help="Table formats: csv, parquet, jsonl, sqlite (repeat the option, or separate with commas). sqlite also writes parquet, which it is built from."),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1, help="Processes to use (default: the machine's cores); the pages of a long scan are OCR'd across them."),
     force: bool = typer.Option(False, "--force", help="Redo every document, even those already processed with this extractor version."),
@@ -243,12 +290,9 @@ def ingest(
     from pipeline.ingest import ingest as run_ingest
     from pipeline.limits import limits_with
     from pipeline.progress import ProgressReporter, print_summary, start_logging, stop_logging
-    from pipeline.rows import FORMATS
 
+    # checked, with every other argument the API takes too, by pipeline.ingest.check_arguments
     formats = tuple(dict.fromkeys(f.strip().lower() for item in fmt for f in item.split(",") if f.strip()))
-    unknown = sorted(set(formats) - set(FORMATS))
-    if unknown or not formats:
-        raise UsageError(f"unknown format(s) {', '.join(unknown)}" if unknown else "no format given to --format", f"choose from {', '.join(FORMATS)}, e.g. --format csv,parquet")
     limits = limits_with(max_file_mib=max_file_mib, max_pages=max_pages, max_seconds=max_seconds, max_page_megapixels=max_page_megapixels,
                          render_memory_mib=render_memory_mib, min_ocr_dpi=min_ocr_dpi)
     handlers: list = []
@@ -294,7 +338,7 @@ def evaluate(
 def report(
     positional: Optional[Path] = deprecated_dataset_argument(),
     out: Optional[Path] = dataset_option(),
-    html: Optional[Path] = typer.Option(None, "--html", "--output", dir_okay=False, help="Where to write the HTML (default: DATASET/report.html). --output is the old name."),
+    html: Optional[Path] = typer.Option(None, "--html", "--output", dir_okay=False, help="Where to write the HTML (default: DATASET/report.html); a missing folder is made, and the command says so. --output is the old name."),
 ) -> None:
     """Write one self-contained HTML report: ratings by grade and region, authorities, each letter highlighted.
 
@@ -304,8 +348,10 @@ def report(
     """
     from pipeline.report import build_report
 
+    missing = next((p for p in reversed(html.parents) if not p.exists()), None) if html is not None else None
     path = build_report(_dataset(out, positional), html)
-    err.print(f"wrote {path}", markup=False, highlight=False)
+    made = f" (made the folder {html.parent}, which did not exist)" if missing is not None else ""  # type: ignore[union-attr]
+    err.print(f"wrote {path}{made}", markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -330,7 +376,8 @@ def show(
     """
     from pipeline.show import find_letter, show_letter, view_json
 
-    view = find_letter(doc, _dataset(out), _filters(status, source_format, year, max_confidence, statistics_status))
+    with err.status("looking the letter up", spinner="dots") as spinner:  # shown on a terminal only
+        view = find_letter(doc, _dataset(out), _filters(status, source_format, year, max_confidence, statistics_status), tell=spinner.update)
     if as_json:
         _print_json(view_json(view, _value(field)))
     else:
@@ -390,6 +437,11 @@ def review(
     dataset = _dataset(out, positional)
     counts = run_review(dataset, gold or dataset / "gold", Console(), redo=redo)
     err.print(counts.summary(), markup=False, highlight=False)
+
+
+for _info in [*app.registered_commands, app.registered_callback]:
+    if _info is not None and _info.callback is not None:
+        _info.callback.__doc__ = _reflow(_info.callback.__doc__)
 
 
 def run() -> None:

@@ -20,8 +20,12 @@ from rich.console import Console
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from pipeline.dataset import require_letters
+from pipeline.dataset import require_letters, table_file
 from pipeline.errors import DataError, NotADataset, UsageError
+
+# the measures that are n/a when nothing was compared, and the count each rests on
+COMPARED_BY = {"fields": "fields", "status": "status", "stats_precision": "statistics", "stats_recall": "statistics",
+               "stats_f1": "statistics", "judgement": "judgement", "segments": "segments"}
 
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-"})
 
@@ -67,12 +71,25 @@ class EvaluationResult:
     yield_fields_docs: int = 0
     yield_statistics_docs: int = 0
     disagreements: list[Disagreement] = field(default_factory=list)
+    # how many comparisons each measure rests on (fields and status: values; statistics: tp+fp+fn;
+    # judgement: judged statistics; segments: phrases); a measure with none is n/a
+    compared: dict[str, int] = field(default_factory=dict)
+
+    def measured(self, name: str) -> bool:
+        """Whether the measure rests on at least one comparison (True where it was not counted)."""
+        return self.compared.get(COMPARED_BY.get(name, name), 1) > 0
+
+    def _figure(self, name: str) -> str:
+        return f"{getattr(self, name):.3f}" if self.measured(name) else "n/a"
 
     def summary_line(self) -> str:
-        """The one-line summary, character for character as score.py prints it."""
+        """The one-line summary as score.py prints it, character for character whenever every
+        measure had something to compare; a measure with nothing to compare (gold without
+        segments_contain, no judged statistic) is `n/a` where score.py prints 0.000 (1.000 for
+        stats_f1 with no statistic on either side)."""
         return (
-            f"fields={self.fields:.3f} status={self.status:.3f} stats_f1={self.stats_f1:.3f} "
-            f"judgement={self.judgement:.3f} segments={self.segments:.3f} docs={self.docs_found}/{self.docs_gold} "
+            f"fields={self._figure('fields')} status={self._figure('status')} stats_f1={self._figure('stats_f1')} "
+            f"judgement={self._figure('judgement')} segments={self._figure('segments')} docs={self.docs_found}/{self.docs_gold} "
             f"silent={self.silent_docs}/{self.ok_docs} yield={self.yield_docs}/{self.gold_ok_docs}"
         )
 
@@ -188,6 +205,12 @@ def read_gold_file(path: Path) -> dict:
     for key, kind in (("fields", dict), ("statistics", list)):
         if not isinstance(gold.get(key, kind()), kind):
             raise DataError(f"gold file {path}: \"{key}\" should be a JSON {'object' if kind is dict else 'array'}", hint)
+    # without these a gold file says nothing to compare, and would score a perfect status
+    missing = [key for key in ("status", "fields") if key not in gold]
+    if missing:
+        raise DataError(f"gold file {path} lacks {' and '.join(json.dumps(k) for k in missing)}: it must say the letter's status and its fields", hint)
+    if not isinstance(gold["status"], str):
+        raise DataError(f"gold file {path}: \"status\" should be a string such as \"ok\"", hint)
     return gold
 
 
@@ -200,19 +223,22 @@ def _text_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _read_tables(out_dir: Path) -> dict[str, pd.DataFrame | None]:
-    """The tables scoring needs, as text; CSV when letters.csv exists (as score.py), else Parquet."""
+    """The tables scoring needs, as text; CSV when letters.csv is of the folder's run (as score.py
+    reads it), else Parquet. A table file of another run (see pipeline.dataset) is never read."""
     names = ("letters", "statistics", "segments")
-    if (out_dir / "letters.csv").exists():
-        return {
-            n: pd.read_csv(out_dir / f"{n}.csv", dtype=str, keep_default_na=False) if (out_dir / f"{n}.csv").exists() else None
-            for n in names
-        }
-    if (out_dir / "letters.parquet").exists():
-        return {
-            n: _text_frame(pd.read_parquet(out_dir / f"{n}.parquet")) if (out_dir / f"{n}.parquet").exists() else None
-            for n in names
-        }
-    return {n: None for n in names}
+    letters = table_file(out_dir, "letters", prefer=("csv", "parquet"))
+    if letters is None:
+        return {n: None for n in names}
+    tables: dict[str, pd.DataFrame | None] = {}
+    for n in names:
+        path = table_file(out_dir, n, prefer=(letters.suffix.lstrip("."),)) if n != "letters" else letters
+        if path is None:
+            tables[n] = None
+        elif path.suffix == ".csv":
+            tables[n] = pd.read_csv(path, dtype=str, keep_default_na=False)
+        else:
+            tables[n] = _text_frame(pd.read_parquet(path))
+    return tables
 
 
 class _Scorer:
@@ -355,6 +381,8 @@ class _Scorer:
             yield_fields_docs=self.yield_fields,
             yield_statistics_docs=self.yield_statistics,
             disagreements=self.disagreements,
+            compared={"fields": len(all_fields), "status": len(self.status_hits), "statistics": tp + fp + fn,
+                      "judgement": self.judged, "segments": len(self.segment_hits)},
         )
 
 
@@ -372,7 +400,8 @@ def evaluate(gold_dirs: list[Path], out_dir: Path) -> EvaluationResult:
 
     Letters are matched to gold by the file name of letters.source_path (or its end, see find_letter_row). The CSV tables are
     read as score.py reads them; an output folder with only Parquet tables is scored from those.
-    Raises NotADataset without a letters table, UsageError without gold files, DataError for a malformed one.
+    Raises NotADataset without a letters table, UsageError without gold files, DataError for a malformed one
+    (not valid JSON, or without "file", "status" or "fields") and when no gold file matches a letter.
     """
     out_dir = Path(out_dir)
     require_letters(out_dir)
@@ -392,6 +421,13 @@ def evaluate(gold_dirs: list[Path], out_dir: Path) -> EvaluationResult:
             scorer.missing_letter(name, g)
         else:
             scorer.letter(name, g, row, tables["statistics"], tables["segments"])
+    if not scorer.found:  # nothing was compared: figures of 0 or 1 would mean nothing
+        names = sorted(gold)
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        raise DataError(
+            f"none of the {len(gold)} gold files matches a letter in {out_dir} (they name {shown})",
+            "a gold \"file\" is matched against the end of letters.source_path: give the gold made for this dataset, or ingest the letters it names",
+        )
     return scorer.result(len(gold))
 
 
@@ -413,7 +449,7 @@ def render_evaluation(result: EvaluationResult, console: Console) -> None:
         markup=False, highlight=False, soft_wrap=True,
     )
     console.print(
-        f"statistics: P={result.stats_precision:.3f} R={result.stats_recall:.3f} "
+        f"statistics: P={result._figure('stats_precision')} R={result._figure('stats_recall')} "
         f"(tp={result.stats_tp} fp={result.stats_fp} fn={result.stats_fn})",
         markup=False, highlight=False, soft_wrap=True,
     )
@@ -433,7 +469,13 @@ def write_evaluation_json(result: EvaluationResult, path: Path) -> Path:
 
 
 def evaluation_json(result: EvaluationResult) -> dict:
-    """The metrics as `score.py --json` gives them, plus the disagreements as records."""
+    """The metrics as `score.py --json` gives them, plus the disagreements as records and how many
+    comparisons each measure rests on ("compared"); a measure with nothing to compare is null
+    (score.py gives 0.0, or 1.0 for the statistics), every other figure is score.py's."""
     payload = result.as_score_dict()
+    for name in COMPARED_BY:
+        if not result.measured(name):
+            payload[name] = None
+    payload["compared"] = dict(result.compared)
     payload["disagreement_records"] = [asdict(d) for d in result.disagreements]
     return payload

@@ -254,7 +254,8 @@ class ParallelRun:
     so the one that kills its worker again is known: it gets a failed row and the run goes on.
     """
 
-    def __init__(self, tasks: list[Task], workers: int, on_page: Callable[[int, int, float], None] | None = None) -> None:
+    def __init__(self, tasks: list[Task], workers: int, on_page: Callable[[int, int, float], None] | None = None,
+                 on_done: Callable[[int, Rows], None] | None = None) -> None:
         self.tasks = tasks
         self.workers = workers
         self.on_page = on_page  # told of each page of a long scan OCR'd: task index, page number, seconds
@@ -262,7 +263,7 @@ class ParallelRun:
         self.batch = max(1, min(16, len(tasks) // (workers * 8)))
         self.ahead = max(self.batch * workers * 4, 64)
         self.pending: dict[Future, tuple[str, object]] = {}
-        self.ready: dict[int, Rows] = {}
+        self.ready: dict[int, Rows] = _Ready(on_done)  # told of each document as it finishes, before its turn to be written
         self.scans: dict[int, _Scan] = {}
         self.suspects: list[int] = []  # documents in flight when a worker died, to run one at a time
         self.alone: int | None = None
@@ -371,6 +372,20 @@ class ParallelRun:
         self.alone = None
 
 
+class _Ready(dict):
+    """Documents finished and waiting for their turn to be written, in input order; on_done hears of
+    each as it finishes, so progress counts it then rather than when it is written."""
+
+    def __init__(self, on_done: Callable[[int, Rows], None] | None) -> None:
+        super().__init__()
+        self.on_done = on_done
+
+    def __setitem__(self, task: int, rows: Rows) -> None:
+        super().__setitem__(task, rows)
+        if self.on_done is not None:
+            self.on_done(task, rows)
+
+
 def _crashed_rows(task: Task) -> Rows:
     """The failed row of a document whose worker died while it ran alone (it is not cached: the
     cause may have been the machine, such as memory, rather than the file)."""
@@ -423,6 +438,25 @@ def _mark_duplicate(rows: dict[str, list[dict]], seen_bytes: dict[str, str], see
     return False
 
 
+def check_arguments(paths: list[Path], out_dir: Path, formats: tuple[str, ...]) -> None:
+    """The mistakes the command line exits 2 for, raised as the same UsageError from the API too:
+    an input that does not exist, an empty or unknown format, an output folder that is a file."""
+    from pipeline.rows import FORMATS
+
+    for path in paths:
+        if not os.path.lexists(path):
+            raise UsageError(f"{path} does not exist", "give the folders, files or archives that hold the letters")
+    unknown = sorted(set(formats) - set(FORMATS))
+    if unknown or not formats:
+        raise UsageError(f"unknown format(s) {', '.join(unknown)}" if unknown else "no format given to --format", f"choose from {', '.join(FORMATS)}, e.g. --format csv,parquet")
+    for folder in (out_dir, *out_dir.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                what = "is a file" if folder == out_dir else f"is inside {folder}, which is a file"
+                raise UsageError(f"the output folder {out_dir} {what}, not a folder", "give --out a folder (it is made if missing)")
+            break
+
+
 def ingest(
     paths: list[Path],
     out_dir: Path,
@@ -447,8 +481,14 @@ def ingest(
     One run at a time writes to an out_dir: a second one raises OutputLocked. What a run killed
     outright left behind (its staging folders, cache and OCR temporaries) is removed first."""
     out_dir = Path(out_dir)
+    check_arguments(paths, out_dir, formats)
     with output_lock(out_dir), scratch_space(out_dir):
         inputs, staging = _find_inputs(paths, out_dir, include, exclude)
+        if not inputs and (include or exclude):  # say which globs left nothing, not only where
+            shutil.rmtree(staging, ignore_errors=True)
+            globs = " ".join([*(f"--include {g!r}" for g in include), *(f"--exclude {g!r}" for g in exclude)])
+            raise UsageError(f"no letters in {', '.join(map(str, paths))} match {globs}",
+                             "globs match the path below the folder or archive given, e.g. --include '2009/*' (see --help)")
         try:
             return _ingest_inputs(inputs, paths, out_dir, workers=workers, formats=formats, force=force, ocr=ocr, layout=layout,
                                   progress=progress, limits=limits or default_limits())
@@ -508,7 +548,8 @@ def _ingest_inputs(
     watch = _Watch(inputs, todo, progress)
     log.info("%d documents (%d reused from the cache, %d refused), %d to read: about %d pages", len(files), len(cached), len(refused), len(todo), watch.state.pages)
     size = _pool_size(workers, tasks)
-    run = ParallelRun(tasks, size, watch.page) if size > 1 else None
+    watch.state.workers = max(size, 1)
+    run = ParallelRun(tasks, size, watch.page, watch.finished) if size > 1 else None
     try:
         # the first documents go out (and the workers start) before the writer imports pandas and pyarrow
         fresh = iter(run) if run is not None else (_work_alone(task, partial(watch.page, k)) for k, task in enumerate(tasks))
@@ -593,9 +634,13 @@ class RunProgress:
 
     documents: int
     pages: int
-    documents_done: int = 0
+    documents_done: int = 0  # counted as each finishes, whatever the order they are written in
     pages_done: int = 0
     current: str = ""  # what is being read: a file, or a page of a scan
+    ocr_pages_done: int = 0  # pages of long scans OCR'd on their own (counted in pages_done too)
+    ocr_seconds: float = 0.0  # the worker seconds those pages took
+    ocr_pages_pending: int = 0  # pages of the scans being OCR'd still to do
+    workers: int = 1
 
 
 _PDF_PAGE = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
@@ -629,6 +674,7 @@ class _Watch:
         self.pages = {i: estimate_pages(inputs[i].path) for i in todo}
         self.state = RunProgress(len(inputs), sum(self.pages.values()))
         self.ocr: dict[int, list[float]] = {}  # seconds of each page of a long scan OCR'd on its own
+        self.done: set[int] = set()  # documents counted as finished (input indices)
         self.progress = progress
         self._current(0)
 
@@ -647,18 +693,37 @@ class _Watch:
             self.state.pages += 1
             self.pages[i] += 1
         self.state.pages_done += 1
+        self.state.ocr_pages_done += 1
+        self.state.ocr_seconds += seconds
+        self._pending_ocr()
         self.state.current = f"{self.inputs[i].source} (OCR, page {number} of {max(self.pages[i], len(done))})"
         log.info("%s: page %d OCR'd in %.1f s", self.inputs[i].source, number, seconds)
         self._tell()
 
-    def document(self, i: int, rows: Rows, timing: dict[str, float] | None, cached: bool, copy_of: str | None = None) -> None:
-        letter = rows["letters"][0]
+    def finished(self, task: int, rows: Rows) -> None:
+        """A document a worker finished, told at once (it is written later, in input order)."""
+        self._count(self.todo[task], rows)
+        self._tell()
+
+    def _count(self, i: int, rows: Rows) -> None:
+        if i in self.done:
+            return
+        self.done.add(i)
         document = rows["documents"][0] if rows.get("documents") else {}
         if i in self.pages:
             pages = int(document.get("pages") or 1)
             self.state.pages += pages - self.pages[i]
             self.state.pages_done += pages - len(self.ocr.get(i, []))
         self.state.documents_done += 1
+        self._pending_ocr()
+
+    def _pending_ocr(self) -> None:
+        self.state.ocr_pages_pending = sum(max(self.pages[j] - len(done), 0) for j, done in self.ocr.items() if j not in self.done)
+
+    def document(self, i: int, rows: Rows, timing: dict[str, float] | None, cached: bool, copy_of: str | None = None) -> None:
+        letter = rows["letters"][0]
+        document = rows["documents"][0] if rows.get("documents") else {}
+        self._count(i, rows)
         self._current(i + 1)
         source = self.inputs[i].source
         what = f"{letter['status']}, {letter.get('source_format') or '?'}, {document.get('pages') or 0} page(s)"

@@ -3,17 +3,20 @@ per-document stages and timings with --verbose (on stderr) and --log FILE.
 
 The bar moves by pages, so a long scan moves it page by page as its pages are OCR'd, and the ETA
 is computed from pages rather than documents (a scan costs seconds a page, a text letter
-milliseconds); it names the file, or the page of a scan, being read.
+milliseconds); it names the file, or the page of a scan, being read. The rate and the ETA come
+from the Estimator: nothing is shown until there is a measurement.
 """
 from __future__ import annotations
 
 import logging
+import time
+from collections import deque
 from pathlib import Path
 from types import TracebackType
 
 from rich.console import Console
 from rich.logging import RichHandler
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from pipeline.ingest import RunProgress, RunSummary, log as run_log
@@ -21,15 +24,100 @@ from pipeline.ingest import RunProgress, RunSummary, log as run_log
 STATUS_ORDER = ["ok", "needs_review", "not_rating_letter", "failed"]
 
 
+class Estimator:
+    """The rate and the time left of a run, from what it measured, with a clock that tests can set.
+
+    Rate: pages per second over the last `window` seconds, the window stretched back to the last
+    `min_events` progress steps, so a run that is OCRing a slow page shows the pace of its last
+    few pages, never 0/s while work proceeds, and a burst of text letters does not show as
+    hundreds a second for long.
+
+    Time left: OCR'd pages and other pages are costed apart. An OCR'd page costs the worker
+    seconds Tesseract took over it (measured), a text page the rest of the run's worker time
+    shared over the text pages done. The pages left of the scans under way are OCR; the other
+    pages left are split between the two in the proportion seen so far; the worker seconds they
+    need are shared over the workers. Nothing until there is a measurement: a page done (of the
+    kind the pages left need), and `min_seconds` of the run gone.
+    """
+
+    def __init__(self, clock=time.monotonic, window: float = 20.0, min_events: int = 3, min_seconds: float = 1.0) -> None:
+        self.clock = clock
+        self.started = clock()
+        self.window = window
+        self.min_events = min_events
+        self.min_seconds = min_seconds
+        self.events: deque[tuple[float, int]] = deque()  # (time, pages_done) at each step forward
+
+    def update(self, state: RunProgress) -> None:
+        now = self.clock()
+        if not self.events or state.pages_done != self.events[-1][1]:
+            self.events.append((now, state.pages_done))
+        # keep the window, and at least min_events steps before it
+        while len(self.events) > self.min_events + 1 and self.events[1][0] < now - self.window:
+            self.events.popleft()
+
+    def _ready(self, state: RunProgress) -> bool:
+        return state.pages_done > 0 and self.clock() - self.started >= self.min_seconds
+
+    def rate(self, state: RunProgress) -> float | None:
+        """Pages per second lately; None before there is a measurement."""
+        if not self._ready(state):
+            return None
+        now = self.clock()
+        first_time, first_pages = self.events[0] if self.events else (self.started, 0)
+        if len(self.events) <= self.min_events:  # early in the run: everything since the start
+            first_time, first_pages = self.started, 0
+        span = now - first_time
+        return (state.pages_done - first_pages) / span if span > 0 else None
+
+    def seconds_left(self, state: RunProgress) -> float | None:
+        """Wall seconds the pages left should take; None before there is a measurement."""
+        if not self._ready(state):
+            return None
+        left = max(state.pages - state.pages_done, 0)
+        if not left:
+            return 0.0
+        workers = max(state.workers, 1)
+        ocr_pages = state.ocr_pages_done
+        text_pages = state.pages_done - ocr_pages
+        spent = (self.clock() - self.started) * workers  # worker seconds so far
+        ocr_cost = state.ocr_seconds / ocr_pages if ocr_pages else None
+        text_cost = max(spent - state.ocr_seconds, 0.0) / text_pages if text_pages else None
+        pending = min(state.ocr_pages_pending, left)  # pages of the scans under way: OCR, for certain
+        rest = left - pending
+        share = ocr_pages / state.pages_done  # of the other pages left, the part that will need OCR
+        cost = 0.0
+        for pages, per_page in ((pending + share * rest, ocr_cost), ((1 - share) * rest, text_cost)):
+            if pages > 1e-9:
+                if per_page is None:
+                    return None
+                cost += pages * per_page
+        return cost / workers
+
+
+def _rate_text(rate: float | None) -> str:
+    if rate is None:
+        return ""
+    return f"{rate:.1f} pages/s" if rate < 10 else f"{rate:.0f} pages/s"
+
+
+def _eta_text(seconds: float | None) -> str:
+    if seconds is None:
+        return "eta -:--:--"
+    seconds = int(round(seconds))
+    return f"eta {seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
 class ProgressReporter:
     """A rich progress bar over pages, with letters done, letters/s, ETA and the file being read;
     shown only when stderr is a terminal."""
 
-    def __init__(self, console: Console, enabled: bool = True) -> None:
+    def __init__(self, console: Console, enabled: bool = True, clock=time.monotonic) -> None:
         self.console = console
         self.enabled = enabled and console.is_terminal
         self.progress: Progress | None = None
         self.task = None
+        self.estimator = Estimator(clock)
 
     def __enter__(self) -> "ProgressReporter":
         if self.enabled:
@@ -39,8 +127,7 @@ class ProgressReporter:
                 TextColumn("pages {task.completed:.0f}/{task.total:.0f}"),
                 TextColumn("{task.fields[rate]}"),
                 TimeElapsedColumn(),
-                TextColumn("eta"),
-                TimeRemainingColumn(),
+                TextColumn("{task.fields[eta]}"),
                 TextColumn("[dim]{task.fields[current]}", markup=True),
                 console=self.console,
                 transient=True,
@@ -52,13 +139,13 @@ class ProgressReporter:
         if self.progress is None:
             return
         if self.task is None:
-            self.task = self.progress.add_task("ingest", total=max(state.pages, 1), letters="", rate="", current="")
-        elapsed = self.progress.tasks[0].elapsed or 0.0
-        rate = f"{state.documents_done / elapsed:.0f}/s" if elapsed > 0 else ""
+            self.task = self.progress.add_task("ingest", total=max(state.pages, 1), letters="", rate="", eta="", current="")
+        self.estimator.update(state)
         current = state.current if len(state.current) <= 60 else "..." + state.current[-57:]
         self.progress.update(
             self.task, total=max(state.pages, 1), completed=min(state.pages_done, max(state.pages, 1)),
-            letters=f"{state.documents_done}/{state.documents}", rate=rate, current=current.replace("[", r"\["),
+            letters=f"{state.documents_done}/{state.documents}", rate=_rate_text(self.estimator.rate(state)),
+            eta=_eta_text(self.estimator.seconds_left(state)), current=current.replace("[", r"\["),
         )
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:

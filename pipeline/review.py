@@ -21,6 +21,7 @@ from rich.text import Text
 
 from pipeline.config import patterns
 from pipeline.dataset import read_table
+from pipeline.errors import PipelineError
 from pipeline.evaluate import find_letter_row, read_gold_file
 from pipeline.gazetteer import load_authorities
 from pipeline.records import LETTER_FIELDS, STATUSES
@@ -80,7 +81,7 @@ class Prompter:
         self.console = console
 
     def say(self, message: str) -> None:
-        self.console.print(message, markup=False, highlight=False)
+        self.console.print(message, markup=False, highlight=False, soft_wrap=True)
 
     def until(self, question: str, parse: Callable[[str], object]) -> object:
         """parse returns the value or raises ValueError with the reason to ask again."""
@@ -91,16 +92,20 @@ class Prompter:
             except ValueError as exc:
                 self.say(f"  {exc}; try again")
 
-    def choice(self, question: str, choices: Iterable[str]) -> str:
+    def choice(self, question: str, choices: Iterable[str], current: str | None = None) -> str:
+        """One of choices (a unique beginning is enough); with a current value, Enter keeps it."""
         options = list(choices)
 
         def parse(answer: str) -> str:
+            if not answer and current is not None:
+                return current
             starting = [o for o in options if o.startswith(answer)] if answer else []
             if answer in options or len(starting) == 1:  # a unique beginning is enough
                 return answer if answer in options else starting[0]
             raise ValueError(f"{answer!r} is not one of {', '.join(options)}" if answer else f"type one of {', '.join(options)}")
 
-        return self.until(f"{question} ({', '.join(options)})", parse)  # type: ignore[return-value]
+        keep = f"; now {current!r}, {KEEP}" if current is not None else ""
+        return self.until(f"{question} ({', '.join(options)}{keep})", parse)  # type: ignore[return-value]
 
     def value(self, question: str, current: object, parse: Callable[[str], object], optional: bool = True) -> object:
         """A new value, the current one on a bare Enter, or None on `none` when optional."""
@@ -246,6 +251,19 @@ def save_gold(path: Path, gold: dict) -> None:
     os.replace(tmp, path)
 
 
+def check_writable(gold_dir: Path) -> None:
+    """Make the gold folder if missing and check a file can be written in it, so that a folder
+    review cannot write to stops it before the first letter, not after the person corrected it."""
+    try:
+        gold_dir.mkdir(parents=True, exist_ok=True)
+        probe = gold_dir / f".review-{os.getpid()}.tmp"
+        probe.write_text("", encoding="utf-8")
+        probe.unlink()
+    except OSError as exc:
+        raise PipelineError(f"cannot write gold files in {gold_dir}: {exc.strerror or exc}",
+                            "give --gold a folder you may write to") from exc
+
+
 def review_order(letters: pd.DataFrame) -> list[str]:
     """letter_ids to review: needs_review (on either side, fields or statistics) first, then the rest, each in source order."""
     rank = {status: i for i, status in enumerate(("needs_review", "ok", "not_rating_letter", "failed"))}
@@ -282,8 +300,19 @@ def _statistic_index(gold: dict, ask: Prompter, verb: str) -> int | None:
     return ask.until(f"number of the statistic to {verb} (Enter: none)", parse)  # type: ignore[return-value]
 
 
-def _statistic(ask: Prompter, current: dict) -> dict:
-    """A statistic's attributes, each prompted with its current value kept on Enter."""
+def _squeeze(text: str) -> str:
+    return " ".join(text.split())
+
+
+def in_letter(text: str, letter_text: str) -> bool:
+    """Whether a statistic's text stands in the letter as written (line breaks and runs of spaces
+    count as one space)."""
+    return bool(text) and _squeeze(text) in _squeeze(letter_text)
+
+
+def _statistic(ask: Prompter, current: dict, letter_text: str) -> dict:
+    """A statistic's attributes, each prompted with its current value kept on Enter; its text must
+    stand in the letter, since evaluate and a reader look it up there."""
     kinds = column("statistics", "kind").enum
 
     def kind(text: str) -> str:
@@ -294,8 +323,13 @@ def _statistic(ask: Prompter, current: dict) -> dict:
     def text(value: str) -> str:
         return value
 
+    def as_written(value: str) -> str:
+        if not in_letter(value, letter_text):
+            raise ValueError(f"{value!r} is not in the letter (type the statistic exactly as the letter writes it)")
+        return value
+
     out = {
-        "text": ask.value("text as written", current.get("text"), text, optional=False),
+        "text": ask.value("text as written", current.get("text"), as_written, optional=False),
         "kind": ask.value(f"kind ({', '.join(kinds)})", current.get("kind"), kind, optional=False),
         "value": ask.value("value", current.get("value"), number, optional=False),
         "denominator": ask.value("denominator", current.get("denominator"), number),
@@ -308,10 +342,31 @@ def _statistic(ask: Prompter, current: dict) -> dict:
     return out
 
 
+def scale_labels() -> dict[int, str]:
+    """The four-point scale: score -> label (pipeline/data/patterns.toml)."""
+    scale = patterns()["scale"]
+    return dict(zip(scale["scores"], scale["labels"]))
+
+
+def gold_problems(gold: dict, letter_text: str) -> list[str]:
+    """Why a gold record cannot be saved as it stands: a rating label that does not go with its
+    score, a statistic whose text is not in the letter."""
+    problems = []
+    labels = scale_labels()
+    score, label = gold["fields"].get("rating_score"), gold["fields"].get("rating_label")
+    if score is not None and label is not None and labels.get(score, "").casefold() != str(label).casefold():
+        right = f" (the scale: {score} = {labels[score]})" if score in labels else ""
+        problems.append(f"rating_label {label!r} does not go with rating_score {score}{right}: fix one of them")
+    for i, s in enumerate(gold.get("statistics", [])):
+        if not in_letter(str(s.get("text") or ""), letter_text):
+            problems.append(f"statistic {i} {s.get('text')!r} is not in the letter: edit its text or remove it")
+    return problems
+
+
 def fix_field(gold: dict, ask: Prompter) -> None:
     name = ask.choice("field", GOLD_FIELDS + ["status"])
     if name == "status":
-        gold["status"] = ask.choice("status", STATUSES)
+        gold["status"] = ask.choice("status", STATUSES, current=gold.get("status"))
         ask.say(f"  status = {gold['status']!r}")
         return
     value = ask.value(f"correct value of {name}", gold["fields"].get(name), _field_parser(name))
@@ -321,21 +376,36 @@ def fix_field(gold: dict, ask: Prompter) -> None:
     else:
         gold["fields"][name] = value
         ask.say(f"  {name} = {value!r}")
+        _match_rating(gold, name, value, ask)
 
 
-def add_statistic(gold: dict, ask: Prompter) -> None:
-    gold["statistics"].append(_statistic(ask, {}))
+def _match_rating(gold: dict, name: str, value: object, ask: Prompter) -> None:
+    """A score and its label go together on the scale: fixing one fixes the other, and says so."""
+    labels = scale_labels()
+    if name == "rating_score" and value in labels:
+        other, wanted = "rating_label", labels[value]  # type: ignore[index]
+    elif name == "rating_label":
+        other, wanted = "rating_score", next((k for k, v in labels.items() if v.casefold() == str(value).casefold()), None)
+    else:
+        return
+    if wanted is not None and gold["fields"].get(other) not in (None, wanted):
+        gold["fields"][other] = wanted
+        ask.say(f"  {other} = {wanted!r} (the scale's, to go with {name} {value!r})")
+
+
+def add_statistic(gold: dict, ask: Prompter, letter_text: str = "") -> None:
+    gold["statistics"].append(_statistic(ask, {}, letter_text))
     ask.say(describe_statistic(len(gold["statistics"]) - 1, gold["statistics"][-1]))
 
 
-def edit_statistic(gold: dict, ask: Prompter) -> None:
+def edit_statistic(gold: dict, ask: Prompter, letter_text: str = "") -> None:
     i = _statistic_index(gold, ask, "edit")
     if i is not None:
-        gold["statistics"][i] = _statistic(ask, gold["statistics"][i])
+        gold["statistics"][i] = _statistic(ask, gold["statistics"][i], letter_text)
         ask.say(describe_statistic(i, gold["statistics"][i]))
 
 
-def remove_statistic(gold: dict, ask: Prompter) -> None:
+def remove_statistic(gold: dict, ask: Prompter, letter_text: str = "") -> None:
     i = _statistic_index(gold, ask, "remove")
     if i is not None:
         removed = gold["statistics"].pop(i)
@@ -345,15 +415,25 @@ def remove_statistic(gold: dict, ask: Prompter) -> None:
 EDITS = {"f": fix_field, "e": edit_statistic, "+": add_statistic, "-": remove_statistic}
 
 
-def _review_letter(gold: dict, ask: Prompter) -> str:
-    """Edits until the person accepts, skips or quits; returns which."""
+def _review_letter(gold: dict, ask: Prompter, letter_text: str = "") -> str:
+    """Edits until the person accepts (gold that holds together), skips or quits; returns which."""
     while True:
         ask.say(MENU)
         action = ask.ask("action").strip().lower()
-        if action in ("a", "s", "q"):
+        if action == "a":
+            problems = gold_problems(gold, letter_text)
+            if not problems:
+                return action
+            ask.say("  not saved:")
+            for problem in problems:
+                ask.say(f"  - {problem}")
+            continue
+        if action in ("s", "q"):
             return action
-        if action in EDITS:
-            EDITS[action](gold, ask)
+        if action == "f":
+            fix_field(gold, ask)
+        elif action in EDITS:
+            EDITS[action](gold, ask, letter_text)  # type: ignore[call-arg]
         elif action:
             ask.say(f"  {action!r} is not an action; type one of {', '.join(ACTIONS)}")
 
@@ -363,6 +443,7 @@ def review(out_dir: Path, gold_dir: Path, console: Console, ask: Ask | None = No
     can stop anywhere and resume where it stopped (letters with a gold file are passed over)."""
     tables = read_dataset(out_dir)
     letters = tables["letters"]
+    check_writable(Path(gold_dir))  # before the first letter, not at its save
     prompter = Prompter(ask or terminal_ask(console), console)
     order = review_order(letters)
     existing = reviewed_letters(gold_dir, letters)
@@ -383,7 +464,7 @@ def review(out_dir: Path, gold_dir: Path, console: Console, ask: Ask | None = No
         statistics_status = f", statistics {view.letter['statistics_status']}" if view.letter.get("statistics_status") else ""
         prompter.say(f"letter {position} of {len(order)}: {names[letter_id]} ({view.letter['status']}{statistics_status})")
         try:
-            action = _review_letter(gold, prompter)
+            action = _review_letter(gold, prompter, view.text)
         except EndOfInput:
             action = "q"
         if action == "a":

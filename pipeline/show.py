@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 from rich.console import Console
@@ -21,7 +23,7 @@ from pipeline.dataset import has_table, read_table, require_letters
 from pipeline.errors import UsageError
 from pipeline.records import FIELD_CHOICES
 from pipeline.rows import ISSUE_SEPARATOR, record_rows
-from pipeline.schema import column
+from pipeline.schema import TABLES as TABLES_SCHEMA, column
 
 FIELD_STYLES = {
     "authority": "bold magenta",
@@ -150,17 +152,19 @@ class AmbiguousLetter(UsageError):
 
 
 def _posix(path: object) -> str:
-    return "/" + str(path).replace("\\", "/").lstrip("/")
+    """A path to compare: forward slashes, and NFC, so a name macOS wrote decomposed (NFD) matches."""
+    return "/" + unicodedata.normalize("NFC", str(path)).replace("\\", "/").lstrip("/")
 
 
 def _candidates(doc: str, letters: pd.DataFrame) -> pd.DataFrame:
     """The letters DOC names, by the first way of naming that finds any: letter_id, its prefix,
     file name or the end of the source path, authority name, part of an authority name."""
     ids = letters["letter_id"].astype(str)
+    doc = unicodedata.normalize("NFC", doc)
     wanted = doc.casefold()
     none = pd.Series(False, index=letters.index)
-    authority = letters["authority_name"].fillna("").astype(str).str.casefold()
-    written = letters["authority_as_written"].fillna("").astype(str).str.casefold()
+    authority = letters["authority_name"].fillna("").astype(str).str.normalize("NFC").str.casefold()
+    written = letters["authority_as_written"].fillna("").astype(str).str.normalize("NFC").str.casefold()
     tiers = [
         ids == doc,
         ids.str.startswith(doc) if len(doc) >= 6 else none,
@@ -174,9 +178,36 @@ def _candidates(doc: str, letters: pd.DataFrame) -> pd.DataFrame:
     return letters.iloc[0:0]
 
 
-def find_letter(doc: str, out_dir: Path | None, only: LetterFilter = LetterFilter()) -> LetterView:
+def read_file(path: Path, tell: Callable[[str], None] | None = None) -> LetterView:
+    """A letter file never ingested, read here; tell hears what is being done, page by page while
+    a scan of several pages is OCR'd (seconds a page), so a person is not left waiting blind."""
+    from pipeline.limits import default_limits
+    from pipeline.process import process_document  # spaCy: loaded only for a letter not yet ingested
+    from pipeline.read import OcrDeferred, ocr_pdf_page
+
+    tell = tell or (lambda message: None)
+    tell(f"reading {path.name}")
+    try:
+        record = process_document(path, defer_ocr=True)
+    except OcrDeferred as deferred:
+        limits = default_limits()
+        pages: dict | None = {}
+        for k, number in enumerate(deferred.pages, start=1):
+            tell(f"reading {path.name}: OCR of page {number} ({k} of {len(deferred.pages)})")
+            try:
+                pages[number] = ocr_pdf_page(path, number, limits)  # type: ignore[index]
+            except Exception:  # read again whole below, where the page fails with its own message
+                pages = None
+                break
+        tell(f"reading {path.name}")
+        record = process_document(path, ocr_pages=pages)
+    return LetterView.from_rows(record_rows(record))
+
+
+def find_letter(doc: str, out_dir: Path | None, only: LetterFilter = LetterFilter(), tell: Callable[[str], None] | None = None) -> LetterView:
     """DOC as a file path, a letter_id (or its prefix), a file name (or the end of its path) or an
-    authority name. Raises LetterNotFound, or AmbiguousLetter when it names several letters."""
+    authority name. Raises LetterNotFound, or AmbiguousLetter when it names several letters.
+    A file not in the dataset is read here (see read_file: tell hears of its progress)."""
     tables = None
     if out_dir is not None and has_table(out_dir, "letters"):
         tables = read_dataset(out_dir)
@@ -188,9 +219,7 @@ def find_letter(doc: str, out_dir: Path | None, only: LetterFilter = LetterFilte
             hit = letters[(letters["letter_id"] == sha) | (letters["source_path"] == str(path))]
             if len(hit):
                 return view_from_dataset(tables, hit.iloc[0]["letter_id"])
-        from pipeline.process import process_document  # spaCy: loaded only for a letter not yet ingested
-
-        return LetterView.from_rows(record_rows(process_document(path)))
+        return read_file(path, tell)
     if tables is None:
         raise LetterNotFound(f"{doc!r} is not a file, and there is no dataset in {out_dir} to look it up in", "give a letter file, or the dataset folder with --out")
     letters = only.select(tables)
@@ -203,10 +232,20 @@ def find_letter(doc: str, out_dir: Path | None, only: LetterFilter = LetterFilte
     raise LetterNotFound(f"no letter in {out_dir}{narrowed} matches {doc!r}", "give a file path, a letter_id, a file name or an authority name (`ofsted-letters sample` lists some)")
 
 
+def show_fields() -> tuple[str, ...]:
+    """What --field takes: a group of values shown in one colour, a field, or any column of letters."""
+    return (*FIELD_CHOICES, *(c.name for c in TABLES_SCHEMA["letters"].columns if c.name not in FIELD_CHOICES))
+
+
 def check_field(only: str | None) -> None:
     """Refuse a --field that names nothing, rather than showing nothing without a word."""
-    if only is not None and only not in FIELD_CHOICES:
-        raise UsageError(f"unknown field {only!r}", f"choose from {', '.join(FIELD_CHOICES)}")
+    if only is not None and only not in show_fields():
+        raise UsageError(f"unknown field {only!r}", f"choose from {', '.join(show_fields())}")
+
+
+def _column_only(only: str | None) -> bool:
+    """Whether --field names a column of letters that no row of fields holds (status, issues ...)."""
+    return only is not None and only not in FIELD_CHOICES
 
 
 def _field_group(field: str) -> str:
@@ -297,10 +336,25 @@ def show_letter(view: LetterView, console: Console, only: str | None = None) -> 
     statistics_status = f" · statistics {letter['statistics_status']}" if letter.get("statistics_status") else ""
     console.print(Rule(f"{letter.get('authority_name') or '?'} · {letter.get('letter_date') or '?'} · {letter['status']}{statistics_status} · {letter['letter_id']}"))
     console.print(f"source: {letter.get('source_path')} ({letter.get('source_format') or '?'})")
-    if view.text:
-        console.print(render_text(view, only), soft_wrap=True)
-    console.print(fields_table(view, only))
-    for title, issues in (("issues", view.issues), ("statistics issues", view.statistics_issues)):
+    lists = (("issues", view.issues), ("statistics issues", view.statistics_issues))
+    if _column_only(only):  # one column of letters: its value, and the reasons behind a status
+        value = letter.get(only)
+        console.print(f"{only}: {'(empty)' if value is None or value == '' else value}", markup=False, highlight=False)
+        lists = tuple(pair for pair in lists if only in ("status", "issues") and pair[0] == "issues"
+                      or only in ("statistics_status", "statistics_issues") and pair[0] == "statistics issues")
+    elif letter["status"] == "failed":  # nothing was read: the reason, not an empty table of fields
+        console.print(f"[bold red]not read[/bold red]: {view.issues[0] if view.issues else 'no reason recorded'}", highlight=False)
+        lists = (("issues", view.issues[1:]),) if len(view.issues) > 1 else ()
+    else:
+        if view.text:
+            console.print(render_text(view, only), soft_wrap=True)
+        if any(not only or only in (f["field"], _field_group(f["field"])) for f in view.fields):
+            console.print(fields_table(view, only))
+        elif letter["status"] == "not_rating_letter":
+            console.print("fields: none (not a rating letter, so none are extracted)")
+        else:
+            console.print(f"fields: none{' of ' + only if only else ''} found")
+    for title, issues in lists:
         if issues:
             console.print(f"[bold red]{title}[/bold red]")
             for issue in issues:

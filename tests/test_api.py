@@ -113,3 +113,110 @@ def test_spacy_loads_the_model_from_the_installed_wheel(wheel, tmp_path, seed_di
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["ok", "5"]
 
+
+
+# One contract for the command line and the API: the same bad input raises the same pipeline.errors
+# class from the API as makes the command exit with that class's code, with the same message.
+
+def _bad_ingest(tmp_path: Path, seed_dir: Path) -> dict[str, tuple[list[str], dict]]:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    a_file = tmp_path / "a-file.txt"
+    a_file.write_text("not a folder")
+    out = str(tmp_path / "out")
+    return {
+        "missing input": ([str(tmp_path / "nowhere"), "--out", out], {"paths": tmp_path / "nowhere", "out": out}),
+        "no letters": ([str(empty), "--out", out], {"paths": empty, "out": out}),
+        "out is a file": ([str(seed_dir), "--out", str(a_file)], {"paths": seed_dir, "out": a_file}),
+        "out below a file": ([str(seed_dir), "--out", str(a_file / "sub")], {"paths": seed_dir, "out": a_file / "sub"}),
+        "unknown format": ([str(seed_dir), "--out", out, "--format", "xlsx"], {"paths": seed_dir, "out": out, "formats": ("xlsx",)}),
+        "empty format": ([str(seed_dir), "--out", out, "--format", ","], {"paths": seed_dir, "out": out, "formats": ()}),
+    }
+
+
+@pytest.mark.parametrize("case", ["missing input", "no letters", "out is a file", "out below a file", "unknown format", "empty format"])
+def test_ingest_raises_what_the_command_exits_for(tmp_path, seed_dir, case):
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+    from pipeline.errors import PipelineError
+
+    args, kwargs = _bad_ingest(tmp_path, seed_dir)[case]
+    with pytest.raises(PipelineError) as raised:
+        ingest_folder(kwargs.pop("paths"), kwargs.pop("out"), workers=1, **kwargs)
+    assert type(raised.value) is UsageError
+    result = CliRunner().invoke(app, ["ingest", *args, "--workers", "1", "--quiet"])
+    assert result.exit_code == raised.value.exit_code == 2
+    assert result.stderr.splitlines()[0] == f"error: {raised.value.message}"
+    assert not (tmp_path / "out" / "letters.csv").exists()
+
+
+def test_a_busy_output_folder_is_the_same_error_on_both_sides(tmp_path, seed_dir):
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+    from pipeline.errors import EXIT_BUSY, OutputBusy
+    from pipeline.ingest import output_lock
+
+    out = tmp_path / "out"
+    with output_lock(out):
+        with pytest.raises(OutputBusy) as raised:
+            ingest_folder(seed_dir, out, workers=1)
+        result = CliRunner().invoke(app, ["ingest", str(seed_dir), "--out", str(out), "--workers", "1", "--quiet"])
+    assert result.exit_code == EXIT_BUSY == raised.value.exit_code
+    assert result.stderr.splitlines()[0] == f"error: {raised.value.message}"
+
+
+def test_reading_a_bad_dataset_is_the_same_error_on_both_sides(tmp_path):
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+    from pipeline.errors import EXIT_DATA, DataError
+
+    for folder, error, code in ((tmp_path / "none", NotADataset, 2), (tmp_path / "broken", DataError, EXIT_DATA)):
+        if error is DataError:
+            folder.mkdir()
+            (folder / "letters.parquet").write_bytes(b"PAR1 not really")
+        with pytest.raises(error) as raised:
+            load_dataset(folder)
+        result = CliRunner().invoke(app, ["sample", "1", "--out", str(folder)])
+        assert result.exit_code == code == raised.value.exit_code
+        assert result.stderr.splitlines()[0] == f"error: {raised.value.message}"
+
+
+def test_load_dataset_types_every_table_as_read_parquet_does(tmp_path, seed_dir):
+    import pandas as pd
+
+    from pipeline.api import load_dataset
+
+    ingest_folder(seed_dir, tmp_path / "out", workers=1, formats=("csv", "parquet"))
+    from_parquet = load_dataset(tmp_path / "out")
+    for table in TABLES:
+        plain = pd.read_parquet(tmp_path / "out" / f"{table}.parquet")
+        assert from_parquet.tables[table].dtypes.to_dict() == plain.dtypes.to_dict(), table
+    for ext in ("parquet", "jsonl", "sqlite"):
+        for path in (tmp_path / "out").glob(f"*.{ext}"):
+            path.unlink()
+    run = tmp_path / "out" / "run.json"
+    run.unlink()  # a folder of CSV tables alone
+    from_csv = load_dataset(tmp_path / "out")
+    assert str(from_csv.letters["letter_date"].dtype) == "date32[day][pyarrow]"
+    assert from_csv.letters["letter_date"].tolist() == from_parquet.letters["letter_date"].tolist()
+
+
+def test_the_readme_s_read_csv_recipe_reads_each_table_as_read_parquet_does(tmp_path, seed_dir):
+    """The recipe under "Using the data" (plain pandas, no package): codes stay text, dates date32."""
+    import re
+
+    import pandas as pd
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    recipe = re.search(r"<!-- read_csv recipe -->\n```python\n(.*?)```", readme, re.S).group(1)
+    out = tmp_path / "out"
+    ingest_folder(seed_dir, out, workers=1, formats=("csv", "parquet"))
+    namespace: dict = {}
+    exec(recipe.replace('"outputs"', repr(str(out))), namespace)
+    for table in TABLES:
+        frame = namespace["read_csv_table"](str(out), table)
+        assert frame.dtypes.to_dict() == pd.read_parquet(out / f"{table}.parquet").dtypes.to_dict(), table
+    assert namespace["letters"]["authority_la_code"].tolist() == ["305", "213"]

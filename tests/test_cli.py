@@ -83,6 +83,16 @@ def test_report_command_writes_html(tmp_path, seed_out):
     assert "Bromley" in html and "Westminster" in html and "<svg" in html
 
 
+def test_report_into_a_missing_folder_makes_it_and_says_so(tmp_path, seed_out):
+    target = tmp_path / "reports" / "2026" / "report.html"
+    result = runner.invoke(app, ["report", "--out", str(seed_out), "--html", str(target)])
+    assert result.exit_code == 0, result.output
+    assert target.is_file() and result.stdout == ""
+    assert result.stderr.strip() == f"wrote {target} (made the folder {target.parent}, which did not exist)"
+    again = runner.invoke(app, ["report", "--out", str(seed_out), "--html", str(target)])
+    assert again.stderr.strip() == f"wrote {target}"
+
+
 @pytest.fixture(scope="module")
 def bad_inputs(tmp_path_factory, seed_dir) -> dict[str, Path]:
     """What the bad invocations point at: an empty folder, a plain file, broken gold and dataset files,
@@ -111,7 +121,8 @@ BAD_INVOCATIONS = [
     (["ingest", "{root}/letters", "--format", "xls", "--out", "{root}/o3"], EXIT_USAGE, "unknown format(s) xls"),
     (["ingest", "{root}/letters", "--out", "{root}/a-file.txt"], EXIT_USAGE, "is a file"),
     (["ingest", "{root}/missing"], EXIT_USAGE, "does not exist"),
-    (["ingest", "{root}/letters", "--out", "{root}/a-file.txt/sub", "-q", "-w", "1"], EXIT_RUN_FAILED, "a-file.txt"),
+    (["ingest", "{root}/letters", "--include", "2011/*", "--out", "{root}/o4"], EXIT_USAGE, "match --include '2011/*'"),
+    (["ingest", "{root}/letters", "--out", "{root}/a-file.txt/sub", "-q", "-w", "1"], EXIT_USAGE, "is inside {root}/a-file.txt, which is a file"),
     (["show", "Bromley", "--out", "{root}/out", "--field", "bogus"], EXIT_USAGE, "'bogus' is not one of"),
     (["show", "Bromley", "--out", "{root}/out", "--source-format", "docx"], EXIT_USAGE, "'docx' is not one of"),
     (["show", "Bromley", "--out", "{root}/out", "--year", "last"], EXIT_USAGE, "Invalid value for '--year'"),
@@ -137,7 +148,7 @@ def test_every_bad_invocation_exits_with_its_code_and_one_clear_message(bad_inpu
     assert result.exit_code == code, result.output
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()
-    assert lines[0].startswith("error: ") and message in lines[0], result.stderr
+    assert lines[0].startswith("error: ") and message.format(root=bad_inputs["root"]) in lines[0], result.stderr
     assert len(lines) == 2, result.stderr  # what went wrong, what to do
     assert "Traceback" not in result.stderr
 

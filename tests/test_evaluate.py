@@ -14,7 +14,7 @@ from rich.console import Console
 
 from helpers_output import BROMLEY, CUMBRIA, FAILED_FILE, WESTMINSTER, letter_id_of, sample_gold, sample_tables, write_output
 from pipeline.errors import DataError, NotADataset, UsageError
-from pipeline.evaluate import EvaluationResult, evaluate, render_evaluation, write_evaluation_json
+from pipeline.evaluate import EvaluationResult, evaluate, evaluation_json, render_evaluation, write_evaluation_json
 
 from conftest import SHARED
 
@@ -272,7 +272,8 @@ def test_json_and_rendering(tmp_path: Path) -> None:
     result = evaluate([write_gold(tmp_path / "gold")], write_output(tmp_path / "out", tables))
     path = write_evaluation_json(result, tmp_path / "eval" / "evaluation.json")
     data = json.loads(path.read_text(encoding="utf-8"))
-    assert {k: v for k, v in data.items() if k != "disagreement_records"} == result.as_score_dict()
+    assert {k: v for k, v in data.items() if k not in ("disagreement_records", "compared")} == result.as_score_dict()
+    assert data["compared"] == {"fields": 39, "status": 4, "statistics": 12, "judgement": 12, "segments": 24}
     assert [r["message"] for r in data["disagreement_records"]] == data["disagreements"]
     buffer = io.StringIO()
     render_evaluation(result, Console(file=buffer, width=100, color_system=None))
@@ -302,3 +303,48 @@ def test_malformed_gold_is_a_data_error_naming_the_file(tmp_path: Path, content:
     with pytest.raises(DataError, match=reason) as caught:
         evaluate([gold], write_output(tmp_path / "out"))
     assert "broken.json" in caught.value.message
+
+
+@pytest.mark.parametrize("content, reason", [
+    ('{"file": "000_fab9377e44d3ba9b.txt"}', 'lacks "status" and "fields"'),
+    ('{"file": "000_fab9377e44d3ba9b.txt", "status": "ok"}', 'lacks "fields"'),
+    ('{"file": "000_fab9377e44d3ba9b.txt", "fields": {}, "status": 3}', '"status" should be a string'),
+])
+def test_gold_without_status_or_fields_is_a_data_error(tmp_path: Path, content: str, reason: str) -> None:
+    """Such a file has nothing to compare but the status it lacks, which would score 1.000."""
+    gold = tmp_path / "gold"
+    gold.mkdir()
+    (gold / "thin.json").write_text(content, encoding="utf-8")
+    with pytest.raises(DataError, match=reason):
+        evaluate([gold], write_output(tmp_path / "out"))
+
+
+def test_no_gold_file_matching_a_letter_is_a_data_error(tmp_path: Path) -> None:
+    gold = sample_gold()
+    for g in gold:
+        g["file"] = "2011/" + g["file"]
+    with pytest.raises(DataError, match=r"none of the 4 gold files matches a letter in .*2011/000_fab9377e44d3ba9b.txt"):
+        evaluate([write_gold(tmp_path / "gold", gold)], write_output(tmp_path / "out"))
+
+
+@needs_score_py
+def test_a_measure_with_nothing_to_compare_is_n_a(tmp_path: Path) -> None:
+    """Gold as review writes it has no segments_contain: segments is n/a, not 0.000; every figure
+    that was measured is score.py's."""
+    gold = sample_gold()
+    for g in gold:
+        g.pop("segments_contain", None)
+        for s in g.get("statistics", []):
+            s.pop("judgement", None)
+    gold_dir = write_gold(tmp_path / "gold", gold)
+    out = write_output(tmp_path / "out")
+    result = evaluate([gold_dir], out)
+    reference = score_py_json([gold_dir], out)
+    assert result.as_score_dict() == reference and reference["segments"] == 0.0 == reference["judgement"]
+    assert result.summary_line() == "fields=1.000 status=1.000 stats_f1=1.000 judgement=n/a segments=n/a docs=4/4 silent=0/3 yield=2/2"
+    data = evaluation_json(result)
+    assert data["segments"] is None and data["judgement"] is None and data["compared"]["segments"] == 0
+    assert {k: v for k, v in data.items() if k not in ("segments", "judgement", "compared", "disagreement_records")} == \
+        {k: v for k, v in reference.items() if k not in ("segments", "judgement")}
+    printed = run_score_py([gold_dir], out).stdout.splitlines()[-1]
+    assert printed == result.summary_line().replace("n/a", "0.000")

@@ -141,7 +141,9 @@ def test_a_long_scan_is_ocrd_one_page_a_task_with_the_same_rows(generated, tmp_p
         assert (tmp_path / "one" / f"{table}.csv").read_bytes() == (tmp_path / "two" / f"{table}.csv").read_bytes()
     for states in seen.values():
         # the bar moves page by page while the scan is read, naming it, before the document is done
-        assert [(s.pages_done, s.pages, s.documents_done) for s in states] == [(1, 2, 0), (2, 2, 0), (2, 2, 1)]
+        # (told again when the document is written, in input order, after it was counted as it finished)
+        counts = [(s.pages_done, s.pages, s.documents_done) for s in states]
+        assert [c for k, c in enumerate(counts) if not k or c != counts[k - 1]] == [(1, 2, 0), (2, 2, 0), (2, 2, 1)]
         assert "scan.pdf (OCR, page" in states[0].current and states[0].documents == 1
     lines = [r.getMessage() for r in caplog.records]
     assert sum("scan.pdf: page 1 OCR'd in" in line for line in lines) == 2

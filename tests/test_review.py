@@ -106,14 +106,22 @@ def test_review_at_a_terminal_fixes_adds_edits_removes_skips_and_resumes(year_fo
     child.expect("not a whole number from 1 to 4; try again")
     _answer(child, "correct value of rating_score", "2")
     child.expect("rating_score = 2")
+    child.expect(re.escape("rating_label = 'Performs adequately' (the scale's, to go with rating_score 2)"))
+    _answer(child, "action: ", "f")
+    _answer(child, r"field \(", "status")
+    _answer(child, re.escape("status (ok, needs_review, failed, not_rating_letter; now 'ok', Enter keeps it)"), "")
+    child.expect("status = 'ok'")  # Enter keeps the current value
     _answer(child, "action: ", "+")
-    for prompt, reply in [("text as written", "two nursery schools"), (r"kind \(count, percentage, fraction, ratio\)", "count"),
+    for prompt, reply in [("text as written", "two nursery schools"), ("text as written", "Key Stage 2"),
+                          (r"kind \(count, percentage, fraction, ratio\)", "count"),
                           ("value", "two"), ("value", "2"), ("denominator", ""), ("qualifier", ""),
                           ("subject keyword", "nursery school"), ("judgement", "good")]:
         _answer(child, prompt, reply)
         if reply == "two":
             child.expect("'two' is not a number; try again")
-    child.expect(r"5: 'two nursery schools' count 2 \| nursery school \| good")
+        if reply == "two nursery schools":
+            child.expect("'two nursery schools' is not in the letter")
+    child.expect(r"5: 'Key Stage 2' count 2 \| nursery school \| good")
     _answer(child, "action: ", "e")
     _answer(child, "number of the statistic to edit", "9")
     child.expect("not a number from 0 to 5; try again")
@@ -145,12 +153,13 @@ def test_review_at_a_terminal_fixes_adds_edits_removes_skips_and_resumes(year_fo
     fixed = files["2009/letter.txt"]
     assert fixed["fields"]["rating_score"] == 2
     texts = [s["text"] for s in fixed["statistics"]]
-    assert "no secondary schools" not in texts and texts[-1] == "two nursery schools"
+    assert "no secondary schools" not in texts and texts[-1] == "Key Stage 2"
+    assert (fixed["fields"]["rating_label"], fixed["status"]) == ("Performs adequately", "ok")
     edited = next(s for s in fixed["statistics"] if s["text"] == "one of the four special schools")
     assert (edited["denominator"], edited["judgement"]) == (5, "good")
     result = evaluate([gold], out)
     assert result.docs_found == 2 == result.docs_gold
-    assert result.per_field["rating_score"] == 0.5
+    assert result.per_field["rating_score"] == 0.5 == result.per_field["rating_label"]
     assert result.stats_fn == 2  # the statistic added, and the one whose denominator was changed
     if SCORE_PY.exists():  # the project's reference scorer reads the same gold files the same way
         assert score_py_json([gold], out) == result.as_score_dict()
@@ -189,3 +198,57 @@ def test_malformed_gold_file_stops_review_with_a_data_error(out, tmp_path):
     result = runner.invoke(app, ["review", "--out", str(out), "--gold", str(gold)], input="q\n")
     assert result.exit_code == 4
     assert "x.json is not valid JSON" in result.stderr and "Traceback" not in result.output
+
+
+def test_review_will_not_save_gold_that_does_not_hold_together(out, tmp_path):
+    """A score beside another score's label, a statistic whose text is not in the letter: refused
+    at the save with the reason, until fixed."""
+    gold = tmp_path / "gold"
+    assert runner.invoke(app, ["review", "--out", str(out), "--gold", str(gold)], input="a\nq\n").exit_code == 0
+    saved = next(gold.glob("*.json"))
+    record = json.loads(saved.read_text(encoding="utf-8"))
+    record["fields"]["rating_score"] = 2  # the label stays "Performs well"
+    record["statistics"][0]["text"] = "over 90%"
+    saved.write_text(json.dumps(record), encoding="utf-8")
+    result = runner.invoke(app, ["review", "--out", str(out), "--gold", str(gold), "--redo"],
+                           input="a\n-\n0\nf\nrating_score\n3\na\nq\n")
+    assert result.exit_code == 0, result.output
+    assert "rating_label 'Performs well' does not go with rating_score 2 (the scale: 2 = Performs adequately)" in result.output
+    assert "statistic 0 'over 90%' is not in the letter" in result.output
+    assert "saved 1" in result.output
+    record = json.loads(saved.read_text(encoding="utf-8"))
+    assert record["fields"]["rating_score"] == 3 and "over 90%" not in [s["text"] for s in record["statistics"]]
+
+
+def test_gold_problems_follow_the_scale():
+    from pipeline.review import gold_problems
+
+    text = "Bromley performs well. Over 70% of settings are good."
+    good = {"fields": {"rating_score": 3, "rating_label": "Performs well"}, "statistics": [{"text": "Over\n70%"}]}
+    assert gold_problems(good, text) == []
+    for score, label in ((2, "Performs well"), (4, "Performs well"), (9, "Performs well")):
+        bad = {"fields": {"rating_score": score, "rating_label": label}, "statistics": []}
+        assert gold_problems(bad, text) and "does not go with" in gold_problems(bad, text)[0]
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root may write to a read-only folder")
+def test_a_read_only_gold_folder_stops_review_before_the_first_letter(out, tmp_path):
+    gold = tmp_path / "gold"
+    gold.mkdir()
+    gold.chmod(0o500)
+    try:
+        result = runner.invoke(app, ["review", "--out", str(out), "--gold", str(gold)], input="a\n")
+    finally:
+        gold.chmod(0o700)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: cannot write gold files in {gold}: Permission denied")
+    assert "letter 1 of" not in result.output
+
+
+def test_a_gold_folder_that_cannot_be_made_stops_review_before_the_first_letter(out, tmp_path):
+    """The same check, where it can be seen even as root: --gold inside a file."""
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+    result = runner.invoke(app, ["review", "--out", str(out), "--gold", str(a_file / "gold")], input="a\n")
+    assert result.exit_code == 1 and result.stderr.startswith(f"error: cannot write gold files in {a_file / 'gold'}")
+    assert "letter 1 of" not in result.output

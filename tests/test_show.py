@@ -104,3 +104,81 @@ def test_show_json_is_the_letter_on_stdout(seed_out):
 def test_evaluate_json_on_stdout(seed_out, gold_dir):
     data = _json(runner.invoke(app, ["evaluate", "--gold", str(gold_dir), "--out", str(seed_out), "--json"]))
     assert data["docs_found"] == data["docs_gold"] == 2 and "disagreement_records" in data
+
+
+def test_field_takes_any_column_of_letters_status_included(seed_out):
+    from pipeline.cli import SHOW_FIELDS
+    from pipeline.show import show_fields
+
+    assert SHOW_FIELDS == show_fields()  # the command line's choices are the schema's columns
+    result = runner.invoke(app, ["show", "Bromley", "--out", str(seed_out), "--field", "status"])
+    assert result.exit_code == 0, result.output
+    assert "status: ok" in result.output and "issues: none" in result.output
+    assert "{stat#" not in result.output and "statistics issues" not in result.output
+    result = runner.invoke(app, ["show", "Bromley", "--out", str(seed_out), "--field", "statistics_status", "--json"])
+    assert result.exit_code == 0 and json.loads(result.stdout)["letter"]["statistics_status"] == "ok"
+
+
+def test_show_a_failed_letter_prints_the_reason_not_an_empty_table(tmp_path):
+    from helpers_output import write_output
+
+    out = write_output(tmp_path / "out")
+    result = runner.invoke(app, ["show", "unreadable letter.pdf", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "not read: could not read the PDF: file is truncated" in result.output
+    assert "field" not in result.output.replace("fields", "")  # no table of fields, not even its header
+
+
+def test_show_matches_a_decomposed_file_name(tmp_path, seed_dir):
+    """macOS writes names decomposed (NFD); a name typed composed (NFC) finds the letter."""
+    import unicodedata
+
+    from pipeline.ingest import ingest
+
+    letters = tmp_path / "letters"
+    letters.mkdir()
+    name = "Southwark-lettre-été.txt"
+    (letters / unicodedata.normalize("NFD", name)).write_bytes(next(Path(seed_dir).glob("000_*.txt")).read_bytes())
+    ingest([letters], tmp_path / "out", workers=1)
+    for typed in (unicodedata.normalize("NFC", name), unicodedata.normalize("NFD", name)):
+        result = runner.invoke(app, ["show", typed, "--out", str(tmp_path / "out"), "--field", "authority"])
+        assert result.exit_code == 0, result.output
+        assert "Bromley" in result.output
+
+
+def test_show_a_scan_never_ingested_tells_its_pages_as_they_are_ocrd(tmp_path, monkeypatch):
+    import pipeline.process
+    import pipeline.read
+    from pipeline.records import LetterRecord
+    from pipeline.show import read_file
+
+    scan = tmp_path / "scan.pdf"
+    scan.write_bytes(b"%PDF-1.4")
+    calls: list[object] = []
+
+    def process(path, *, defer_ocr=False, ocr_pages=None, **_):
+        calls.append(ocr_pages)
+        if defer_ocr:
+            raise pipeline.read.OcrDeferred([1, 2, 3])
+        return LetterRecord(letter_id="abc", source_path=str(path), source_format="pdf-ocr")
+
+    monkeypatch.setattr(pipeline.process, "process_document", process)
+    monkeypatch.setattr(pipeline.read, "ocr_pdf_page", lambda path, number, limits: f"page {number}")
+    told: list[str] = []
+    view = read_file(scan, told.append)
+    assert view.letter["source_format"] == "pdf-ocr"
+    assert [t for t in told if "OCR" in t] == [f"reading scan.pdf: OCR of page {n} ({n} of 3)" for n in (1, 2, 3)]
+    assert calls[-1] == {1: "page 1", 2: "page 2", 3: "page 3"}
+
+
+def test_help_has_h_no_bool_and_the_field_choices_whole():
+    result = runner.invoke(app, ["show", "-h"], env={"COLUMNS": "100"})
+    assert result.exit_code == 0
+    assert "<bool>" not in result.output and "--json" in result.output
+    assert "authority_gss_code," in result.output and "not_rating_letter" in result.output  # no choice cut in two
+    ingest = runner.invoke(app, ["ingest", "--help"], env={"COLUMNS": "100"}).output
+    assert "1 the run could not finish" in " ".join(ingest.split())  # a paragraph wrapped at the screen's width
+    import typer.main
+
+    for command in typer.main.get_command(app).commands.values():  # no line break inside a paragraph
+        assert all("\n" not in p for p in command.help.split("\n\n") if not p.startswith(" ")), command.name
