@@ -66,10 +66,9 @@ def read_indicator(clause: str, before: str, after: str, subject: str | None, ad
     attained ..."), or a group opening the clause ("Re-referrals ... rose to 31.5%").
     """
     words = _vocabulary()
-    leads = list(words.lead.finditer(before))
-    if leads:
-        lead = leads[-1]
-        return Indicator(_clean(lead["subject"]), _measure(before[lead.end():]))
+    lead = indicator_lead(before)
+    if lead is not None:
+        return lead
     if adjacent and is_indicator_subject(subject):
         return Indicator(str(subject), _measure(after, predicate=True))
     of_subject = words.of_subject.match(after)
@@ -79,6 +78,23 @@ def read_indicator(clause: str, before: str, after: str, subject: str | None, ad
     if opening is not None:
         return Indicator(_clean(opening["subject"]), _measure(clause[opening.end():]))
     return None
+
+
+# what states a figure right before it: "fell to 312", "is 94", "stood at 277", "a total of 40"
+_STATED = regex.compile(r"\b(?:is|was|were|are|has\s+been|had\s+been|stood\s+at|stands\s+at|remains\s+at|remained\s+at|"
+                        r"(?:fell|fallen|rose|risen|increased|decreased|dropped|grew|grown|reduced|declined|climbed)\s+to|reached|totalled|of)"
+                        r"(?:\s+(?:about|around|over|nearly|almost|some|just|only|under|more\s+than|fewer\s+than|less\s+than))?\s+$", regex.IGNORECASE)
+
+
+def indicator_lead(before: str) -> Indicator | None:
+    """The indicator a lead names before a figure the sentence states ("the number of looked after children
+    has risen to 277"), or None: a count is an indicator only when a lead says what it is a number of and
+    a verb states it, not a number inside the measure ("within seven working days")."""
+    leads = list(_vocabulary().lead.finditer(before))
+    if not leads or not _STATED.search(before[leads[-1].end():]):
+        return None
+    lead = leads[-1]
+    return Indicator(_clean(lead["subject"]), _measure(before[lead.end():]))
 
 
 def _measure(text: str, predicate: bool = False) -> str | None:

@@ -35,11 +35,18 @@ def _wording() -> tuple[regex.Pattern, regex.Pattern, regex.Pattern, regex.Patte
     return trend_from, trend_to, comparator, scope_after, scope_before
 
 
+@lru_cache(maxsize=1)
+def _reversed_trend() -> tuple[regex.Pattern, regex.Pattern]:
+    verbs = _alternation(vocab()["relations"]["trend_verbs"])
+    return regex.compile(rf"\b(?:{verbs})\s+to\s+$", regex.IGNORECASE), regex.compile(r"^,?\s+from\s+$", regex.IGNORECASE)
+
+
 def fold_relations(stats: list[Statistic], numbers: list[NumberSpan], text: str) -> None:
     """Fold each trend's earlier value and each comparator into the statistic it belongs to (in place).
 
     stats are one sentence's statistics in order; text is the text their offsets point into."""
     trend_from, trend_to, comparator, scope_after, scope_before = _wording()
+    trend_to_first, trend_from_after = _reversed_trend()
     for earlier, later in zip(list(stats), list(stats)[1:]):
         if earlier not in stats or earlier.form != later.form:
             continue
@@ -48,6 +55,13 @@ def fold_relations(stats: list[Statistic], numbers: list[NumberSpan], text: str)
             later.previous_value = earlier.value
             later.subject = later.subject or earlier.subject
             later.judgement = later.judgement or earlier.judgement
+            _fold(earlier, later, "previous", stats, numbers)
+    for later, earlier in zip(list(stats), list(stats)[1:]):
+        if later not in stats or earlier.form != later.form:
+            continue
+        if trend_to_first.search(text[max(0, later.start - 40):later.start]) and trend_from_after.match(text[later.end:earlier.start]):
+            # "fell to 4%, from 7% the previous year": the earlier value written second
+            later.previous_value = earlier.value
             _fold(earlier, later, "previous", stats, numbers)
     for stat in list(stats):
         before = text[max(0, stat.start - 60):stat.start]

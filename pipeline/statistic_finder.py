@@ -24,7 +24,7 @@ from spacy.strings import hash_string
 from spacy.tokens import Doc
 
 from pipeline.config import patterns
-from pipeline.indicators import read_indicator
+from pipeline.indicators import indicator_lead, read_indicator
 from pipeline.quantities import Quantity, QuantityGrammar
 from pipeline.records import NumberSpan, Statistic
 from pipeline.relations import fold_relations
@@ -231,6 +231,12 @@ class StatisticFinder:
                 if n.statistic is stat:
                     n.role, n.rule, n.statistic = "distractor", "base", None
         self._used_elsewhere = []
+        # "There are 1,350 registered childminders": a count nothing judges is no statistic, only a number the letter cites
+        for stat in [r for r in stats if r.form == "count" and r.kind == "count" and r.judgement is None and not r.problem]:
+            stats.remove(stat)
+            for n in numbers:
+                if n.statistic is stat:
+                    n.role, n.rule, n.statistic = "distractor", "not_judged", None
         for i, stat in enumerate(stats):
             stat.stat_index = i
         doc._.statistics = stats
@@ -467,6 +473,8 @@ class StatisticFinder:
 
     def _fronted(self, s: _Sentence, i: int, done: set[int]) -> int:
         """"Of the 12 children's homes inspected, nine are good": the base first, the count after the comma."""
+        if self._lower[i + 1:i + 2] and self._lower[i + 1] in self.pronouns and self._lower[i + 2:i + 3] == [","]:
+            return self._fronted_pronoun(s, i, done)
         j = self._determiners(i + 1, s.end)
         base = self._quantity_at(s, j)
         subject_end, subject = j, None
@@ -523,6 +531,25 @@ class StatisticFinder:
         self._place(s, stat, [count] if count else [], done, bases=[base] if base else [])
         s.bases.append(_Base(den, subject, i, stat))
         return count_end
+
+    def _fronted_pronoun(self, s: _Sentence, i: int, done: set[int]) -> int:
+        """"Inspectors visited 14 secure units. Of these, 11 were good.": the base is the one named before."""
+        k = i + 3
+        n = self._phrase_at(k, s.end, self.qualifiers)
+        qual = " ".join(self._lower[k:k + n]) if n and self._quantity_at(s, k + n) is not None else None
+        count = self._quantity_at(s, k + (n if qual else 0))
+        if count is None or count.kind != "cardinal" or count.start in done:
+            return i
+        b = self._last_base(s, i, previous=i == s.start)
+        if b is None or b.subject is None:
+            return i
+        den = b.value if b.value is not None and b.value >= count.value else None
+        stat = self._stat(s, i, count.end, "count", "refer_back", count.value, den, qual, b.subject)
+        self._place(s, stat, [count], done)
+        b.used = True
+        if b.stat is not None:
+            s.refers[id(stat)] = b.stat
+        return count.end
 
     def _partitive(self, s: _Sentence, i: int, done: set[int]) -> int:
         """"two of the council's four children's homes", "13 out of 14", "nine in ten", "nine of them"."""
@@ -746,7 +773,13 @@ class StatisticFinder:
         a, _ = self._chars(q.start, q.end)
         clause = self._clause_of(s, a - s.char_start)
         judged = any(clause[0] <= self._chars(j[0], j[1])[0] - s.char_start < clause[1] for j in s.judgements)
-        if q.value == 1 and q.in_words and q.kind == "cardinal" and not judged:
+        lead = indicator_lead(self._text[s.char_start:a]) if q.kind == "cardinal" and not judged else None
+        if lead is not None:
+            # "the number of first-time entrants fell to 312": an outcome indicator stated as a count
+            stat = self._stat(s, q.start, q.end, "indicator", "count", q.value, None, None, lead.subject)
+            stat.measure = lead.measure
+            self._place(s, stat, [q], set())
+        elif q.value == 1 and q.in_words and q.kind == "cardinal" and not judged:
             self._number(s, q, "distractor", "pronoun_one")
         elif not judged:
             self._number(s, q, "distractor", "not_judged")

@@ -148,6 +148,8 @@ def read_structure(doc: Doc, nlp: Language) -> list[StructureReading]:
     graded: dict[int, tuple[int, Token, str]] = {}  # holder token -> (order, grade token, rule)
     for match_id, ids in p.judgements(doc):
         holder, grade = doc[ids[0]], doc[ids[p.grades[match_id]]]
+        if grade.i < holder.i:
+            continue  # a grade word before the phrase it would judge is a misattached clause, not a reading
         rank = p.order[match_id]
         if holder.i not in graded or rank < graded[holder.i][0]:
             graded[holder.i] = (rank, grade, doc.vocab.strings[match_id])

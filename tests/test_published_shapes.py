@@ -30,7 +30,9 @@ CASES = DATA["case"]
 ORDER = ["right", "flagged", "wrong_flagged", "wrong"]
 STATISTIC_ROLES = {"statistic", "indicator"}
 NOT_STATISTIC_ROLES = {"distractor", "base"}
-ROLES = STATISTIC_ROLES | NOT_STATISTIC_ROLES | {"range_high"}
+# a trend's earlier value and a comparator: columns of the statistic they qualify
+QUALIFYING_ROLES = {"previous": "previous_value", "comparator": "comparator_value"}
+ROLES = STATISTIC_ROLES | NOT_STATISTIC_ROLES | {"range_high"} | set(QUALIFYING_ROLES)
 
 
 @pytest.fixture(scope="module")
@@ -148,6 +150,19 @@ def read_case(nlp, case: dict) -> tuple[str, list[str]]:
                 rule = exp.get("rule")
                 if rule and not any(n.rule == rule for n in spans):
                     notes.append(f"{label}: note: rule {[n.rule for n in spans]} not {rule!r}")
+        elif exp["role"] in QUALIFYING_ROLES:
+            column = QUALIFYING_ROLES[exp["role"]]
+            folded = [n for n in spans if n.rule == exp["role"] and n.statistic is not None
+                      and getattr(n.statistic, column) is not None and abs(getattr(n.statistic, column) - exp["value"]) < 1e-6]
+            if folded:
+                outcome = "right"
+            elif any(n.role == "unexplained" or id(n) in doubted for n in spans):
+                outcome = "flagged"
+                notes.append(f"{label}: flagged: unexplained")
+            else:
+                as_value = [n for n in spans if n.statistic is not None]
+                outcome = "flagged" if as_value and _flagged(as_value[0].statistic) else "wrong"
+                notes.append(f"{label}: {outcome}: not the {column} of a statistic ({', '.join(f'{n.role}:{n.rule}' for n in spans)})")
         elif exp["role"] == "range_high":
             tops = [n for n in spans if n.statistic is not None and n.statistic.value_high is not None
                     and abs(n.statistic.value_high - exp["value"]) < 1e-6]
