@@ -174,7 +174,8 @@ TABLES: dict[str, Table] = {
         Table(
             "segments",
             "The parts of each letter: header, preamble, scale_table, rating, narrative, closing (and improvements in 2010 letters; "
-            "copies and enclosures for a copy list or enclosures after the signature; furniture for a web page's or print's own lines).",
+            "copies and enclosures for a copy list or enclosures after the signature; cover for a covering note, cover sheet or fax header "
+            "sent before the letter; furniture for a web page's or print's own lines).",
             [
                 LETTER_ID,
                 _c("segment", "string", "Name of the part.", True),

@@ -15,7 +15,7 @@ from pipeline.records import Segment
 
 _FIRST_LINE = regex.compile(r"\s*(.*)")
 
-SEGMENT_ORDER = ["furniture", "header", "preamble", "scale_table", "rating", "narrative", "improvements", "closing", "copies", "enclosures"]
+SEGMENT_ORDER = ["furniture", "cover", "header", "preamble", "scale_table", "rating", "narrative", "improvements", "closing", "copies", "enclosures"]
 
 # One row of the scale: score (which OCR may lose or garble), label, description. Written to survive
 # run-together cells, OCR'd borders ("|") and a description lost to the scanner.
@@ -104,6 +104,24 @@ def find_letter_bounds(text: str) -> tuple[int, int]:
     return start, end
 
 
+def find_cover_end(text: str, start: int = 0) -> int:
+    """Where a covering note or cover sheet sent before the letter ends (its "Date sent", "To:" and page
+    count are not the letter's), or start when there is none. Only text before the salutation is looked at."""
+    salutation = compiled("segment", "salutation").search(text, start)
+    limit = salutation.start() if salutation else min(len(text), start + 3000)
+    markers = list(compiled("cover", "marker").finditer(text, start, limit))
+    if not markers:
+        return start
+    end = text.find("\n\n", markers[-1].end(), limit)
+    if end < 0:
+        return _line_end(text, markers[-1].end())
+    following = text.find("\n\n", end + 2, limit)
+    paragraph_end = following if following >= 0 else end
+    if compiled("cover", "note").search(text, end, paragraph_end):
+        end = paragraph_end
+    return end
+
+
 def find_anchors(text: str, start: int = 0) -> Anchors:
     a = Anchors()
     salutation = compiled("segment", "salutation").search(text, start)
@@ -185,10 +203,12 @@ def segment_letter(text: str) -> list[Segment]:
     `preamble` rows.
     """
     letter_start, letter_end = find_letter_bounds(text)
-    a = find_anchors(text[:letter_end], letter_start)
+    cover_end = find_cover_end(text[:letter_end], letter_start)
+    a = find_anchors(text[:letter_end], cover_end)
     if a.rating_start < 0 and a.scale_start < 0 and a.closing_start < 0:
         return []
-    segments: list[Segment | None] = [_span(text, "furniture", 0, letter_start)]
+    segments: list[Segment | None] = [_span(text, "furniture", 0, letter_start), _span(text, "cover", letter_start, cover_end)]
+    letter_start = cover_end
     header_end = max(a.header_end, letter_start)
     segments.append(_span(text, "header", letter_start, header_end))
     preamble_end = next((p for p in (a.rating_start, a.narrative_start, a.closing_start) if p >= 0), letter_end)

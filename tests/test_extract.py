@@ -347,3 +347,21 @@ def test_a_person_named_in_the_closing_paragraph_is_not_the_signatory():
     r = run(letter(signature="Yours sincerely\n\nHelen Marsden\nRegional Director, Ofsted").replace(
         CLOSING, CLOSING.rstrip() + " Her Majesty's Chief Inspector, Christine Gilbert, will write separately.\n\n"))
     assert r.value("signatory_name") == "Helen Marsden"
+
+
+def test_a_doubtful_statistic_leaves_the_fields_vouched_for():
+    r = run(letter(narrative="Nine of the ten special schools are good. Across the borough three are outstanding."))
+    assert r.status == "ok" and r.statistics_status == "needs_review" and not r.issues
+
+
+def test_numbers_that_count_nothing_judged_are_distractors():
+    r = run(letter(narrative="In the three-tier system there are 1,350 registered childminders. Nine of the ten special schools are good."))
+    assert [s.value for s in r.statistics] == [9]
+    assert {n.text: n.rule for n in r.numbers if n.role == "distractor"} == {"three": "compound_modifier", "1,350": "not_judged"}
+    assert r.statistics_status == "ok"
+
+
+def test_a_number_glued_to_a_word_is_unexplained():
+    r = run(letter(narrative="Nine of the ten special schools are good and 4of the 5 nursery schools are outstanding."))
+    assert r.statistics_status == "needs_review"
+    assert any(n.text == "4of" and n.role == "unexplained" for n in r.numbers)

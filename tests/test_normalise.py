@@ -126,3 +126,15 @@ def test_scale_rows_glued_one_to_a_line_are_split_into_cells():
     text = normalise_text("4Performs excellentlyAn organisation that significantly exceeds minimum requirements\n"
                           "3Performs wellAn organisation that exceeds minimum requirements")
     assert text.split("\n")[1] == "3\tPerforms well\tAn organisation that exceeds minimum requirements"
+
+
+def test_a_producers_broken_hyphen_joins_the_word():
+    from pipeline.normalise import normalise_characters
+
+    assert normalise_characters("Forty\ufffe one of the schools; Re\ufffe\nreferrals") == "Forty-one of the schools; Re-referrals"
+
+
+def test_ocr_glued_numbers_and_stray_stops_are_repaired():
+    from pipeline.normalise import repair_ocr_specks
+
+    assert repair_ocr_specks("4of the 5 nursery schools. are good") == "4 of the 5 nursery schools are good"

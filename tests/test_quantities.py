@@ -58,3 +58,12 @@ def test_ordinals_are_not_cardinals(text):
 def test_words_that_are_not_numbers():
     assert quantities("a strong half-term and a good start") == []
     assert quantities("none of the above") == []
+
+
+def test_fused_tens_and_units_are_one_number():
+    from pipeline.config import vocab
+    from pipeline.quantities import QuantityGrammar
+
+    grammar = QuantityGrammar(vocab()["numbers"])
+    [q] = grammar.scan(["fiftyeight", "of", "the"], 0, 3)
+    assert q.value == 58 and q.kind == "cardinal"

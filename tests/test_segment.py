@@ -66,3 +66,24 @@ def test_closing_begins_at_its_sentence_when_the_paragraph_break_was_lost():
     segments = {s.segment: s for s in segment_letter(text)}
     assert segments["narrative"].text.endswith("judged services as good.")
     assert segments["closing"].text.startswith("This children's services rating is provided")
+
+
+def test_a_covering_note_is_a_segment_of_its_own_and_its_dates_are_not_the_letters():
+    cover = ("Ofsted - Children's services assessment - Kent County Council - Covering note\nTo: Mrs Jane Smith\n"
+             "Date sent: 16 December 2010\nNumber of pages including this sheet: 3\n\n"
+             "Please find enclosed the annual children's services assessment letter. This covering note is not part of it.\n\n")
+    letter = ("9 December 2010\n\nMrs Jane Smith\nKent County Council\n\nDear Mrs Smith\n\nAnnual children's services assessment\n\n"
+              "Children's services assessment\tPerforms well (3)\n\nChildren's services in Kent perform well.\n\nYours sincerely\n\nA Person")
+    text = normalise_text(cover + letter)
+    segments = segment_letter(text)
+    assert names(segments)[:2] == ["cover", "header"]
+    assert "Date sent" in segments[0].text and "Please find enclosed" in segments[0].text
+    assert segments[1].text.startswith("9 December 2010")
+
+
+def test_a_lost_rating_line_leaves_the_narrative_from_the_perform_sentence():
+    text = normalise_text("9 December 2009\n\nMrs Jane Smith\nKent County Council\n\nDear Mrs Smith\n\nChildren's services annual rating\n\n"
+                          "Ofsted guidance explains the rating.\n\nChildren's services in Kent perform well. Nine of the ten special schools are good.\n\n"
+                          "Yours sincerely\n\nA Person")
+    narrative = [s for s in segment_letter(text) if s.segment == "narrative"]
+    assert narrative and narrative[0].text.startswith("Children's services in Kent perform well.")
