@@ -66,7 +66,7 @@ def read_indicator(clause: str, before: str, after: str, subject: str | None, ad
     attained ..."), or a group opening the clause ("Re-referrals ... rose to 31.5%").
     """
     words = _vocabulary()
-    lead = indicator_lead(before)
+    lead = indicator_lead(before, stated=False)
     if lead is not None:
         return lead
     if adjacent and is_indicator_subject(subject):
@@ -86,12 +86,13 @@ _STATED = regex.compile(r"\b(?:is|was|were|are|has\s+been|had\s+been|stood\s+at|
                         r"(?:\s+(?:about|around|over|nearly|almost|some|just|only|under|more\s+than|fewer\s+than|less\s+than))?\s+$", regex.IGNORECASE)
 
 
-def indicator_lead(before: str) -> Indicator | None:
-    """The indicator a lead names before a figure the sentence states ("the number of looked after children
-    has risen to 277"), or None: a count is an indicator only when a lead says what it is a number of and
-    a verb states it, not a number inside the measure ("within seven working days")."""
+def indicator_lead(before: str, stated: bool = True) -> Indicator | None:
+    """The indicator a lead names before a figure ("the number of looked after children has risen to 277"),
+    or None. With stated, a verb must state the figure right after the lead's words: a count is an
+    indicator only then, not a number inside the measure ("within seven working days"); a share ("at 31%")
+    needs no verb."""
     leads = list(_vocabulary().lead.finditer(before))
-    if not leads or not _STATED.search(before[leads[-1].end():]):
+    if not leads or (stated and not _STATED.search(before[leads[-1].end():])):
         return None
     lead = leads[-1]
     return Indicator(_clean(lead["subject"]), _measure(before[lead.end():]))

@@ -172,6 +172,8 @@ def _carried_grade(holder: Token, graded: dict[int, tuple[int, Token, str]]) -> 
     grade word itself, the clause's verb left out)."""
     if holder.dep_ != "conj":
         return None
+    if any(t.dep_ in ("cop", "aux:pass") for t in holder.doc[holder.i + 1:]):
+        return None  # a verb of its own follows ("... and twelve of the 13 schools are good or better"): the parse misjoined it
     if holder.head.i in graded:
         return graded[holder.head.i]
     return next((g for g in graded.values() if g[1].i == holder.head.i), None)
