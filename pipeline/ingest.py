@@ -125,27 +125,6 @@ def _work(task: Task, ocr_pages: Mapping[int, OcrResult] | None = None, defer_oc
     return rows
 
 
-def _work_alone(task: Task, on_page: Callable[[int, float], None]) -> Rows:
-    """One document in this process, a long scan's pages OCR'd one at a time as ParallelRun does,
-    so that progress moves page by page with a single worker too."""
-    outcome = _work(task, defer_ocr=True)
-    if isinstance(outcome, dict):
-        return outcome
-    pages: dict[int, OcrResult] | None = {}
-    for number in outcome:
-        try:
-            pages[number], seconds = _ocr_page(task[0], number, task[5])  # type: ignore[index]
-        except _PageTimedOut as stopped:
-            return _timeout_rows(task, stopped.args[0])
-        except Exception:  # the document is read again whole and fails there with its own message
-            pages = None
-            break
-        on_page(number, seconds)
-    rows = _work(task, pages)
-    assert isinstance(rows, dict)
-    return rows
-
-
 # the key under which a worker's rows carry its stage timings to the main process
 TIMING = "_timing"
 
@@ -505,10 +484,12 @@ def _ingest_inputs(
     watch = _Watch(inputs, todo, progress)
     log.info("%d documents (%d reused from the cache, %d refused), %d to read: about %d pages", len(files), len(cached), len(refused), len(todo), watch.state.pages)
     size = _pool_size(workers, tasks)
-    run = ParallelRun(tasks, size, watch.page) if size > 1 else None
+    # documents are read in worker processes even with one worker: a fault in PDFium or Tesseract
+    # then costs that document's row, not the run
+    run = ParallelRun(tasks, size, watch.page) if size else None
     try:
         # the first documents go out (and the workers start) before the writer imports pandas and pyarrow
-        fresh = iter(run) if run is not None else (_work_alone(task, partial(watch.page, k)) for k, task in enumerate(tasks))
+        fresh = iter(run) if run is not None else iter(())
         from pipeline.write import DatasetWriter
 
         writer = DatasetWriter(out_dir, formats)

@@ -1,5 +1,5 @@
 """Find the documents a run reads: files, folders searched recursively, and .zip / .tar(.gz) archives
-read as folders, narrowed by --include and --exclude globs.
+read as folders (archives inside them too, to a depth limit), narrowed by --include and --exclude globs.
 
 An archive's letters are copied out to a staging folder for the workers to read, each under a name
 of our own (never the member's path), and their source_path is `archive.zip/inner/path.pdf`.
@@ -36,6 +36,7 @@ class ArchiveLimits:
     max_ratio: float = 100.0
     min_ratio_bytes: int = 1024 * 1024
     max_members: int = 200_000
+    max_depth: int = 4  # archives inside archives, counting the outermost
 
 
 @dataclass(frozen=True)
@@ -168,15 +169,22 @@ def _regular_file(path: Path) -> bool:
         return False
 
 
-def read_archive(archive: Path, stage: _Staging, selection: Selection, limits: ArchiveLimits, relative: str = "") -> list[Input]:
+def read_archive(archive: Path, stage: _Staging, selection: Selection, limits: ArchiveLimits, relative: str = "",
+                 source: str | None = None, depth: int = 1, budget: list[int] | None = None) -> list[Input]:
     """The letters of one archive, copied out; refused members as rows; the archive itself as one
     refused row when it cannot be opened or would expand past the limits. relative is the
-    archive's path below the folder it was found in, which globs see before its members' paths."""
-    source = str(archive)
+    archive's path below the folder it was found in, which globs see before its members' paths.
+
+    An archive inside it is read the same way, its members' source paths under the inner
+    archive's (`outer.zip/2009.zip/bromley.pdf`): depth counts the archives around it, and budget
+    (the bytes copied out so far) is shared with them, so nesting neither escapes the size limits
+    nor goes deeper than max_depth."""
+    source = source or str(archive)
     first = stage.count
-    scan = _Scan(source, relative, stage, selection, limits)
+    scan = _Scan(source, relative, stage, selection, limits, depth=depth, budget=budget if budget is not None else [0])
     try:
-        if archive.name.lower().endswith(".zip"):
+        name = source.rsplit("/", 1)[-1] if depth > 1 else archive.name
+        if name.lower().endswith(".zip"):
             return list(scan.zip(archive))
         return list(scan.tar(archive))
     except ArchiveRefused as refused:
@@ -242,12 +250,31 @@ class _Scan:
     stage: _Staging
     selection: Selection
     limits: ArchiveLimits
-    budget: list[int] = field(default_factory=lambda: [0])  # bytes copied out so far
+    depth: int = 1
+    budget: list[int] = field(default_factory=lambda: [0])  # bytes copied out so far, shared with the archives around
+
+    def _path(self, inner: str) -> str:
+        return f"{self.relative}/{inner}" if self.relative else inner
 
     def _wanted(self, inner: str) -> bool:
         if _hidden(inner) or not _is_letter(inner):
             return False
-        return self.selection.wanted(f"{self.relative}/{inner}" if self.relative else inner)
+        return self.selection.wanted(self._path(inner))
+
+    def _nested(self, inner: str) -> bool:
+        """Whether a member is an archive to read in turn (unless --exclude leaves it out, as in a folder)."""
+        return not _hidden(inner) and is_archive(inner) and not self.selection.excluded(self._path(inner))
+
+    def _read_nested(self, member: str, inner: str, copied: Path) -> list[Input]:
+        """The letters of an archive inside this one, copied out to `copied`, which is removed once read."""
+        try:
+            if self.depth >= self.limits.max_depth:
+                return [Input(member, error="archive_bomb", message=(
+                    f"refused as a possible zip bomb: archives nested more than {self.limits.max_depth} deep; nothing in it was read"))]
+            return read_archive(copied, self.stage, self.selection, self.limits, self._path(inner), source=member,
+                                depth=self.depth + 1, budget=self.budget)
+        finally:
+            copied.unlink(missing_ok=True)
 
     def _unsafe(self, name: str) -> Input | None:
         problem = _member_problem(name)
@@ -275,7 +302,8 @@ class _Scan:
                 if unsafe:
                     yield unsafe
                     continue
-                if not self._wanted(inner):
+                nested = self._nested(inner)
+                if not nested and not self._wanted(inner):
                     continue
                 if stat.S_ISLNK(info.external_attr >> 16):
                     yield Input(member, error="unsafe_path", message="archive member refused: it is a symbolic link; it was not extracted")
@@ -303,6 +331,9 @@ class _Scan:
                         raise _bomb(source, f"it expands past {limits.max_total_bytes:,} bytes")
                     yield Input(member, error="archive_bomb", message=f"archive member refused as a possible zip bomb: {stopped}")
                     continue
+                if nested:
+                    yield from self._read_nested(member, inner, target)
+                    continue
                 yield Input(member, target)
 
     def tar(self, archive: Path) -> Iterator[Input]:
@@ -327,7 +358,8 @@ class _Scan:
                 if unsafe:
                     yield unsafe
                     continue
-                if not self._wanted(inner):
+                nested = self._nested(inner)
+                if not nested and not self._wanted(inner):
                     continue
                 if not info.isreg():
                     kind = "a link" if info.issym() or info.islnk() else "not a regular file"
@@ -346,4 +378,7 @@ class _Scan:
                 if stopped:
                     target.unlink(missing_ok=True)
                     raise _bomb(source, stopped)
+                if nested:
+                    yield from self._read_nested(member, inner, target)
+                    continue
                 yield Input(member, target)
