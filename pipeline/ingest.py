@@ -36,6 +36,7 @@ from pipeline.records import ReadError
 from pipeline.sources import ARCHIVE_SUFFIXES, Input, Selection, find_inputs
 
 log = logging.getLogger("ofsted_letters")
+log.addHandler(logging.NullHandler())  # nothing on stderr unless --verbose or --log asks (not Python's last-resort handler)
 
 @dataclass
 class RunSummary:
@@ -161,8 +162,11 @@ def _init_worker(parent: int | None = None) -> None:
     # would otherwise each print a traceback. A handler that does nothing, not SIG_IGN, which
     # Tesseract would inherit: it should stop on Ctrl-C too.
     signal.signal(signal.SIGINT, _ignore_signal)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the run's handler (forked) is the main process's, not ours
+    route_library_logs()
     if parent is not None:
         _die_with_parent(parent)
+        _tesseract_dies_with_worker()
         if _LOCK_FD is not None:  # a forked copy: the lock must end with the main process, not with its workers
             os.close(_LOCK_FD)
         enable_hard_stop()
@@ -173,6 +177,57 @@ def _init_worker(parent: int | None = None) -> None:
         load_pipeline()
     except Exception:  # not here, where it would break the pool: each document then fails with the reason
         pass
+
+
+# the libraries whose warnings about a damaged file ("Could not get FontBBox ...") would reach stderr
+LIBRARY_LOGGERS = ("pdfminer", "pdfplumber", "pypdfium2", "PIL", "py.warnings")
+
+
+class _ToRunLog(logging.Handler):
+    """A library's log record, passed on to the run's log (--log, --verbose)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        with suppress(Exception):
+            log.info("%s: %s", record.name, record.getMessage())
+
+
+def route_library_logs() -> None:
+    """Send the PDF libraries' warnings and Python warnings to the run's log instead of stderr,
+    where a damaged file's noise would bury the run's own lines."""
+    logging.captureWarnings(True)
+    for name in LIBRARY_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(h, _ToRunLog) for h in logger.handlers):
+            logger.addHandler(_ToRunLog())
+        logger.propagate = False
+
+
+def _tesseract_dies_with_worker() -> None:
+    """Tesseract, started by pytesseract, gets the kernel's parent-death signal too (Linux), so a
+    worker killed mid-page does not leave its Tesseract running until the page ends."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    try:
+        import pytesseract.pytesseract as tess
+
+        libc = ctypes.CDLL(None, use_errno=True)
+    except (ImportError, OSError):
+        return
+    original = getattr(tess.subprocess_args, "__wrapped__", tess.subprocess_args)
+    kill = int(signal.SIGKILL)
+
+    def arm() -> None:  # runs in the child between fork and exec
+        libc.prctl(1, kill, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+
+    def subprocess_args(include_stdout: bool = True) -> dict:
+        kwargs = original(include_stdout)
+        kwargs["preexec_fn"] = arm
+        return kwargs
+
+    subprocess_args.__wrapped__ = original  # type: ignore[attr-defined]
+    tess.subprocess_args = subprocess_args
 
 
 def _die_with_parent(parent: int) -> None:
@@ -423,7 +478,7 @@ def ingest(
     One run at a time writes to an out_dir: a second one raises OutputLocked. What a run killed
     outright left behind (its staging folders, cache and OCR temporaries) is removed first."""
     out_dir = Path(out_dir)
-    with output_lock(out_dir), scratch_space(out_dir):
+    with output_lock(out_dir), scratch_space(out_dir), _terminate_as_interrupt():
         inputs, staging = _find_inputs(paths, out_dir, include, exclude)
         try:
             return _ingest_inputs(inputs, paths, out_dir, workers=workers, formats=formats, force=force, ocr=ocr, layout=layout,
@@ -749,6 +804,29 @@ def output_lock(out_dir: Path) -> Iterator[None]:
         _LOCK_FD = None
         os.ftruncate(fd, 0)  # the holder's pid goes with it: the folder's files are the same as before the run
         os.close(fd)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a `kill`, a service manager stopping the run): handled as Ctrl-C is, so the workers
+    are stopped, the previous dataset is left whole, and the command says `interrupted`."""
+
+
+def _on_terminate(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM raises Terminated in the run's main thread while the block runs (signals can only be
+    handled there: a run started from another thread keeps the default)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _on_terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 SCRATCH = ".scratch"
