@@ -49,6 +49,7 @@ class RunSummary:
     seconds: float = 0.0
     workers: int = 1
     files: dict[str, Path] = field(default_factory=dict)
+    skipped: Counter = field(default_factory=Counter)  # files in the folders given not read, by extension
 
     @property
     def letters_per_second(self) -> float:
@@ -59,11 +60,12 @@ class RunSummary:
         return any(self.by_status[s] for s in ("failed", "needs_review"))
 
 
-def _find_inputs(paths: list[Path], out_dir: Path, include: tuple[str, ...], exclude: tuple[str, ...]) -> tuple[list[Input], Path]:
+def _find_inputs(paths: list[Path], out_dir: Path, include: tuple[str, ...], exclude: tuple[str, ...],
+                 skipped: Counter | None = None) -> tuple[list[Input], Path]:
     """The run's documents (archives read as folders, their letters copied to a staging folder in
     out_dir that the run removes at the end) and that staging folder."""
     staging = out_dir / f".archives-{uuid.uuid4().hex[:8]}"
-    return find_inputs(paths, staging, Selection(tuple(include), tuple(exclude))), staging
+    return find_inputs(paths, staging, Selection(tuple(include), tuple(exclude)), skipped=skipped), staging
 
 
 def _refused_rows(item: Input, key: str) -> Rows:
@@ -517,10 +519,16 @@ def ingest(
     outright left behind (its staging folders, cache and OCR temporaries) is removed first."""
     out_dir = Path(out_dir)
     with output_lock(out_dir), scratch_space(out_dir), _terminate_as_interrupt():
-        inputs, staging = _find_inputs(paths, out_dir, include, exclude)
+        skipped: Counter = Counter()
+        inputs, staging = _find_inputs(paths, out_dir, include, exclude, skipped)
+        if skipped:
+            log.info("%d file(s) in the folders given are not .txt, .pdf or archives and were skipped: %s", sum(skipped.values()),
+                     ", ".join(f"{n} {ext or '(no extension)'}" for ext, n in sorted(skipped.items())))
         try:
-            return _ingest_inputs(inputs, paths, out_dir, workers=workers, formats=formats, force=force, ocr=ocr, layout=layout,
-                                  progress=progress, limits=limits or default_limits())
+            summary = _ingest_inputs(inputs, paths, out_dir, workers=workers, formats=formats, force=force, ocr=ocr, layout=layout,
+                                     progress=progress, limits=limits or default_limits())
+            summary.skipped = skipped
+            return summary
         finally:
             shutil.rmtree(staging, ignore_errors=True)
 

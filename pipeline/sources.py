@@ -17,6 +17,7 @@ import stat
 import tarfile
 import zipfile
 import zlib
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Iterator
@@ -93,13 +94,18 @@ def _is_letter(name: str) -> bool:
     return PurePosixPath(name.lower()).suffix in LETTER_SUFFIXES
 
 
-def walk(folder: Path) -> Iterator[Path]:
-    """Letter files and archives under a folder, recursively; hidden files and folders skipped."""
+def walk(folder: Path, skipped: Counter | None = None) -> Iterator[Path]:
+    """Letter files and archives under a folder, recursively; hidden files and folders skipped.
+    Other files are counted in skipped by their extension (".qdf", "" for none), when given."""
     for root, dirs, files in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
-            if not name.startswith(".") and (_is_letter(name) or is_archive(name)):
+            if name.startswith("."):
+                continue
+            if _is_letter(name) or is_archive(name):
                 yield Path(root) / name
+            elif skipped is not None:
+                skipped[PurePosixPath(name.lower()).suffix] += 1
 
 
 @dataclass
@@ -120,11 +126,11 @@ class _Staging:
 
 
 def find_inputs(paths: list[Path], staging: Path, selection: Selection | None = None,
-                limits: ArchiveLimits | None = None) -> list[Input]:
+                limits: ArchiveLimits | None = None, skipped: Counter | None = None) -> list[Input]:
     """Every document under paths, sorted by source path; archives' letters copied under staging.
 
     A file named directly is read whatever its type (and the run says if it cannot be); in folders
-    only .txt and .pdf files and archives are taken. Globs are matched against the path below the
+    only .txt and .pdf files and archives are taken (the others are counted in skipped, by extension). Globs are matched against the path below the
     folder given (a file's name, for a file given directly).
     """
     selection = selection or Selection()
@@ -134,7 +140,7 @@ def find_inputs(paths: list[Path], staging: Path, selection: Selection | None = 
     seen: set[Path] = set()
     for path in paths:
         path = Path(path)
-        candidates = walk(path) if path.is_dir() else [path]
+        candidates = walk(path, skipped) if path.is_dir() else [path]
         for candidate in candidates:
             real = _resolved(candidate)
             if real in seen:

@@ -219,3 +219,15 @@ def test_globs_see_the_path_through_inner_archives(tmp_path: Path) -> None:
                                           "2010.zip": _zip_bytes({"b.txt": LETTER.encode(), "draft.txt": LETTER.encode()})})
     sources = [i.source for i in find_inputs([outer], tmp_path / "s", Selection(exclude=("2009.zip", "*draft*")))]
     assert sources == [f"{outer}/2010.zip/b.txt"]
+
+
+def test_files_skipped_by_their_extension_are_counted(tmp_path: Path) -> None:
+    from collections import Counter
+
+    (tmp_path / "in").mkdir()
+    for name in ("a.txt", "b.qdf", "c.out", "d.qdf", "README", ".hidden.pdf"):
+        (tmp_path / "in" / name).write_text(LETTER)
+    skipped: Counter = Counter()
+    inputs = find_inputs([tmp_path / "in"], tmp_path / "staging", skipped=skipped)
+    assert [Path(i.source).name for i in inputs] == ["a.txt"]
+    assert skipped == {".qdf": 2, ".out": 1, "": 1}
