@@ -5,7 +5,8 @@ files, in one run: the floor (PDFium text extraction alone plus the spaCy tokeni
 and the all-workers run are timed twice in turn and the best of each kept),
 pdfplumber's extract_text() alone, the pipeline with 1 worker and with all workers, the rate
 with all workers once start-up is paid (from a second run on the first fifth of the letters), a
-re-run with nothing changed, and the peak memory of a run. Prints a table and writes .bench/results.json.
+re-run with nothing changed, and the peak memory of a run; then the memory of each process of a run
+over scanned letters (benchmarks/memory.py: main, each worker, Tesseract, and a worker's floor at the end). Prints a table and writes .bench/results.json.
 """
 from __future__ import annotations
 
@@ -95,6 +96,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--repeat", type=int, default=2, help="times to run the floor and the all-workers pipeline, in turn (best kept)")
     parser.add_argument("--plumber-sample", type=int, default=200, help="letters to time pdfplumber on (it is slow); 0 = all")
+    parser.add_argument("--scans", type=int, default=12, help="scanned letters for the OCR run's memory per process (benchmarks/memory.py); 0 = none")
     args = parser.parse_args()
     console = Console()
     files = letters(args.n, args.seed)
@@ -136,6 +138,12 @@ def main() -> int:
         "rerun_unchanged_s": round(rerun_s, 2),
         "peak_memory_mb": round(peak, 1),
     }
+    if args.scans:
+        # the OCR path: each process's peak, and whether a worker's floor creeps
+        import memory
+
+        ocr = memory.measure(memory.scans(args.scans, 3, 200), ROOT / ".bench" / "out-scans", cores)
+        results.update({f"ocr_{key}": value for key, value in ocr.items() if key != "workers"})
     table = Table(title="ofsted-letters benchmark")
     table.add_column("measure")
     table.add_column("value", justify="right")

@@ -22,7 +22,7 @@ EXIT_CODES: dict[int, str] = {
     EXIT_STRICT: "`ingest --strict` only: the dataset was written, but some document failed or needs review.",
     EXIT_DATA: "A file the command reads is malformed: a gold JSON file that is not valid JSON or lacks its keys, a dataset table that cannot be read.",
     EXIT_BUSY: "`ingest` only: another `ingest` is writing to the same `--out` (it holds `OUT/.lock`); nothing was written. Wait for it, or choose another folder.",
-    EXIT_INTERRUPTED: "Interrupted (Ctrl-C). The previous dataset, if any, is left whole.",
+    EXIT_INTERRUPTED: "Interrupted (Ctrl-C, or SIGTERM: `kill`, a service manager, `timeout`). The previous dataset, if any, is left whole.",
 }
 
 

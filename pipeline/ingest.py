@@ -37,6 +37,7 @@ from pipeline.records import ReadError
 from pipeline.sources import ARCHIVE_SUFFIXES, Input, Selection, find_inputs
 
 log = logging.getLogger("ofsted_letters")
+log.addHandler(logging.NullHandler())  # nothing on stderr unless --verbose or --log asks (not Python's last-resort handler)
 
 @dataclass
 class RunSummary:
@@ -50,6 +51,7 @@ class RunSummary:
     seconds: float = 0.0
     workers: int = 1
     files: dict[str, Path] = field(default_factory=dict)
+    skipped: Counter = field(default_factory=Counter)  # files in the folders given not read, by extension
 
     @property
     def letters_per_second(self) -> float:
@@ -60,11 +62,12 @@ class RunSummary:
         return any(self.by_status[s] for s in ("failed", "needs_review"))
 
 
-def _find_inputs(paths: list[Path], out_dir: Path, include: tuple[str, ...], exclude: tuple[str, ...]) -> tuple[list[Input], Path]:
+def _find_inputs(paths: list[Path], out_dir: Path, include: tuple[str, ...], exclude: tuple[str, ...],
+                 skipped: Counter | None = None) -> tuple[list[Input], Path]:
     """The run's documents (archives read as folders, their letters copied to a staging folder in
     out_dir that the run removes at the end) and that staging folder."""
     staging = out_dir / f".archives-{uuid.uuid4().hex[:8]}"
-    return find_inputs(paths, staging, Selection(tuple(include), tuple(exclude))), staging
+    return find_inputs(paths, staging, Selection(tuple(include), tuple(exclude)), skipped=skipped), staging
 
 
 def _refused_rows(item: Input, key: str) -> Rows:
@@ -120,31 +123,13 @@ def _work(task: Task, ocr_pages: Mapping[int, OcrResult] | None = None, defer_oc
         return deferred.pages
     except DocumentTimeout as stopped:
         return _timeout_rows(task, stopped.seconds)
+    finally:
+        if path.lower().endswith(".pdf"):
+            release_memory()
     rows = record_rows(record)
     if cache:
         _store(Path(cache), rows)
     rows[TIMING] = [timings]
-    return rows
-
-
-def _work_alone(task: Task, on_page: Callable[[int, float], None]) -> Rows:
-    """One document in this process, a long scan's pages OCR'd one at a time as ParallelRun does,
-    so that progress moves page by page with a single worker too."""
-    outcome = _work(task, defer_ocr=True)
-    if isinstance(outcome, dict):
-        return outcome
-    pages: dict[int, OcrResult] | None = {}
-    for number in outcome:
-        try:
-            pages[number], seconds = _ocr_page(task[0], number, task[5])  # type: ignore[index]
-        except _PageTimedOut as stopped:
-            return _timeout_rows(task, stopped.args[0])
-        except Exception:  # the document is read again whole and fails there with its own message
-            pages = None
-            break
-        on_page(number, seconds)
-    rows = _work(task, pages)
-    assert isinstance(rows, dict)
     return rows
 
 
@@ -170,6 +155,8 @@ def _ocr_page(path: str, number: int, limits: Limits) -> tuple[OcrResult, float]
             return ocr_pdf_page(Path(path), number, limits), time.perf_counter() - started
     except DocumentTimeout as stopped:
         raise _PageTimedOut(stopped.seconds) from None
+    finally:
+        release_memory()
 
 
 _LOCK_FD: int | None = None  # the output folder's lock, held by the main process only
@@ -184,8 +171,12 @@ def _init_worker(parent: int | None = None) -> None:
     # would otherwise each print a traceback. A handler that does nothing, not SIG_IGN, which
     # Tesseract would inherit: it should stop on Ctrl-C too.
     signal.signal(signal.SIGINT, _ignore_signal)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the run's handler (forked) is the main process's, not ours
+    route_library_logs()
+    _steady_allocator()
     if parent is not None:
         _die_with_parent(parent)
+        _tesseract_dies_with_worker()
         if _LOCK_FD is not None:  # a forked copy: the lock must end with the main process, not with its workers
             os.close(_LOCK_FD)
         enable_hard_stop()
@@ -196,6 +187,89 @@ def _init_worker(parent: int | None = None) -> None:
         load_pipeline()
     except Exception:  # not here, where it would break the pool: each document then fails with the reason
         pass
+
+
+# the libraries whose warnings about a damaged file ("Could not get FontBBox ...") would reach stderr
+LIBRARY_LOGGERS = ("pdfminer", "pdfplumber", "pypdfium2", "PIL", "py.warnings")
+
+
+class _ToRunLog(logging.Handler):
+    """A library's log record, passed on to the run's log (--log, --verbose)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        with suppress(Exception):
+            log.info("%s: %s", record.name, record.getMessage())
+
+
+def route_library_logs() -> None:
+    """Send the PDF libraries' warnings and Python warnings to the run's log instead of stderr,
+    where a damaged file's noise would bury the run's own lines."""
+    logging.captureWarnings(True)
+    for name in LIBRARY_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(h, _ToRunLog) for h in logger.handlers):
+            logger.addHandler(_ToRunLog())
+        logger.propagate = False
+
+
+_LIBC = None
+
+
+def _libc():
+    global _LIBC
+    if _LIBC is None and sys.platform.startswith("linux"):
+        import ctypes
+
+        with suppress(OSError):
+            _LIBC = ctypes.CDLL(None)
+    return _LIBC
+
+
+def _steady_allocator() -> None:
+    """Keep a worker's memory floor from creeping (glibc): large blocks (a page image, its numpy
+    copies) are always mapped on their own and given back when freed. By default glibc raises that
+    threshold each time such a block is freed, after which the next page's images come from the heap
+    and are kept: a worker's floor rose from 190 to 260-340 MB over a run of scans."""
+    libc = _libc()
+    if libc is not None:
+        with suppress(AttributeError):
+            libc.mallopt(-3, 128 * 1024)  # M_MMAP_THRESHOLD: fixed, which also fixes M_TRIM_THRESHOLD
+
+
+def release_memory() -> None:
+    """Give the heap's free memory back to the system after a document or page that rendered images."""
+    libc = _libc()
+    if libc is not None:
+        with suppress(AttributeError):
+            libc.malloc_trim(0)
+
+
+def _tesseract_dies_with_worker() -> None:
+    """Tesseract, started by pytesseract, gets the kernel's parent-death signal too (Linux), so a
+    worker killed mid-page does not leave its Tesseract running until the page ends."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    try:
+        import pytesseract.pytesseract as tess
+
+        libc = ctypes.CDLL(None, use_errno=True)
+    except (ImportError, OSError):
+        return
+    original = getattr(tess.subprocess_args, "__wrapped__", tess.subprocess_args)
+    kill = int(signal.SIGKILL)
+
+    def arm() -> None:  # runs in the child between fork and exec
+        libc.prctl(1, kill, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+
+    def subprocess_args(include_stdout: bool = True) -> dict:
+        kwargs = original(include_stdout)
+        kwargs["preexec_fn"] = arm
+        return kwargs
+
+    subprocess_args.__wrapped__ = original  # type: ignore[attr-defined]
+    tess.subprocess_args = subprocess_args
 
 
 def _die_with_parent(parent: int) -> None:
@@ -482,16 +556,22 @@ def ingest(
     outright left behind (its staging folders, cache and OCR temporaries) is removed first."""
     out_dir = Path(out_dir)
     check_arguments(paths, out_dir, formats)
-    with output_lock(out_dir), scratch_space(out_dir):
-        inputs, staging = _find_inputs(paths, out_dir, include, exclude)
+    with output_lock(out_dir), scratch_space(out_dir), _terminate_as_interrupt():
+        skipped: Counter = Counter()
+        inputs, staging = _find_inputs(paths, out_dir, include, exclude, skipped)
+        if skipped:
+            log.info("%d file(s) in the folders given are not .txt, .pdf or archives and were skipped: %s", sum(skipped.values()),
+                     ", ".join(f"{n} {ext or '(no extension)'}" for ext, n in sorted(skipped.items())))
         if not inputs and (include or exclude):  # say which globs left nothing, not only where
             shutil.rmtree(staging, ignore_errors=True)
             globs = " ".join([*(f"--include {g!r}" for g in include), *(f"--exclude {g!r}" for g in exclude)])
             raise UsageError(f"no letters in {', '.join(map(str, paths))} match {globs}",
                              "globs match the path below the folder or archive given, e.g. --include '2009/*' (see --help)")
         try:
-            return _ingest_inputs(inputs, paths, out_dir, workers=workers, formats=formats, force=force, ocr=ocr, layout=layout,
-                                  progress=progress, limits=limits or default_limits())
+            summary = _ingest_inputs(inputs, paths, out_dir, workers=workers, formats=formats, force=force, ocr=ocr, layout=layout,
+                                     progress=progress, limits=limits or default_limits())
+            summary.skipped = skipped
+            return summary
         finally:
             shutil.rmtree(staging, ignore_errors=True)
 
@@ -549,10 +629,12 @@ def _ingest_inputs(
     log.info("%d documents (%d reused from the cache, %d refused), %d to read: about %d pages", len(files), len(cached), len(refused), len(todo), watch.state.pages)
     size = _pool_size(workers, tasks)
     watch.state.workers = max(size, 1)
-    run = ParallelRun(tasks, size, watch.page, watch.finished) if size > 1 else None
+    # documents are read in worker processes even with one worker: a fault in PDFium or Tesseract
+    # then costs that document's row, not the run
+    run = ParallelRun(tasks, size, watch.page, watch.finished) if size else None
     try:
         # the first documents go out (and the workers start) before the writer imports pandas and pyarrow
-        fresh = iter(run) if run is not None else (_work_alone(task, partial(watch.page, k)) for k, task in enumerate(tasks))
+        fresh = iter(run) if run is not None else iter(())
         from pipeline.write import DatasetWriter
 
         writer = DatasetWriter(out_dir, formats)
@@ -842,6 +924,29 @@ def output_lock(out_dir: Path) -> Iterator[None]:
         _LOCK_FD = None
         os.ftruncate(fd, 0)  # the holder's pid goes with it: the folder's files are the same as before the run
         os.close(fd)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a `kill`, a service manager stopping the run): handled as Ctrl-C is, so the workers
+    are stopped, the previous dataset is left whole, and the command says `interrupted`."""
+
+
+def _on_terminate(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM raises Terminated in the run's main thread while the block runs (signals can only be
+    handled there: a run started from another thread keeps the default)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _on_terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 SCRATCH = ".scratch"

@@ -6,6 +6,7 @@ the stage and the reason), so a bad file never stops a run or loses another file
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 import traceback
 from pathlib import Path
@@ -15,10 +16,12 @@ from pipeline.extract import extract_letter
 from pipeline.normalise import normalise_document
 from pipeline.ingest import file_sha256
 from pipeline.limits import Limits
-from pipeline.read import OcrResult, check_regular_file, read_document
+from pipeline.read import InternalError, OcrDeferred, OcrResult, check_regular_file, read_document
 from pipeline.records import LetterRecord, ReadError
 from pipeline.segment import segment_letter
 from pipeline.validate import validate_letter
+
+log = logging.getLogger("ofsted_letters")
 
 
 def process_document(
@@ -56,6 +59,12 @@ def process_document(
         lap("read")
         record.source_format = source_format_of(path)
         return record.fail("read", exc.error, exc.message)
+    except OcrDeferred:
+        raise
+    except Exception as exc:  # our own bug while reading (InternalError), never the file's fault
+        lap("read")
+        record.source_format = source_format_of(path)
+        return _internal_error(record, "read", exc.original if isinstance(exc, InternalError) else exc, path)
     record.source_format = document.source_format
     record.pages = len(document.pages)
     for warning in document.warnings:
@@ -76,9 +85,16 @@ def process_document(
         lap(stage)
     except Exception as exc:  # a bug must cost one row, not the run
         lap(stage)
-        detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
-        return record.fail(stage, "internal", f"unexpected error ({detail}); please report it with this file")
+        return _internal_error(record, stage, exc, path)
     return record
+
+
+def _internal_error(record: LetterRecord, stage: str, exc: BaseException, path: Path) -> LetterRecord:
+    """The failed row of a document our own code raised on: `internal_error`, naming the stage and
+    the exception; the traceback goes to the log (--log, --verbose) for a bug report."""
+    detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
+    log.error("%s: internal error in %s: %s\n%s", path, stage, detail, "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)).rstrip())
+    return record.fail(stage, "internal_error", f"internal error in {stage} ({detail}): a bug in ofsted-letters, not a fault of the file; please report it with this file")
 
 
 def path_letter_id(path: Path | str) -> str:

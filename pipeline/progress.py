@@ -190,5 +190,8 @@ def print_summary(console: Console, summary: RunSummary) -> None:
             table.add_row(status, str(summary.by_status[status]))
     table.add_row("duplicates", str(summary.duplicates))
     table.add_row("reused from cache", str(summary.from_cache))
+    if summary.skipped:  # files in the folders that are not letters by their extension (a PDF named .qdf, say)
+        table.add_row("skipped (not .txt, .pdf or an archive)", f"{sum(summary.skipped.values())}: " + ", ".join(
+            f"{n} {ext or '(none)'}" for ext, n in sorted(summary.skipped.items())))
     table.add_row("time", f"{summary.seconds:.2f} s ({summary.letters_per_second:.1f} letters/s, {summary.workers} workers)")
     console.print(table)

@@ -180,17 +180,86 @@ def decode_text(data: bytes) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def open_pdf(data: bytes):
-    """A pypdfium2 document; ReadError if it is encrypted or damaged beyond opening."""
-    import pypdfium2 as pdfium
+# what PDFium's FPDF_GetLastError says after a load that failed (fpdfview.h)
+_PDFIUM_LOAD_ERRORS = {1: "unknown error", 2: "file not found or could not be opened", 3: "not a PDF or damaged",
+                       4: "password required or incorrect", 5: "unsupported security scheme", 6: "page not found or content error"}
 
-    try:
-        return pdfium.PdfDocument(data)
-    except pdfium.PdfiumError as exc:
-        message = str(exc)
-        if "password" in message.lower() or "security" in message.lower():
-            raise ReadError("encrypted", "the PDF is password-protected: remove the password and read it again") from exc
-        raise ReadError("corrupt_pdf", f"the PDF cannot be opened (damaged or truncated): {message}") from exc
+
+def open_pdf(data: bytes):
+    """A pypdfium2 document; ReadError if it is encrypted or damaged beyond opening.
+
+    PDFium keeps state across documents in a process (its font caches, its last error), so the
+    library is started afresh for each document (fresh_pdfium) and the document is loaded with
+    PDFium's own call: pypdfium2 reports a document with no pages with the last error of whatever
+    document failed before it, which made the same file `encrypted` in one run and `corrupt_pdf` in another.
+    """
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+
+    fresh_pdfium()
+    raw = pdfium_c.FPDF_LoadMemDocument64(data, len(data), None)
+    if not raw:  # the load failed, so the last error is this load's own
+        code = pdfium_c.FPDF_GetLastError()
+        if code in (pdfium_c.FPDF_ERR_PASSWORD, pdfium_c.FPDF_ERR_SECURITY):
+            raise ReadError("encrypted", "the PDF is password-protected: remove the password and read it again")
+        reason = _PDFIUM_LOAD_ERRORS.get(code, f"error {code}")
+        raise ReadError("corrupt_pdf", f"the PDF cannot be opened (damaged or truncated): PDFium: {reason}")
+    pdf = pdfium.PdfDocument(raw)
+    pdf._data_holder.append(data)  # PDFium reads the bytes in place: they live as long as the document
+    if len(pdf) < 1:
+        pdf.close()
+        raise ReadError("corrupt_pdf", "the PDF cannot be opened (damaged or truncated): PDFium found no pages in it")
+    return pdf
+
+
+def fresh_pdfium() -> None:
+    """Start PDFium afresh, so that a document reads the same whatever the process read before it
+    (rendering a page fills PDFium's font caches, and the character boxes of a later document
+    shifted with them). A few microseconds; skipped while any PDFium object is still open (a
+    caller of the Python API may hold one), since restarting the library would close it."""
+    from pypdfium2 import _library_scope
+    from pypdfium2.internal import bases
+
+    if any(ref() is not None for refs in bases.ObjectTracker.values() for ref in refs):
+        return
+    for refs in bases.ObjectTracker.values():
+        refs.clear()
+    _library_scope.destroy_lib()
+    _library_scope.init_lib()
+
+
+class InternalError(Exception):
+    """An exception raised by this program's own code while reading (a bug), not by a library
+    parsing a damaged file: the document's row names it as an internal error, never as a corrupt file."""
+
+    def __init__(self, stage: str, exc: BaseException) -> None:
+        super().__init__(f"{type(exc).__name__}: {exc}")
+        self.stage = stage
+        self.original = exc
+
+
+# the libraries whose exceptions, raised inside them, mean the file is damaged
+_LIBRARY_PACKAGES = ("pypdfium2", "pdfplumber", "pdfminer", "PIL", "charset_normalizer")
+
+
+def raised_in_library(exc: BaseException) -> bool:
+    """Whether exc was raised inside a PDF library's code (it could not parse the file), rather than in ours."""
+    tb = exc.__traceback__
+    last = None
+    while tb is not None:
+        last = tb
+        tb = tb.tb_next
+    if last is None:
+        return False
+    parts = Path(last.tb_frame.f_code.co_filename).parts
+    return any(name in parts for name in _LIBRARY_PACKAGES)
+
+
+def _library_failure(exc: Exception, what: str) -> ReadError:
+    """A library's failure on a damaged file as a corrupt_pdf ReadError; our own bug as InternalError."""
+    if not raised_in_library(exc):
+        raise InternalError("read", exc) from exc
+    return ReadError("corrupt_pdf", f"{what}: {type(exc).__name__}: {exc}")
 
 
 def read_pdf(
@@ -213,12 +282,13 @@ def read_pdf(
             raise
         return salvage_pdf(data, exc, limits, warnings)
     ocr_pages = ocr_pages or {}
+    opened: list = []
     try:
         check_page_count(len(pdf), limits)
         if xref_damaged(data):
             warnings.append("repaired: the PDF's cross-reference table is damaged; PDFium rebuilt it from the objects")
         raw_pages: list[list[Piece]] = []
-        opened = list(pdf)  # each page opened once: opening one costs about a millisecond
+        opened.extend(pdf)  # each page opened once: opening one costs about a millisecond
         for page in opened:
             height = page.get_height()
             raw_pages.append([] if ocr == "force" else pdfium_pieces(page, height))
@@ -245,8 +315,9 @@ def read_pdf(
                 continue
             method = "pdfium"
             if layout == "full" or (layout == "auto" and _looks_damaged(pieces)):
-                pieces = pdfplumber_pieces(data, number - 1)
-                method = "pdfplumber"
+                second = pdfplumber_pieces(data, number - 1)
+                if second is not None:  # else pdfplumber could not read the page: PDFium's text stands
+                    pieces, method = second, "pdfplumber"
             if ocr != "off" and is_ocr_layer(opened[number - 1]):
                 # an OCR layer is one positioned word at a time: each box is a word (or a scanner's speck)
                 words = pieces_to_text(pdfium_pieces(opened[number - 1], opened[number - 1].get_height(), merge=False), word_gap=True)
@@ -256,11 +327,13 @@ def read_pdf(
             if layout == "auto" and method == "pdfium":
                 text, method = best_reading(data, number, text)
             pages.append(Page(number, text, method))
-    except (ReadError, OcrDeferred):
+    except (ReadError, OcrDeferred, InternalError):
         raise
-    except Exception as exc:  # any library failure on a damaged file
-        raise ReadError("corrupt_pdf", f"the PDF could not be read: {type(exc).__name__}: {exc}") from exc
+    except Exception as exc:  # a library's failure on a damaged file; a bug of ours is an InternalError
+        raise _library_failure(exc, "the PDF could not be read") from exc
     finally:
+        for page in opened:
+            page.close()
         pdf.close()
     if not any(p.text.strip() for p in pages):
         # what was lowered or repaired on the way is part of why nothing was found
@@ -378,6 +451,13 @@ def pdfium_pieces(page, page_height: float, merge: bool = True) -> list[Piece]:
     address) the characters are split between them by bisecting on count_rects.
     """
     textpage = page.get_textpage()
+    try:
+        return _pdfium_pieces(textpage, page_height, merge)
+    finally:
+        textpage.close()
+
+
+def _pdfium_pieces(textpage, page_height: float, merge: bool) -> list[Piece]:
     text = textpage.get_text_range()
     pieces = []
     for line in _TEXT_LINE.finditer(text):
@@ -447,6 +527,9 @@ class TextQuality:
 
     @property
     def score(self) -> float:
+        """Higher reads better; a text with no words scores below any text with words (-1 to 1)."""
+        if not self.words:
+            return NO_WORDS_SCORE
         return self.known - 2 * self.fragments
 
     @property
@@ -458,6 +541,8 @@ class TextQuality:
 QUALITY_MIN_WORDS = 25
 QUALITY_MAX_FRAGMENTS = 0.04
 QUALITY_MIN_KNOWN = 0.7
+# the score of a reading with no words: below the worst a reading with words can score (known 0, all fragments: -2)
+NO_WORDS_SCORE = -3.0
 _WORD = regex.compile(r"\p{L}+")
 
 
@@ -493,7 +578,10 @@ def best_reading(data: bytes, number: int, text: str) -> tuple[str, str]:
     first = text_quality(text)
     if not first.reads_badly:
         return text, "pdfium"
-    second = pieces_to_text(pdfplumber_pieces(data, number - 1))
+    pieces = pdfplumber_pieces(data, number - 1)
+    if pieces is None:
+        return text, "pdfium"
+    second = pieces_to_text(pieces)
     return (second, "pdfplumber") if text_quality(second).score > first.score else (text, "pdfium")
 
 
@@ -539,14 +627,25 @@ def _looks_damaged(pieces: list[Piece]) -> bool:
     return bool(text) and bad > 0.01 * len(text)
 
 
-def pdfplumber_pieces(data: bytes, index: int) -> list[Piece]:
-    """Words with boxes from pdfplumber's layout analysis: slower, and robust to odd fonts."""
+def pdfplumber_pieces(data: bytes, index: int) -> list[Piece] | None:
+    """Words with boxes from pdfplumber's layout analysis: slower, and robust to odd fonts. None
+    when pdfplumber cannot give the page (it parses the file on its own, and may find fewer pages
+    than PDFium, or fail where PDFium did not): the caller keeps PDFium's reading."""
     import io
+    import logging
 
     import pdfplumber
 
-    with pdfplumber.open(io.BytesIO(data)) as pdf:
-        words = pdf.pages[index].extract_words(keep_blank_chars=False, use_text_flow=False, x_tolerance=1.5)
+    logging.getLogger("pdfminer").setLevel(logging.ERROR)
+    try:
+        with pdfplumber.open(io.BytesIO(data)) as pdf:
+            if index >= len(pdf.pages):
+                return None
+            words = pdf.pages[index].extract_words(keep_blank_chars=False, use_text_flow=False, x_tolerance=1.5)
+    except Exception as exc:
+        if not raised_in_library(exc):
+            raise InternalError("read", exc) from exc
+        return None
     return [Piece(w["x0"], w["x1"], w["top"], w["bottom"], w["text"]) for w in words]
 
 

@@ -240,7 +240,7 @@ TABLES: dict[str, Table] = {
                 LETTER_ID,
                 _c("source_path", "string", "Path of the input file."),
                 _c("stage", "string", "Stage that met the problem: read, normalise, segment, extract, validate."),
-                _c("error", "string", "Short machine-readable kind, e.g. `empty`, `encrypted`, `corrupt_pdf`, `binary`, `ocr_unavailable`, `worker_crashed`, `not_a_regular_file`, `unreadable`, `too_large`, `too_many_pages`, `page_too_large`, `time_limit`, `no_text`."),
+                _c("error", "string", "Short machine-readable kind, e.g. `empty`, `encrypted`, `corrupt_pdf`, `binary`, `ocr_unavailable`, `worker_crashed`, `internal_error`, `not_a_regular_file`, `unreadable`, `too_large`, `too_many_pages`, `page_too_large`, `time_limit`, `no_text`."),
                 _c("message", "string", "What was wrong, for a person."),
             ],
             [],

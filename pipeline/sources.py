@@ -1,5 +1,5 @@
 """Find the documents a run reads: files, folders searched recursively, and .zip / .tar(.gz) archives
-read as folders, narrowed by --include and --exclude globs.
+read as folders (archives inside them too, to a depth limit), narrowed by --include and --exclude globs.
 
 An archive's letters are copied out to a staging folder for the workers to read, each under a name
 of our own (never the member's path), and their source_path is `archive.zip/inner/path.pdf`.
@@ -17,6 +17,7 @@ import stat
 import tarfile
 import zipfile
 import zlib
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Iterator
@@ -36,6 +37,7 @@ class ArchiveLimits:
     max_ratio: float = 100.0
     min_ratio_bytes: int = 1024 * 1024
     max_members: int = 200_000
+    max_depth: int = 4  # archives inside archives, counting the outermost
 
 
 @dataclass(frozen=True)
@@ -92,13 +94,18 @@ def _is_letter(name: str) -> bool:
     return PurePosixPath(name.lower()).suffix in LETTER_SUFFIXES
 
 
-def walk(folder: Path) -> Iterator[Path]:
-    """Letter files and archives under a folder, recursively; hidden files and folders skipped."""
+def walk(folder: Path, skipped: Counter | None = None) -> Iterator[Path]:
+    """Letter files and archives under a folder, recursively; hidden files and folders skipped.
+    Other files are counted in skipped by their extension (".qdf", "" for none), when given."""
     for root, dirs, files in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
-            if not name.startswith(".") and (_is_letter(name) or is_archive(name)):
+            if name.startswith("."):
+                continue
+            if _is_letter(name) or is_archive(name):
                 yield Path(root) / name
+            elif skipped is not None:
+                skipped[PurePosixPath(name.lower()).suffix] += 1
 
 
 @dataclass
@@ -119,11 +126,11 @@ class _Staging:
 
 
 def find_inputs(paths: list[Path], staging: Path, selection: Selection | None = None,
-                limits: ArchiveLimits | None = None) -> list[Input]:
+                limits: ArchiveLimits | None = None, skipped: Counter | None = None) -> list[Input]:
     """Every document under paths, sorted by source path; archives' letters copied under staging.
 
     A file named directly is read whatever its type (and the run says if it cannot be); in folders
-    only .txt and .pdf files and archives are taken. Globs are matched against the path below the
+    only .txt and .pdf files and archives are taken (the others are counted in skipped, by extension). Globs are matched against the path below the
     folder given (a file's name, for a file given directly).
     """
     selection = selection or Selection()
@@ -133,7 +140,7 @@ def find_inputs(paths: list[Path], staging: Path, selection: Selection | None = 
     seen: set[Path] = set()
     for path in paths:
         path = Path(path)
-        candidates = walk(path) if path.is_dir() else [path]
+        candidates = walk(path, skipped) if path.is_dir() else [path]
         for candidate in candidates:
             real = _resolved(candidate)
             if real in seen:
@@ -168,15 +175,22 @@ def _regular_file(path: Path) -> bool:
         return False
 
 
-def read_archive(archive: Path, stage: _Staging, selection: Selection, limits: ArchiveLimits, relative: str = "") -> list[Input]:
+def read_archive(archive: Path, stage: _Staging, selection: Selection, limits: ArchiveLimits, relative: str = "",
+                 source: str | None = None, depth: int = 1, budget: list[int] | None = None) -> list[Input]:
     """The letters of one archive, copied out; refused members as rows; the archive itself as one
     refused row when it cannot be opened or would expand past the limits. relative is the
-    archive's path below the folder it was found in, which globs see before its members' paths."""
-    source = str(archive)
+    archive's path below the folder it was found in, which globs see before its members' paths.
+
+    An archive inside it is read the same way, its members' source paths under the inner
+    archive's (`outer.zip/2009.zip/bromley.pdf`): depth counts the archives around it, and budget
+    (the bytes copied out so far) is shared with them, so nesting neither escapes the size limits
+    nor goes deeper than max_depth."""
+    source = source or str(archive)
     first = stage.count
-    scan = _Scan(source, relative, stage, selection, limits)
+    scan = _Scan(source, relative, stage, selection, limits, depth=depth, budget=budget if budget is not None else [0])
     try:
-        if archive.name.lower().endswith(".zip"):
+        name = source.rsplit("/", 1)[-1] if depth > 1 else archive.name
+        if name.lower().endswith(".zip"):
             return list(scan.zip(archive))
         return list(scan.tar(archive))
     except ArchiveRefused as refused:
@@ -242,12 +256,31 @@ class _Scan:
     stage: _Staging
     selection: Selection
     limits: ArchiveLimits
-    budget: list[int] = field(default_factory=lambda: [0])  # bytes copied out so far
+    depth: int = 1
+    budget: list[int] = field(default_factory=lambda: [0])  # bytes copied out so far, shared with the archives around
+
+    def _path(self, inner: str) -> str:
+        return f"{self.relative}/{inner}" if self.relative else inner
 
     def _wanted(self, inner: str) -> bool:
         if _hidden(inner) or not _is_letter(inner):
             return False
-        return self.selection.wanted(f"{self.relative}/{inner}" if self.relative else inner)
+        return self.selection.wanted(self._path(inner))
+
+    def _nested(self, inner: str) -> bool:
+        """Whether a member is an archive to read in turn (unless --exclude leaves it out, as in a folder)."""
+        return not _hidden(inner) and is_archive(inner) and not self.selection.excluded(self._path(inner))
+
+    def _read_nested(self, member: str, inner: str, copied: Path) -> list[Input]:
+        """The letters of an archive inside this one, copied out to `copied`, which is removed once read."""
+        try:
+            if self.depth >= self.limits.max_depth:
+                return [Input(member, error="archive_bomb", message=(
+                    f"refused as a possible zip bomb: archives nested more than {self.limits.max_depth} deep; nothing in it was read"))]
+            return read_archive(copied, self.stage, self.selection, self.limits, self._path(inner), source=member,
+                                depth=self.depth + 1, budget=self.budget)
+        finally:
+            copied.unlink(missing_ok=True)
 
     def _unsafe(self, name: str) -> Input | None:
         problem = _member_problem(name)
@@ -275,7 +308,8 @@ class _Scan:
                 if unsafe:
                     yield unsafe
                     continue
-                if not self._wanted(inner):
+                nested = self._nested(inner)
+                if not nested and not self._wanted(inner):
                     continue
                 if stat.S_ISLNK(info.external_attr >> 16):
                     yield Input(member, error="unsafe_path", message="archive member refused: it is a symbolic link; it was not extracted")
@@ -303,6 +337,9 @@ class _Scan:
                         raise _bomb(source, f"it expands past {limits.max_total_bytes:,} bytes")
                     yield Input(member, error="archive_bomb", message=f"archive member refused as a possible zip bomb: {stopped}")
                     continue
+                if nested:
+                    yield from self._read_nested(member, inner, target)
+                    continue
                 yield Input(member, target)
 
     def tar(self, archive: Path) -> Iterator[Input]:
@@ -327,7 +364,8 @@ class _Scan:
                 if unsafe:
                     yield unsafe
                     continue
-                if not self._wanted(inner):
+                nested = self._nested(inner)
+                if not nested and not self._wanted(inner):
                     continue
                 if not info.isreg():
                     kind = "a link" if info.issym() or info.islnk() else "not a regular file"
@@ -346,4 +384,7 @@ class _Scan:
                 if stopped:
                     target.unlink(missing_ok=True)
                     raise _bomb(source, stopped)
+                if nested:
+                    yield from self._read_nested(member, inner, target)
+                    continue
                 yield Input(member, target)

@@ -263,3 +263,107 @@ def test_progress_counts_pages_and_corrects_the_estimate(tmp_path, seed_dir):
     assert states[0].pages == 5 and states[0].documents == 3
     assert [(s.documents_done, s.pages_done, s.pages) for s in states] == [(1, 1, 5), (2, 2, 5), (3, 3, 3)]
     assert states[0].current.endswith("002_c8e38d5c7059abd6.txt") and states[-1].current == ""
+
+
+def _segfault_on_crash_files(path, **kwargs):
+    """Stands in for process_document in forked workers: a segmentation fault, as PDFium can have on a damaged file."""
+    import faulthandler
+    import os
+    import signal
+
+    if Path(path).name.startswith("crash"):
+        faulthandler.disable()  # pytest's, inherited by the fork: its dump of the fault would fill the test's output
+        os.kill(os.getpid(), signal.SIGSEGV)
+    return _real_process_document(path, **kwargs)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the stand-in reaches the workers by fork")
+def test_with_one_worker_a_segfault_costs_that_document_s_row_not_the_run(folder, tmp_path, monkeypatch):
+    """Documents are read in a worker process even with --workers 1, so a crash in a native library is isolated."""
+    from pipeline import process
+
+    (folder / "crash.txt").write_text("a file whose reader dies")
+    monkeypatch.setattr(process, "process_document", _segfault_on_crash_files)
+    summary = ingest([folder], tmp_path / "out", workers=1)
+    letters = pd.read_csv(tmp_path / "out" / "letters.csv", dtype=str, keep_default_na=False)
+    crashed = letters[letters["source_path"].str.endswith("crash.txt")].iloc[0]
+    assert crashed["status"] == "failed" and "worker reading this file died" in crashed["issues"]
+    errors = pd.read_csv(tmp_path / "out" / "errors.csv", dtype=str, keep_default_na=False)
+    assert "worker_crashed" in set(errors["error"])
+    assert summary.n_documents == 7 and (letters["status"] == "ok").sum() == 3
+
+
+def test_an_archive_holding_only_an_archive_of_letters_gets_its_rows(tmp_path, seed_dir):
+    import io
+    import zipfile
+
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    seeds = sorted(Path(seed_dir).glob("*.txt"))
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w") as zf:
+        zf.writestr("2009/a.txt", seeds[0].read_bytes())
+        zf.writestr("2009/b.txt", seeds[1].read_bytes())
+    outer = tmp_path / "outer.zip"
+    with zipfile.ZipFile(outer, "w") as zf:
+        zf.writestr("letters-2009.zip", inner.getvalue())
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["ingest", str(outer), "--out", str(out), "-w", "1", "-q"])
+    assert result.exit_code == 0, result.output
+    letters = pd.read_csv(out / "letters.csv", dtype=str)
+    assert list(letters["source_path"]) == [f"{outer}/letters-2009.zip/2009/a.txt", f"{outer}/letters-2009.zip/2009/b.txt"]
+    assert list(letters["status"]) == ["ok", "ok"]
+
+
+def _hostile_pdfs(folder: Path, prefixes: list[str]) -> None:
+    """Readable and damaged PDFs (a scan, a PDF with no pages after an encrypted one ...), named
+    with the prefixes given so that a second folder can sort them in another order."""
+    import random
+
+    from fixtures import generate as gen
+    from fixtures import hostile
+
+    letter = hostile.letter_pdf(6)
+    lines = ["Dear Mrs Pearson, the annual rating of children's services in Bromley."] * 6
+    files = [("scan.pdf", gen.scan_pdf(hostile.letter_pdf(7), random.Random(7))), ("letter.pdf", letter),
+             ("encrypted.pdf", hostile.encrypted_pdf()), ("zero.pdf", hostile.zero_page_pdf()),
+             ("flipped.pdf", hostile.flip_bits(letter, random.Random(2), 30)), ("untyped.pdf", hostile.untyped_pages_pdf(lines)),
+             ("unembedded.pdf", hostile.unembedded_font_pdf(lines)), ("beside_image.pdf", hostile.text_beside_page_image_pdf(lines))]
+    folder.mkdir()
+    for prefix, (name, data) in zip(prefixes, files):
+        (folder / f"{prefix}_{name}").write_bytes(data)
+
+
+def _tables(out: Path) -> dict[str, pd.DataFrame]:
+    """letters, statistics and documents, source paths reduced to the file's name without its prefix, sorted by letter."""
+    tables = {}
+    for table in ("letters", "statistics", "documents"):
+        frame = pd.read_csv(out / f"{table}.csv", dtype=str, keep_default_na=False)
+        if "source_path" in frame:
+            frame["source_path"] = frame["source_path"].map(lambda p: Path(p).name.split("_", 1)[1])
+        tables[table] = frame.sort_values(list(frame.columns)).reset_index(drop=True)
+    return tables
+
+
+@pytest.mark.ocr
+def test_hostile_pdfs_give_the_same_tables_in_either_order_and_with_one_or_two_workers(tmp_path):
+    from pipeline.read import ocr_available
+
+    if not ocr_available():
+        pytest.skip("Tesseract is not installed")
+    forward = [f"{n:02d}" for n in range(8)]
+    _hostile_pdfs(tmp_path / "forward", forward)
+    _hostile_pdfs(tmp_path / "backward", forward[::-1])
+    ingest([tmp_path / "forward"], tmp_path / "one", workers=1)
+    ingest([tmp_path / "forward"], tmp_path / "two", workers=2)
+    ingest([tmp_path / "backward"], tmp_path / "back", workers=1)
+    for table in ("letters", "statistics", "documents"):
+        assert (tmp_path / "one" / f"{table}.csv").read_bytes() == (tmp_path / "two" / f"{table}.csv").read_bytes(), table
+    one, back = _tables(tmp_path / "one"), _tables(tmp_path / "back")
+    for table in one:
+        pd.testing.assert_frame_equal(one[table], back[table])
+    letters = one["letters"].set_index("source_path")
+    assert letters.loc["zero.pdf", "status"] == "failed" and letters.loc["encrypted.pdf", "status"] == "failed"
+    assert letters.loc["untyped.pdf", "status"] != "failed" and letters.loc["beside_image.pdf", "status"] != "failed"

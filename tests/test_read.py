@@ -248,3 +248,173 @@ def test_an_ocr_layer_that_reads_badly_is_read_again_and_the_better_reading_kept
     page = document.pages[0]
     assert page.method == "ocr-layer-reread" and page.ocr_confidence is not None
     assert "special schools are good or outstanding" in page.text
+
+
+# --------------------------------------------------------------------------- failures say what failed
+
+
+LINES = ["Dear Mrs Pearson, the annual rating of children's services in Bromley.",
+         "Nine of the ten special schools are good or outstanding, and the council performs well."]
+
+
+@pytest.mark.parametrize("layout", ["full", "auto"])
+def test_a_page_pdfplumber_does_not_see_keeps_pdfium_s_reading(tmp_path, layout, monkeypatch):
+    """PDFium reads two pages that pdfplumber finds no page of: the second reading gives nothing, and
+    PDFium's text stands (it used to raise IndexError and fail the file as corrupt)."""
+    from fixtures import hostile
+    from pipeline import read
+
+    path = tmp_path / "untyped.pdf"
+    path.write_bytes(hostile.untyped_pages_pdf(LINES))
+    if layout == "auto":  # make the page read badly, so that the second reading is tried
+        monkeypatch.setattr(read, "text_quality", lambda text: read.TextQuality(50, 0.1, 0.5))
+    document = read_document(path, layout=layout)
+    assert [p.method for p in document.pages] == ["pdfium", "pdfium"]
+    assert "special schools are good" in document.pages[0].text
+
+
+def test_our_own_bug_while_reading_is_an_internal_error_row_not_a_corrupt_file(tmp_path, monkeypatch):
+    from fixtures import hostile
+    from pipeline import read
+    from pipeline.process import process_document
+
+    path = tmp_path / "letter.pdf"
+    path.write_bytes(hostile.untyped_pages_pdf(LINES))
+
+    def broken(pieces, *args, **kwargs):
+        return [][1]  # an IndexError raised in our own code
+
+    monkeypatch.setattr(read, "pieces_to_text", broken)
+    record = process_document(path)
+    assert record.status == "failed"
+    [error] = record.errors
+    assert error["stage"] == "read" and error["error"] == "internal_error"
+    assert "internal error in read (IndexError: list index out of range)" in error["message"] and "not a fault of the file" in error["message"]
+
+
+def test_only_an_exception_raised_inside_a_pdf_library_is_the_file_s_fault():
+    import io
+
+    import pdfplumber
+
+    from pipeline.read import raised_in_library
+
+    try:
+        with pdfplumber.open(io.BytesIO(b"%PDF-1.4\nnothing else")) as pdf:
+            pdf.pages[0].extract_words()
+    except Exception as exc:  # pdfminer's own parse error
+        assert raised_in_library(exc)
+    try:
+        [][1]
+    except IndexError as exc:
+        assert not raised_in_library(exc)
+
+
+# --------------------------------------------------------------------------- a reading with no words never wins
+
+
+def test_a_reading_with_no_words_scores_below_any_reading_with_words():
+    from pipeline.read import text_quality
+
+    garbled = "Pe rfo rm s zq xv " * 20
+    assert text_quality("").score < text_quality(garbled).score
+    assert text_quality("   \n").score < text_quality("Qxz").score
+    assert text_quality("").score < text_quality("the council").score
+
+
+def test_best_reading_keeps_pdfium_s_text_when_the_second_reading_is_empty(monkeypatch):
+    from pipeline import read
+
+    monkeypatch.setattr(read, "pdfplumber_pieces", lambda data, index: [])
+    garbled = " ".join(["zq", "xv", "pl"] * 20)
+    assert read.best_reading(b"", 1, garbled) == (garbled, "pdfium")
+
+
+def test_text_beside_a_page_sized_image_is_kept_when_the_image_reads_as_nothing(tmp_path):
+    """A text layer that reads badly beside a blank page-sized image: re-reading the image finds
+    nothing, and the text layer is kept (it used to lose to the empty reading and fail `no_text`)."""
+    from fixtures import hostile
+    from pipeline.read import read_ocr_layer
+
+    words = "zqx brrf klmn wopp vvtt glarb snerk plonk".split()
+    lines = [" ".join(words[(i + j) % 8] for j in range(8)) for i in range(8)]
+    path = tmp_path / "image.pdf"
+    path.write_bytes(hostile.text_beside_page_image_pdf(lines))
+    document = read_document(path)
+    assert document.source_format == "pdf-ocr-layer" and document.pages[0].method == "ocr-layer"
+    assert "glarb snerk" in document.pages[0].text
+    assert read_ocr_layer(None, 1, "\n".join(lines), ("", None, {})).method == "ocr-layer"
+
+
+# --------------------------------------------------------------------------- the same answer whatever was read before
+
+
+def test_a_pdf_with_no_pages_is_corrupt_whatever_failed_before_it(tmp_path):
+    """pypdfium2 reported a document with no pages with PDFium's last error, left by the document
+    that failed before it: after an encrypted PDF, an empty one was `encrypted` too."""
+    from fixtures import hostile
+
+    zero, locked = tmp_path / "zero.pdf", tmp_path / "locked.pdf"
+    zero.write_bytes(hostile.zero_page_pdf())
+    locked.write_bytes(hostile.encrypted_pdf())
+    kinds = []
+    for path in (zero, locked, zero, locked, zero):
+        with pytest.raises(ReadError) as info:
+            read_document(path)
+        kinds.append(info.value.error)
+    assert kinds == ["corrupt_pdf", "encrypted", "corrupt_pdf", "encrypted", "corrupt_pdf"]
+
+
+def test_every_pdf_is_read_by_a_fresh_pdfium_with_nothing_left_open(tmp_path, monkeypatch):
+    from fixtures import hostile
+    from pypdfium2 import _library_scope
+    from pypdfium2.internal import bases
+
+    starts = []
+    real = _library_scope.init_lib
+    monkeypatch.setattr(_library_scope, "init_lib", lambda: (starts.append(1), real())[1])
+    path = tmp_path / "letter.pdf"
+    path.write_bytes(hostile.letter_pdf(3))
+    for _ in range(3):
+        read_document(path)
+    assert len(starts) == 3
+    # every page, text page and document was closed: nothing PDFium holds outlives a document
+    assert not [ref for refs in bases.ObjectTracker.values() for ref in refs if ref() is not None]
+
+
+def _rows_bytes(records) -> list[bytes]:
+    import json
+
+    from pipeline.rows import record_rows
+
+    return [json.dumps(record_rows(r), sort_keys=True, default=str).encode() for r in records]
+
+
+@needs_ocr
+def test_documents_read_the_same_in_either_order_in_one_process(tmp_path):
+    """Rendering a scan fills PDFium's caches and a failed load leaves its last error: neither may
+    change how the next document reads. The same documents read in two orders in one process give
+    the same rows, byte for byte."""
+    import random
+
+    from fixtures import generate as gen
+    from fixtures import hostile
+    from pipeline.process import process_document
+
+    letter = hostile.letter_pdf(4)
+    files = {
+        "scan.pdf": gen.scan_pdf(hostile.letter_pdf(5), random.Random(5)),
+        "letter.pdf": letter,
+        "unembedded.pdf": hostile.unembedded_font_pdf(LINES * 8),
+        "zero.pdf": hostile.zero_page_pdf(),
+        "encrypted.pdf": hostile.encrypted_pdf(),
+        "flipped.pdf": hostile.flip_bits(letter, random.Random(1), 30),
+        "untyped.pdf": hostile.untyped_pages_pdf(LINES),
+    }
+    paths = []
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+        paths.append(tmp_path / name)
+    forward = dict(zip(paths, _rows_bytes(process_document(p) for p in paths)))
+    backward = dict(zip(reversed(paths), _rows_bytes(process_document(p) for p in reversed(paths))))
+    assert forward == backward

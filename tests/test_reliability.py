@@ -415,3 +415,74 @@ def test_sigkill_of_the_run_ends_its_workers_and_the_next_run_cleans_up(tmp_path
     ingest([tmp_path / "small"], out, workers=1)  # the lock died with the run
     assert not list(out.glob(".parts-*")) and not (out / ".scratch").exists()
     assert not list((out / ".cache").rglob("*.tmp"))
+
+
+@linux_only
+def test_sigterm_stops_the_run_as_ctrl_c_does_and_keeps_the_previous_dataset(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "letter_0.pdf").write_bytes(hostile.letter_pdf(20))
+    out = tmp_path / "out"
+    ingest([folder], out, workers=1)
+    before = {p.name: p.read_bytes() for p in out.glob("*.csv")}
+    for seed in range(1, 8):
+        (folder / f"letter_{seed}.pdf").write_bytes(hostile.letter_pdf(20 + seed))
+    run = subprocess.Popen(cli("ingest", str(folder), "--out", str(out), "--workers", "2", "--quiet"), cwd=ROOT,
+                           stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        workers: set[int] = set()
+        while time.monotonic() < deadline and len(workers) < 2:
+            workers = _descendants(run.pid)
+            time.sleep(0.05)
+        assert len(workers) >= 2, "the workers never started"
+        run.send_signal(signal.SIGTERM)
+        _, stderr = run.communicate(timeout=30)
+    finally:
+        run.kill()
+    assert run.returncode == 130 and stderr.strip().splitlines()[-1] == "interrupted", stderr
+    stopped = time.monotonic()
+    while any(_alive(pid) for pid in workers) and time.monotonic() - stopped < 15:
+        time.sleep(0.05)
+    assert not any(_alive(pid) for pid in workers)
+    assert {p.name: p.read_bytes() for p in out.glob("*.csv")} == before
+
+
+@linux_only
+def test_tesseract_started_by_a_worker_gets_the_parent_death_signal(monkeypatch):
+    """A worker killed mid-page takes its Tesseract with it (PR_SET_PDEATHSIG in the child)."""
+    import pytesseract.pytesseract as tess
+
+    monkeypatch.setattr(tess, "subprocess_args", tess.subprocess_args)
+    ingest_module._tesseract_dies_with_worker()
+    kwargs = tess.subprocess_args()
+    probe = "import ctypes; v = ctypes.c_int(); ctypes.CDLL(None).prctl(2, ctypes.byref(v)); print(v.value)"  # 2 = PR_GET_PDEATHSIG
+    child = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=30, preexec_fn=kwargs["preexec_fn"])
+    assert child.stdout.strip() == str(int(signal.SIGKILL))
+    assert kwargs["stdin"] == subprocess.PIPE  # pytesseract's own arguments are kept
+
+
+def test_library_warnings_go_to_the_run_log_not_stderr(capfd, caplog):
+    import logging
+    import warnings
+
+    saved = {name: (list(logging.getLogger(name).handlers), logging.getLogger(name).propagate, logging.getLogger(name).level)
+             for name in ingest_module.LIBRARY_LOGGERS}
+    ingest_module.route_library_logs()  # as each worker does when it starts
+    logging.getLogger("pdfminer").setLevel(logging.WARNING)  # reading with pdfplumber raises it to ERROR
+    try:
+        with caplog.at_level(logging.INFO, logger="ofsted_letters"):
+            logging.getLogger("pdfminer.pdffont").warning("Could not get FontBBox from font descriptor")
+            with warnings.catch_warnings():
+                warnings.simplefilter("always")
+                warnings.warn("a library's warning")
+    finally:
+        logging.captureWarnings(False)
+        for name, (handlers, propagate, level) in saved.items():
+            logging.getLogger(name).handlers[:] = handlers
+            logging.getLogger(name).propagate = propagate
+            logging.getLogger(name).setLevel(level)
+    assert capfd.readouterr().err == ""
+    lines = [r.getMessage() for r in caplog.records if r.name == "ofsted_letters"]
+    assert any("pdfminer.pdffont: Could not get FontBBox" in line for line in lines)
+    assert any("a library's warning" in line for line in lines)

@@ -172,3 +172,62 @@ def test_the_command_line_takes_archives_and_globs(tmp_path: Path, seed_dir: Pat
     assert result.exit_code == 0, result.output
     letters = pd.read_csv(out / "letters.csv", dtype=str)
     assert list(letters["source_path"]) == [f"{archive}/2010/b.txt"] and list(letters["status"]) == ["ok"]
+
+
+def _zip_bytes(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(zipfile.ZipInfo(name, date_time=(2010, 1, 1, 0, 0, 0)), data, compress_type=zipfile.ZIP_DEFLATED)
+    return buffer.getvalue()
+
+
+def test_archives_inside_archives_are_read_with_their_paths(tmp_path: Path) -> None:
+    tar = _tar(tmp_path / "t.tar.gz", {"2010/b.txt": LETTER.encode()}).read_bytes()
+    inner = _zip_bytes({"2009/a.txt": LETTER.encode(), "../climb.txt": b"x", "notes.md": b"not a letter"})
+    outer = _zip(tmp_path / "outer.zip", {"inner.zip": inner, "more/letters.tar.gz": tar, "c.txt": LETTER.encode(),
+                                          "broken.zip": b"PK\x03\x04 not really"})
+    found = _by_source(find_inputs([outer], tmp_path / "staging"))
+    assert sorted((source[len(str(outer)) + 1:], item.error) for source, item in found.items()) == [
+        ("broken.zip", "corrupt_archive"), ("c.txt", None), ("inner.zip/../climb.txt", "unsafe_path"),
+        ("inner.zip/2009/a.txt", None), ("more/letters.tar.gz/2010/b.txt", None)]
+    assert found[f"{outer}/inner.zip/2009/a.txt"].path.read_text() == LETTER
+    # the inner archives themselves are not left in the staging folder
+    assert sorted(p.name for p in (tmp_path / "staging").rglob("*") if p.is_file()) == ["a.txt", "b.txt", "c.txt"]
+
+
+def test_nesting_is_bounded_and_an_inner_bomb_is_refused_with_a_row(tmp_path: Path) -> None:
+    data = _zip_bytes({"a.txt": LETTER.encode()})
+    for level in range(5):
+        data = _zip_bytes({f"level{level}.zip": data})
+    deep = tmp_path / "deep.zip"
+    deep.write_bytes(data)
+    [item] = find_inputs([deep], tmp_path / "s1")
+    assert item.error == "archive_bomb" and "nested more than 4 deep" in item.message
+    assert item.source == f"{deep}/level4.zip/level3.zip/level2.zip/level1.zip"
+    bomb = _zip(tmp_path / "bomb.zip", {"inner.zip": _zip_bytes({"zeros.txt": b"\0" * (4 * MIB), "ok.txt": LETTER.encode()})})
+    inputs = find_inputs([bomb], tmp_path / "s2")
+    assert [(i.source, i.error) for i in inputs] == [(f"{bomb}/inner.zip", "archive_bomb")]
+    assert "times the archive's size" in inputs[0].message
+    # the total limit counts what the inner archives give too
+    assert [i.error for i in find_inputs([_zip(tmp_path / "big.zip", {"in.zip": _zip_bytes({f"l{n}.txt": os.urandom(3000) for n in range(3)})})],
+                                         tmp_path / "s3", limits=ArchiveLimits(max_total_bytes=15000))] == ["archive_bomb"]
+
+
+def test_globs_see_the_path_through_inner_archives(tmp_path: Path) -> None:
+    outer = _zip(tmp_path / "outer.zip", {"2009.zip": _zip_bytes({"a.txt": LETTER.encode()}),
+                                          "2010.zip": _zip_bytes({"b.txt": LETTER.encode(), "draft.txt": LETTER.encode()})})
+    sources = [i.source for i in find_inputs([outer], tmp_path / "s", Selection(exclude=("2009.zip", "*draft*")))]
+    assert sources == [f"{outer}/2010.zip/b.txt"]
+
+
+def test_files_skipped_by_their_extension_are_counted(tmp_path: Path) -> None:
+    from collections import Counter
+
+    (tmp_path / "in").mkdir()
+    for name in ("a.txt", "b.qdf", "c.out", "d.qdf", "README", ".hidden.pdf"):
+        (tmp_path / "in" / name).write_text(LETTER)
+    skipped: Counter = Counter()
+    inputs = find_inputs([tmp_path / "in"], tmp_path / "staging", skipped=skipped)
+    assert [Path(i.source).name for i in inputs] == ["a.txt"]
+    assert skipped == {".qdf": 2, ".out": 1, "": 1}
