@@ -261,8 +261,10 @@ def test_progress_counts_pages_and_corrects_the_estimate(tmp_path, seed_dir):
     states = []
     ingest([folder], tmp_path / "out", workers=1, progress=lambda state: states.append(dataclasses.replace(state)))
     assert states[0].pages == 5 and states[0].documents == 3
-    assert [(s.documents_done, s.pages_done, s.pages) for s in states] == [(1, 1, 5), (2, 2, 5), (3, 3, 3)]
-    assert states[0].current.endswith("002_c8e38d5c7059abd6.txt") and states[-1].current == ""
+    # a document is told when its worker finishes it and again when it is written: the counts move once
+    counts = [(s.documents_done, s.pages_done, s.pages) for s in states]
+    assert [c for k, c in enumerate(counts) if k == 0 or c != counts[k - 1]] == [(1, 1, 5), (2, 2, 5), (3, 3, 3)]
+    assert any(s.current.endswith("002_c8e38d5c7059abd6.txt") for s in states) and states[-1].current == ""
 
 
 def _segfault_on_crash_files(path, **kwargs):
@@ -363,7 +365,9 @@ def test_hostile_pdfs_give_the_same_tables_in_either_order_and_with_one_or_two_w
         assert (tmp_path / "one" / f"{table}.csv").read_bytes() == (tmp_path / "two" / f"{table}.csv").read_bytes(), table
     one, back = _tables(tmp_path / "one"), _tables(tmp_path / "back")
     for table in one:
-        pd.testing.assert_frame_equal(one[table], back[table])
+        # which of two same-text documents is the copy follows path order, which the two folders reverse
+        pd.testing.assert_frame_equal(one[table].drop(columns=["duplicate_of"], errors="ignore"),
+                                      back[table].drop(columns=["duplicate_of"], errors="ignore"))
     letters = one["letters"].set_index("source_path")
     assert letters.loc["zero.pdf", "status"] == "failed" and letters.loc["encrypted.pdf", "status"] == "failed"
     assert letters.loc["untyped.pdf", "status"] != "failed" and letters.loc["beside_image.pdf", "status"] != "failed"
