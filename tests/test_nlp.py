@@ -166,7 +166,9 @@ def test_a_judged_number_no_form_explains_is_unexplained(nlp):
 
 def test_thousands_separators_are_one_number(nlp):
     assert [(s.value, s.subject) for s in nlp("Of the 1,200 childminders inspected, 1,050 are good.")._.statistics] == [(1050, "childminders")]
-    assert [s.value for s in nlp("Ofsted inspects over 20,000 services each year.")._.statistics] == [20000]
+    # a count nothing judges is no statistic, but still one number, explained
+    doc = nlp("Ofsted inspects over 20,000 services each year.")
+    assert doc._.statistics == [] and [(n.text, n.rule) for n in doc._.numbers] == [("20,000", "not_judged")]
 
 
 def test_pipeline_builds_without_the_model_folder():

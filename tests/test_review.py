@@ -113,7 +113,7 @@ def test_review_at_a_terminal_fixes_adds_edits_removes_skips_and_resumes(year_fo
     child.expect("status = 'ok'")  # Enter keeps the current value
     _answer(child, "action: ", "+")
     for prompt, reply in [("text as written", "two nursery schools"), ("text as written", "Key Stage 2"),
-                          (r"kind \(count, percentage, fraction, ratio\)", "count"),
+                          (r"kind \(count, percentage, fraction, ratio, indicator\)", "count"),
                           ("value", "two"), ("value", "2"), ("denominator", ""), ("qualifier", ""),
                           ("subject keyword", "nursery school"), ("judgement", "good")]:
         _answer(child, prompt, reply)
