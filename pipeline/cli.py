@@ -20,7 +20,7 @@ from rich.console import Console
 from typer.core import TyperGroup
 
 from pipeline import __version__
-from pipeline.errors import EXIT_INTERRUPTED, EXIT_RUN_FAILED, EXIT_STRICT, EXIT_USAGE, PipelineError, UsageError
+from pipeline.errors import EXIT_INTERRUPTED, EXIT_RUN_FAILED, EXIT_STRICT, PipelineError, UsageError
 from pipeline.limits import default_limits
 from pipeline.records import FIELD_CHOICES, SOURCE_FORMATS, STATISTICS_STATUSES, STATUSES
 

@@ -12,7 +12,6 @@ A folder with no run.json (written by hand or by another tool) is read as it sta
 from __future__ import annotations
 
 import json
-import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -179,5 +178,5 @@ def require_letters(out_dir: Path) -> None:
     """Stop with a message a user can act on when out_dir is not a dataset folder."""
     if not has_table(out_dir, "letters"):
         where = "does not exist" if not Path(out_dir).exists() else "holds no letters table (letters.parquet, letters.csv or letters.jsonl)"
-        raise NotADataset(f"{out_dir} is not a dataset folder: it {where}", f"give the folder written by `ofsted-letters ingest ... --out DIR`, or run ingest first")
+        raise NotADataset(f"{out_dir} is not a dataset folder: it {where}", "give the folder written by `ofsted-letters ingest ... --out DIR`, or run ingest first")
     table_file(out_dir, "letters")  # a DataError when no letters file is of the folder's run

@@ -24,7 +24,6 @@ import uuid
 from collections import Counter
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Callable, Iterator, Mapping
 

@@ -19,13 +19,17 @@ import statistics
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 import regex
 
 from pipeline.config import DATA
 from pipeline.limits import MIB, RENDER_BYTES_PER_PIXEL, Limits, default_limits, seconds_left, timed_out
 from pipeline.records import Page, ReadError, SourceDocument
+
+if TYPE_CHECKING:  # PIL and numpy are imported where a page is rendered, not when this module is
+    import numpy as np
+    from PIL import Image
 
 TEXT_SUFFIXES = {".txt", ".text", ""}
 # a page with fewer characters than this in its text layer is treated as a scan

@@ -320,8 +320,8 @@ def render_text(view: LetterView, only: str | None = None) -> Text:
 
 def fields_table(view: LetterView, only: str | None = None) -> Table:
     table = Table(title="fields", show_lines=False)
-    for column in ("field", "value", "page", "method", "confidence"):
-        table.add_column(column)
+    for heading in ("field", "value", "page", "method", "confidence"):
+        table.add_column(heading)
     for f in view.fields:
         if only and only not in (f["field"], _field_group(f["field"])):
             continue

@@ -12,7 +12,6 @@ import datetime as dt
 import random
 import shutil
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
