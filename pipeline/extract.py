@@ -21,7 +21,7 @@ from pipeline.quantities import QuantityGrammar
 from pipeline.records import FieldValue, LetterRecord, NumberSpan, ScaleRow, Segment, Statistic
 from pipeline.reread import disputed_word, method_suffix
 from pipeline.segment import find_scale_rows
-from pipeline.structure import StructureReading, compare_reading, parse_for_structure, read_structure, unread_statistic
+from pipeline.structure import StructureReading, compare_reading, parse_for_structure, read_structure, settled_rules, unread_statistic
 
 _MONTHS = {m[:3]: i for i, m in enumerate(patterns()["dates"]["months"], start=1)}
 _OCR_DIGITS = str.maketrans({"l": "1", "I": "1", "|": "1", "O": "0", "o": "0"})
@@ -531,7 +531,7 @@ def extract_statistics(text: str, segments: list[Segment]) -> tuple[list[Statist
             item.end += seg.start
         stats.extend(doc._.statistics)
         numbers.extend(doc._.numbers)
-        held = [n.start - seg.start for n in doc._.numbers]
+        held = [n.start - seg.start for n in doc._.numbers if n.role == "statistic" or n.rule not in settled_rules()]
         sentences += [(seg.start + sent.start_char, sent.text) for sent in doc.sents if any(sent.start_char <= h < sent.end_char for h in held)]
     for i, s in enumerate(stats):
         s.stat_index = i

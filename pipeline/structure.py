@@ -99,11 +99,15 @@ def parse_for_structure(texts: list[str], nlp: Language) -> list[Doc]:
     grammar = _grammar()
     docs = []
     for doc in nlp.tokenizer.pipe([_number_in_lower_case(t, grammar) for t in texts]):
-        with doc.retokenize() as retokenizer:
-            for span in _number_words(doc, grammar):
-                retokenizer.merge(span)
+        spans = _number_words(doc, grammar)
+        if spans:
+            with doc.retokenize() as retokenizer:
+                for span in spans:
+                    retokenizer.merge(span)
         for token in doc:
-            token._.is_number = all(grammar.writes_a_number(part) for part in token.text.split("-") if part)
+            parts = [part for part in token.lower_.split("-") if part]
+            if parts and all(grammar.writes_a_number(part) for part in parts):
+                token._.is_number = True
         docs.append(doc)
     for _, component in nlp.pipeline:
         docs = list(component.pipe(docs)) if hasattr(component, "pipe") else [component(d) for d in docs]
@@ -115,6 +119,12 @@ def _number_in_lower_case(text: str, grammar: QuantityGrammar) -> str:
     capitalised one for a name; in lower case (same length, so offsets hold) it reads it as a number."""
     first = text.split(" ", 1)[0].split("-", 1)[0]
     return text[:1].lower() + text[1:] if grammar.is_number_word(first.lower()) else text
+
+
+@lru_cache(maxsize=1)
+def settled_rules() -> frozenset[str]:
+    """Distractor rules the parse need not check: a sentence holding only such numbers is not parsed."""
+    return frozenset(load_toml("structure.toml")["second_reading"]["settled_rules"])
 
 
 @lru_cache(maxsize=1)
