@@ -1,8 +1,14 @@
 """Which grade phrase each statistic of a sentence is about, clause by clause; outcome indicators get none."""
 from __future__ import annotations
 
+import regex
+
 from pipeline.indicators import read_indicator
 from pipeline.statistic_finder.sentence import Sentence
+
+
+# between a statistic and a second setting named with its own: "... of childminding and childcare"
+_JOINED = regex.compile(r"\s+(?:and|or|&)\s+")
 
 
 class JudgementAssignment:
@@ -25,8 +31,9 @@ class JudgementAssignment:
         return found.group(1).lower() + " " if found else ""
 
     def _about_another(self, s: Sentence, a: int, b: int) -> bool:
-        """Whether another setting, or "the other", is named between character offsets a and b."""
-        if any(a <= self._starts[k] < b for k in s.subjects):
+        """Whether another setting, or "the other", is named between character offsets a and b; a setting
+        joined to the statistic's own by "and" ("65% of childminding and childcare is good") is not another."""
+        if any(a <= self._starts[k] < b and not _JOINED.fullmatch(self._text[a:self._starts[k]]) for k in s.subjects):
             return True
         return any(w.strip(",;") in self.remainder for w in self._text[a:b].lower().split())
 
