@@ -88,8 +88,9 @@ def _patterns(nlp: Language) -> _Patterns:
         order[match_id] = n
     v = vocab()
     grade_words = frozenset(w for p in v["judgements"]["phrases"] for w in p.lower().split()) | {"better", "well", "poorly"}
-    # the nouns settings are named by ("schools" of "primary schools"), not every word of their names ("case")
-    settings = frozenset(p.lower().split()[-1] for p in v["subjects"]["phrases"])
+    # the nouns settings are named by ("schools" of "primary schools"), not every word of their names ("case"),
+    # nor words too general to tell one setting from another ("provision in early years settings")
+    settings = frozenset(p.lower().split()[-1] for p in v["subjects"]["phrases"]) - set(words["too_general"])
     return _Patterns(subjects, judgements, holders, counted, grades, order, frozenset(words["negation"]), grade_words, settings)
 
 
@@ -254,7 +255,9 @@ def compare_reading(subject: str | None, judgement: str | None, kind: str, readi
     finder_words = {_singular(w) for w in (subject or "").split()}
     # an indicator's subject is a group ("looked after children") the parse may name by another noun ("reviews of ...")
     subject_known = head is not None and head in {_singular(w) for w in p.settings} and kind != "indicator"
-    subject_agrees = subject_known and head in finder_words
+    # the same setting, named more or less fully: "private fostering" and "private fostering provision"
+    parsed_words = {_singular(w) for w in (reading.subject or "").split()}
+    subject_agrees = subject_known and (head in finder_words or bool(finder_words) and finder_words <= parsed_words)
     problems = []
     if subject_known and not subject_agrees and subject:
         problems.append(f"the sentence's structure counts {reading.subject!r}, the finder {subject!r}")

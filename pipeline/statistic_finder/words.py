@@ -160,21 +160,23 @@ class WordReading:
             return Base(None, specific[-1][1], specific[-1][0])
         return None
 
-    def _nearby_subject(self, s: Sentence, start: int) -> tuple[str | None, bool]:
+    def _nearby_subject(self, s: Sentence, start: int, figure_end: int | None = None) -> tuple[str | None, bool]:
         """The subject of a number that stands apart from it: the nearest named setting before it, else
-        after; and whether that setting, named after it, is another number's."""
+        after; and whether that setting, named after it, is another number's (a number between the figure,
+        ending at token figure_end, and the setting)."""
+        end = start if figure_end is None else figure_end
         before = [(k, t) for k, (e, t) in s.subjects.items() if e <= start]
         after = [(k, t) for k, (e, t) in s.subjects.items() if k >= start]
         for pool in (list(reversed(before)), after):
             specific = [(k, t) for k, t in pool if t.lower() not in self.generic]
             if specific:
-                return specific[0][1], self._counted_between(s, start, specific[0][0])
+                return specific[0][1], self._counted_between(s, end, specific[0][0])
         if before:
             return before[-1][1], False
-        return (after[0][1], self._counted_between(s, start, after[0][0])) if after else (None, False)
+        return (after[0][1], self._counted_between(s, end, after[0][0])) if after else (None, False)
 
     @staticmethod
     def _counted_between(s: Sentence, start: int, k: int) -> bool:
         """Whether another number stands between a figure at token start and a setting named later at token k:
         the setting is then that number's ("46% ..., and five of the 18 secondary schools"), not the figure's."""
-        return k > start and any(start < q.start < k for q in s.quantities)
+        return k > start and any(start <= q.start < k for q in s.quantities)

@@ -29,7 +29,7 @@ class AmountForm:
                 base = None
         later = False
         if subject is None:
-            subject, later = self._nearby_subject(s, qstart)
+            subject, later = self._nearby_subject(s, qstart, q.end)
         kind = q.kind
         stat = self._stat(s, qstart, max(end, q.end), kind, kind, q.value, q.denominator, qual, subject)
         if later:
