@@ -26,7 +26,7 @@ if not Token.has_extension("is_number"):
     Token.set_extension("is_number", default=False)
 
 _MODIFIER_DEPS = {"compound", "amod", "nmod:poss", "case", "flat"}
-_SKIP_AT_START = {"the", "its", "their", "all", "these", "those", "of", "'s", "'"}
+_SKIP_AT_START = {"the", "its", "their", "all", "these", "those", "other", "remaining", "of", "'s", "'"}
 
 
 @dataclass(frozen=True)
