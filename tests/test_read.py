@@ -418,3 +418,18 @@ def test_documents_read_the_same_in_either_order_in_one_process(tmp_path):
     forward = dict(zip(paths, _rows_bytes(process_document(p) for p in paths)))
     backward = dict(zip(reversed(paths), _rows_bytes(process_document(p) for p in reversed(paths))))
     assert forward == backward
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32"])
+def test_unicode_text_as_windows_saves_it_is_read(encoding):
+    from pipeline.read import decode_text
+
+    text = "Dear Mrs Smith\r\n\r\nChildren\u2019s services in Kent perform well.\r\n"
+    assert decode_text(text.encode(encoding)) == "Dear Mrs Smith\n\nChildren\u2019s services in Kent perform well.\n"
+
+
+def test_nul_bytes_that_are_no_encoding_are_still_binary():
+    from pipeline.read import decode_text
+
+    with pytest.raises(ReadError):
+        decode_text(b"PK\x03\x04\x00\x00\x08\x00" + bytes(range(256)) * 4)
