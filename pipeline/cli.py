@@ -417,6 +417,31 @@ def sample(
 
 
 @app.command()
+def coverage(
+    out: Optional[Path] = dataset_option(),
+    year: list[int] = typer.Option([], "--year", min=1990, max=2100, help="A rating year to check (repeatable; default: every rating year of the dataset's letters)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout: years (counts, missing, agreeing, conflicting), conflicts, unplaced letters, notes."),
+) -> None:
+    """Show which authorities have no rating letter for each year, and which letters for one authority and year disagree.
+
+    Every authority in the gazetteer is expected every year; a letter counts when its status is ok or
+    needs_review and it is not a duplicate. Conflicts list each field that differs and the preferred copy.
+
+    Example:
+
+        ofsted-letters coverage --out outputs/ --year 2009
+    """
+    from pipeline.coverage import coverage as run_coverage
+    from pipeline.coverage import render_coverage
+
+    report = run_coverage(_dataset(out), list(year) or None)
+    if as_json:
+        _print_json(report.to_json())
+    else:
+        render_coverage(report, Console())
+
+
+@app.command()
 def review(
     positional: Optional[Path] = deprecated_dataset_argument(),
     out: Optional[Path] = dataset_option(),
