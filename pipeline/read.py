@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Mapping
 
 import regex
 
-from pipeline.config import DATA
+from pipeline.config import DATA, compiled
 from pipeline.limits import MIB, RENDER_BYTES_PER_PIXEL, Limits, default_limits, seconds_left, timed_out
 from pipeline.records import Page, ReadError, SourceDocument
 
@@ -927,7 +927,9 @@ def drop_running_furniture(pages: list[Page]) -> list[Page]:
 
 
 def _drop_continuation_header(page: Page) -> Page:
-    """A short first line set apart on page 2+ ("Plymouth City Council · 08/12/2010") is a running head."""
+    """A short first line set apart on page 2+ ("Plymouth City Council · 08/12/2010") is a running head;
+    never the letter's rating line, whose table cell a scan reads with a bar ("Children's services
+    rating | Performs excellently (4)")."""
     lines = page.text.split("\n")
     content = [i for i, ln in enumerate(lines) if ln.strip()]
     if page.number < 2 or len(content) < 3:
@@ -936,7 +938,7 @@ def _drop_continuation_header(page: Page) -> Page:
     line = lines[first].strip()
     set_apart = first + 1 < len(lines) and not lines[first + 1].strip()
     furniture = _RUNNING_HEAD.search(line)
-    if set_apart and len(line) < 80 and not line.endswith(".") and furniture:
+    if set_apart and len(line) < 80 and not line.endswith(".") and furniture and not compiled("segment", "rating_line").search(line):
         return replace(page, text="\n".join(lines[first + 1:]))
     return page
 

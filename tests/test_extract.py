@@ -365,3 +365,12 @@ def test_a_number_glued_to_a_word_is_unexplained():
     r = run(letter(narrative="Nine of the ten special schools are good and 4of the 5 nursery schools are outstanding."))
     assert r.statistics_status == "needs_review"
     assert any(n.text == "4of" and n.role == "unexplained" for n in r.numbers)
+
+
+@pytest.mark.parametrize("rating_line", [
+    "| Children's services rating\tPerforms well (3)\t|",
+    "Children's services rating\tPerforms well (3 (3)",
+])
+def test_a_rating_row_as_scans_read_its_table_cell(rating_line):
+    r = run(letter(rating_line=rating_line))
+    assert r.value("rating_label") == "Performs well" and r.value("rating_score") == 3 and r.status == "ok", r.issues

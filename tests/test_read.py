@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.read import OcrDeferred, ocr_available, pieces_to_text, Piece, read_document
-from pipeline.records import ReadError
+from pipeline.records import Page, ReadError
 
 needs_ocr = pytest.mark.skipif(not ocr_available(), reason="Tesseract is not installed: apt-get install tesseract-ocr tesseract-ocr-eng")
 
@@ -433,3 +433,13 @@ def test_nul_bytes_that_are_no_encoding_are_still_binary():
 
     with pytest.raises(ReadError):
         decode_text(b"PK\x03\x04\x00\x00\x08\x00" + bytes(range(256)) * 4)
+
+
+def test_a_rating_row_opening_page_two_is_no_running_head():
+    from pipeline.read import drop_running_furniture
+
+    head = "Ofsted - children's services annual rating 2009 - Kent County Council"
+    pages = [Page(1, f"{head}\n\n9 December 2009\n\nDear Mrs Smith\n\nChildren's services rating 2009"),
+             Page(2, f"{head}\n\nChildren's services rating | Performs well (3)\n\nChildren's services in Kent perform well.\n\nYours sincerely")]
+    second = drop_running_furniture(pages)[1].text
+    assert head not in second and "Performs well (3)" in second
