@@ -19,7 +19,7 @@ from pipeline.parse import load_parser
 from pipeline.normalise import WORD_EDGES
 from pipeline.quantities import QuantityGrammar
 from pipeline.records import FieldValue, LetterRecord, NumberSpan, ScaleRow, Segment, Statistic
-from pipeline.reread import disputed_word, method_suffix
+from pipeline.reread import disputed_word, method_suffix, other_reading
 from pipeline.segment import find_scale_rows
 from pipeline.structure import StructureReading, compare_reading, parse_for_structure, read_structure, settled_rules, unread_statistic
 
@@ -747,6 +747,19 @@ def _apply_ocr_confidence(record: LetterRecord, fv: FieldValue) -> None:
         # a second reading of the scan confirmed a word of it, or found the line it stands in
         fv.method = f"ocr+{fv.method}{method_suffix(record.text, fv.start, end)}"
         fv.confidence = round(min(fv.confidence, read[0] / 100), 3)
+        _postcode_grammar_decides(record, fv, end)
+
+
+def _postcode_grammar_decides(record: LetterRecord, fv: FieldValue, end: int) -> None:
+    """Two readings of a scanned postcode that disagree ("BS1 5TR" or "BS1 STR") where only one is a
+    postcode at all: the postcode's grammar (an inward code is a digit and two letters) settles it."""
+    if fv.field != "recipient_postcode" or fv.start is None:
+        return
+    other = other_reading(record.text, str(fv.value), fv.start, end)
+    strict = compiled("people", "postcode_strict", 0)
+    if other and strict.match(str(fv.value)) and not strict.match(other):
+        fv.method += "+postcode-grammar"
+        fv.confidence = max(fv.confidence, patterns()["people"]["postcode_grammar_confidence"])
 
 
 def check_ocr_statistic(record: LetterRecord, stat: Statistic) -> None:

@@ -172,6 +172,20 @@ def test_a_field_two_readings_disagree_on_is_flagged_with_both_readings():
     assert any("'TS18 1LD' or 'TS13 1LD'" in issue for issue in record.issues)
 
 
+def test_a_postcode_reading_that_is_no_postcode_loses_to_the_one_that_is():
+    from pipeline.extract import _apply_ocr_confidence
+    from pipeline.records import FieldValue
+    from pipeline.validate import check_confidence
+
+    text = "Bristol\nBS1 5TR\n"
+    record = ocr_record(text, OcrWords({"Bristol": 96, "BS1": 96, "5TR": 79.0}, {"5TR": Reread("disputed", 90, 88, "STR", "5TR")}))
+    fv = FieldValue("recipient_postcode", "BS1 5TR", 8, 15, method="regex")
+    _apply_ocr_confidence(record, fv)
+    record.set(fv)
+    check_confidence(record)
+    assert fv.method.endswith("+postcode-grammar") and fv.confidence >= 0.9 and not record.issues
+
+
 def test_a_value_a_second_reading_confirmed_or_found_says_so_in_its_method():
     from pipeline.extract import _apply_ocr_confidence
     from pipeline.records import FieldValue
