@@ -65,11 +65,7 @@ class CountForm:
             # "Of the 36 schools, 30 are good and none is inadequate": none of a base named before
             b = self._last_base(s, i, previous=i == s.start)
             if b is not None and b.subject is not None:
-                stat = self._stat(s, i, i + 1, "count", "refer_back", 0.0, b.value, word, b.subject)
-                self._place(s, stat, [], done, quantifier=(i, i + 1))
-                b.used = True
-                if b.stat is not None:
-                    s.refers[id(stat)] = b.stat
+                self._count_of_base(s, i, i + 1, 0.0, [], b, word, done, quantifier=(i, i + 1))
                 return i + 1
         if word in self.zero or word in self.pair:
             j = self._determiners(i + 1, s.end) if word in self.pair else i + 1

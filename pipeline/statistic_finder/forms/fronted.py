@@ -80,10 +80,5 @@ class FrontedForm:
         b = self._last_base(s, i, previous=i == s.start)
         if b is None or b.subject is None:
             return i
-        den = b.value if b.value is not None and b.value >= count.value else None
-        stat = self._stat(s, i, count.end, "count", "refer_back", count.value, den, qual, b.subject)
-        self._place(s, stat, [count], done)
-        b.used = True
-        if b.stat is not None:
-            s.refers[id(stat)] = b.stat
+        self._count_of_base(s, i, count.end, count.value, [count], b, qual, done)
         return count.end

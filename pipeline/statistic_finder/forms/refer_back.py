@@ -1,7 +1,9 @@
 """`refer_back`: a count of a base named before it ("..., and three are satisfactory", "with one being good")."""
 from __future__ import annotations
 
-from pipeline.statistic_finder.sentence import Sentence
+from pipeline.quantities import Quantity
+from pipeline.records import Statistic
+from pipeline.statistic_finder.sentence import Base, Sentence
 
 
 class ReferBackForm:
@@ -19,10 +21,17 @@ class ReferBackForm:
         b = self._last_base(s, q.start, previous=qstart == s.start)
         if b is None or b.subject is None:
             return i
-        den = b.value if b.value is not None and b.value >= q.value else None
-        stat = self._stat(s, qstart, q.end, "count", "refer_back", q.value, den, qual, b.subject)
-        self._place(s, stat, [q], done)
+        self._count_of_base(s, qstart, q.end, q.value, [q], b, qual, done)
+        return q.end
+
+    def _count_of_base(self, s: Sentence, start: int, end: int, value: float, values: list[Quantity], b: Base,
+                       qual: str | None, done: set[int], quantifier: tuple[int, int] | None = None) -> Statistic:
+        """Record a count of a base named before it ("three are good", "Of these, 11", "none is"): out of
+        the base when the base is at least as large, and the base marked as counted from."""
+        den = b.value if b.value is not None and b.value >= value else None
+        stat = self._stat(s, start, end, "count", "refer_back", value, den, qual, b.subject)
+        self._place(s, stat, values, done, quantifier=quantifier)
         b.used = True
         if b.stat is not None:
             s.refers[id(stat)] = b.stat
-        return q.end
+        return stat
