@@ -161,6 +161,19 @@ def _ocr_page(path: str, number: int, limits: Limits) -> tuple[OcrResult, float]
 _LOCK_FD: int | None = None  # the output folder's lock, held by the main process only
 
 
+def _lock_stays_with_the_run() -> None:
+    """In every forked child, at once: the lock must end with the main process, not with a worker (or any
+    copy of the run) that a SIGKILL of the run caught before it was set up."""
+    global _LOCK_FD
+    if _LOCK_FD is not None:
+        with suppress(OSError):
+            os.close(_LOCK_FD)
+        _LOCK_FD = None
+
+
+os.register_at_fork(after_in_child=_lock_stays_with_the_run)
+
+
 def _ignore_signal(signum: int, frame: object) -> None:
     """A worker's Ctrl-C: the main process stops it."""
 
@@ -176,8 +189,6 @@ def _init_worker(parent: int | None = None) -> None:
     if parent is not None:
         _die_with_parent(parent)
         _tesseract_dies_with_worker()
-        if _LOCK_FD is not None:  # a forked copy: the lock must end with the main process, not with its workers
-            os.close(_LOCK_FD)
         enable_hard_stop()
     # only now the spaCy import (a second or two): a worker must be tied to the run before it
     from pipeline.nlp import load_pipeline
