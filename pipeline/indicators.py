@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import regex
 
-from pipeline.config import vocab
+from pipeline.config import alternation, vocab
 
 # an indicator's number in the NI set ("(NI 59)") is a reference, not part of its measure
 _PARENTHESES = regex.compile(r"\s*\([^()]*\)")
@@ -34,20 +34,17 @@ class _Vocabulary:
     verb: regex.Pattern
 
 
-def _alternation(words: list[str]) -> str:
-    return "|".join(regex.escape(w).replace(r"\ ", r"\s+") for w in sorted(words, key=len, reverse=True))
-
 
 @lru_cache(maxsize=1)
 def _vocabulary() -> _Vocabulary:
     v = vocab()["indicators"]
-    subjects = _alternation(v["subjects"])
+    subjects = alternation(v["subjects"])
     return _Vocabulary(
         subject=regex.compile(rf"(?:{subjects})", regex.IGNORECASE),
-        lead=regex.compile(rf"\b(?:{_alternation(v['leads'])})\s+of\s+(?:the\s+|all\s+)?(?P<subject>{subjects})\b", regex.IGNORECASE),
+        lead=regex.compile(rf"\b(?:{alternation(v['leads'])})\s+of\s+(?:the\s+|all\s+)?(?P<subject>{subjects})\b", regex.IGNORECASE),
         opening=regex.compile(rf"^\W*(?:the\s+)?(?P<subject>{subjects})\b", regex.IGNORECASE),
         of_subject=regex.compile(rf"^\s*of\s+(?:the\s+|all\s+)?(?P<subject>{subjects})\b", regex.IGNORECASE),
-        verb=regex.compile(rf"\b(?:{_alternation(v['verbs'])})\b", regex.IGNORECASE),
+        verb=regex.compile(rf"\b(?:{alternation(v['verbs'])})\b", regex.IGNORECASE),
     )
 
 

@@ -13,31 +13,28 @@ from functools import lru_cache
 
 import regex
 
-from pipeline.config import vocab
+from pipeline.config import alternation, vocab
 from pipeline.records import NumberSpan, Statistic
 
-
-def _alternation(words: list[str]) -> str:
-    return "|".join(regex.escape(w).replace(r"\ ", r"\s+") for w in sorted(words, key=len, reverse=True))
 
 
 @lru_cache(maxsize=1)
 def _wording() -> tuple[regex.Pattern, regex.Pattern, regex.Pattern, regex.Pattern, regex.Pattern]:
     r = vocab()["relations"]
-    trend_from = regex.compile(rf"\b(?:{_alternation(r['trend_verbs'])})\s+from\s+$", regex.IGNORECASE)
+    trend_from = regex.compile(rf"\b(?:{alternation(r['trend_verbs'])})\s+from\s+$", regex.IGNORECASE)
     # between the two values: "to", with the earlier value's year or "in 2008" between
     trend_to = regex.compile(r"^(?:\s+(?:in|at|during)\s+[\w/-]+)?\s+to\s+$", regex.IGNORECASE)
-    comparator = regex.compile(rf"(?:{_alternation(r['comparators'])})\s+(?:(?:the|a|an)\s+)?(?:(?:{_alternation(r['scopes'])})\s+)?"
-                               rf"(?:(?:{_alternation(r['measures'])})\s+)?(?:of\s+)?$", regex.IGNORECASE)
-    scope_after = regex.compile(rf"^\s*(?:(?:in|for|across|among)\s+)?(?:(?:the|all|other)\s+)?(?P<scope>(?:{_alternation(r['scopes'])})(?:\s+(?:areas?|authorities|councils|average|figure|rate|level))?)",
+    comparator = regex.compile(rf"(?:{alternation(r['comparators'])})\s+(?:(?:the|a|an)\s+)?(?:(?:{alternation(r['scopes'])})\s+)?"
+                               rf"(?:(?:{alternation(r['measures'])})\s+)?(?:of\s+)?$", regex.IGNORECASE)
+    scope_after = regex.compile(rf"^\s*(?:(?:in|for|across|among)\s+)?(?:(?:the|all|other)\s+)?(?P<scope>(?:{alternation(r['scopes'])})(?:\s+(?:areas?|authorities|councils|average|figure|rate|level))?)",
                                 regex.IGNORECASE)
-    scope_before = regex.compile(rf"\b(?P<scope>{_alternation(r['scopes'])})\b", regex.IGNORECASE)
+    scope_before = regex.compile(rf"\b(?P<scope>{alternation(r['scopes'])})\b", regex.IGNORECASE)
     return trend_from, trend_to, comparator, scope_after, scope_before
 
 
 @lru_cache(maxsize=1)
 def _reversed_trend() -> tuple[regex.Pattern, regex.Pattern]:
-    verbs = _alternation(vocab()["relations"]["trend_verbs"])
+    verbs = alternation(vocab()["relations"]["trend_verbs"])
     return regex.compile(rf"\b(?:{verbs})\s+to\s+$", regex.IGNORECASE), regex.compile(r"^,?\s+from\s+$", regex.IGNORECASE)
 
 

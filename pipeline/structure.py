@@ -63,7 +63,7 @@ class _Patterns:
     order: dict[int, int]  # match id -> its place in the file (earlier patterns win)
     negation: frozenset[str]
     grade_words: frozenset[str]
-    settings: frozenset[str]
+    settings: frozenset[str]  # the head nouns settings are named by, singular ("school", "home")
 
 
 @lru_cache(maxsize=4)
@@ -90,7 +90,7 @@ def _patterns(nlp: Language) -> _Patterns:
     grade_words = frozenset(w for p in v["judgements"]["phrases"] for w in p.lower().split()) | {"better", "well", "poorly"}
     # the nouns settings are named by ("schools" of "primary schools"), not every word of their names ("case"),
     # nor words too general to tell one setting from another ("provision in early years settings")
-    settings = frozenset(p.lower().split()[-1] for p in v["subjects"]["phrases"]) - set(words["too_general"])
+    settings = frozenset(_singular(p.lower().split()[-1]) for p in v["subjects"]["phrases"]) - {_singular(w) for w in words["too_general"]}
     return _Patterns(subjects, judgements, holders, counted, grades, order, frozenset(words["negation"]), grade_words, settings)
 
 
@@ -254,7 +254,7 @@ def compare_reading(subject: str | None, judgement: str | None, kind: str, readi
     head = _singular(reading.subject.split()[-1]) if reading.subject else None
     finder_words = {_singular(w) for w in (subject or "").split()}
     # an indicator's subject is a group ("looked after children") the parse may name by another noun ("reviews of ...")
-    subject_known = head is not None and head in {_singular(w) for w in p.settings} and kind != "indicator"
+    subject_known = head is not None and head in p.settings and kind != "indicator"
     # the same setting, named more or less fully: "private fostering" and "private fostering provision"
     parsed_words = {_singular(w) for w in (reading.subject or "").split()}
     subject_agrees = subject_known and (head in finder_words or bool(finder_words) and finder_words <= parsed_words)
@@ -284,4 +284,4 @@ def unread_statistic(reading: StructureReading, nlp: Language) -> bool:
     p = _patterns(nlp)
     if reading.subject is None or reading.judgement is None:
         return False
-    return _singular(reading.subject.split()[-1]) in {_singular(w) for w in p.settings}
+    return _singular(reading.subject.split()[-1]) in p.settings
