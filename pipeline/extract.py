@@ -19,7 +19,7 @@ from pipeline.parse import load_parser
 from pipeline.normalise import WORD_EDGES
 from pipeline.quantities import QuantityGrammar
 from pipeline.records import FieldValue, LetterRecord, NumberSpan, ScaleRow, Segment, Statistic
-from pipeline.reread import disputed_word, method_suffix, other_reading
+from pipeline.read.reread import disputed_word, method_suffix, other_reading
 from pipeline.segment import find_scale_rows
 from pipeline.structure import StructureReading, compare_reading, parse_for_structure, read_structure, settled_rules, unread_statistic
 

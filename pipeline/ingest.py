@@ -31,7 +31,7 @@ from pipeline import EXTRACTOR_VERSION, __version__
 from pipeline.dedup import mark_conflicts, text_key
 from pipeline.errors import OutputBusy, UsageError
 from pipeline.limits import DocumentTimeout, Limits, default_limits, enable_hard_stop, time_limit
-from pipeline.read import OcrResult, check_regular_file
+from pipeline.read import OcrResult, check_regular_file, file_sha256
 from pipeline.records import ReadError
 from pipeline.sources import ARCHIVE_SUFFIXES, Input, Selection, find_inputs
 
@@ -85,15 +85,6 @@ def default_workers() -> int:
 
 def _cache_path(out_dir: Path, sha: str, options: str) -> Path:
     return out_dir / ".cache" / f"v{EXTRACTOR_VERSION}-{options}" / sha[:2] / f"{sha}.pickle"
-
-
-def file_sha256(path: Path) -> str:
-    """The content hash letter_ids and the cache are keyed on."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 # one document to process: its path, content hash, OCR and layout options, cache file and limits

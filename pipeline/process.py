@@ -14,7 +14,7 @@ from typing import Mapping
 
 from pipeline.extract import extract_letter
 from pipeline.normalise import normalise_document
-from pipeline.ingest import file_sha256
+from pipeline.read import file_sha256
 from pipeline.limits import Limits
 from pipeline.read import InternalError, OcrDeferred, OcrResult, check_regular_file, read_document
 from pipeline.records import LetterRecord, ReadError

@@ -18,7 +18,7 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from pipeline.ingest import file_sha256
+from pipeline.read import file_sha256
 from pipeline.dataset import has_table, read_table, require_letters
 from pipeline.errors import UsageError
 from pipeline.records import FIELD_CHOICES

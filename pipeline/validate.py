@@ -9,7 +9,7 @@ import regex
 from pipeline.config import compiled, patterns
 from pipeline.gazetteer import find_authorities
 from pipeline.records import LetterRecord
-from pipeline.reread import other_reading
+from pipeline.read.reread import other_reading
 from pipeline.segment import find_scale_rows
 
 REQUIRED_FIELDS = [

@@ -95,9 +95,9 @@ def test_letterhead_block_beside_nothing_keeps_its_lines():
 
 
 def test_scan_without_tesseract_is_a_clear_failure(generated, monkeypatch):
-    import pipeline.read as read
+    from pipeline.read import pdf
 
-    monkeypatch.setattr(read, "ocr_available", lambda: False)
+    monkeypatch.setattr(pdf, "ocr_available", lambda: False)
     scan = entries(generated, "scan")[0]
     with pytest.raises(ReadError) as info:
         read_document(generated["dir"] / scan["file"])
@@ -113,7 +113,7 @@ def test_scan_with_ocr_off_has_no_text(generated):
 
 @needs_ocr
 def test_a_long_scan_can_be_handed_back_for_its_pages_to_be_ocrd_elsewhere(generated, monkeypatch):
-    import pipeline.read as read
+    from pipeline.read import pdf
 
     scan = generated["dir"] / entries(generated, "scan")[0]["file"]
     with pytest.raises(OcrDeferred) as info:
@@ -123,7 +123,7 @@ def test_a_long_scan_can_be_handed_back_for_its_pages_to_be_ocrd_elsewhere(gener
     def no_ocr_here(page):
         raise AssertionError("a page given in ocr_pages was OCR'd again")
 
-    monkeypatch.setattr(read, "ocr_page", no_ocr_here)
+    monkeypatch.setattr(pdf, "ocr_page", no_ocr_here)
     given = {1: ("Dear Ms Smith\nfirst page", 91.0, {"Smith": 93.0}), 2: ("second page", 88.5, {})}
     doc = read_document(scan, ocr_pages=given, defer_ocr=True)
     assert [(p.text, p.method, p.ocr_confidence) for p in doc.pages] == [
@@ -201,7 +201,7 @@ def test_an_invisible_text_layer_over_a_page_image_is_read_as_ocr(tmp_path):
 
 
 def test_pdfium_boxes_of_one_line_are_merged_as_pdfium_spaced_them():
-    from pipeline.read import _merge_runs
+    from pipeline.read.pdf_text import _merge_runs
 
     text = "Performs excellently\tAn organisation"
     # a browser positions a few glyphs at a time: boxes close together, gaps inside words
@@ -262,12 +262,12 @@ def test_a_page_pdfplumber_does_not_see_keeps_pdfium_s_reading(tmp_path, layout,
     """PDFium reads two pages that pdfplumber finds no page of: the second reading gives nothing, and
     PDFium's text stands (it used to raise IndexError and fail the file as corrupt)."""
     from fixtures import hostile
-    from pipeline import read
+    from pipeline.read import TextQuality, pdf_text
 
     path = tmp_path / "untyped.pdf"
     path.write_bytes(hostile.untyped_pages_pdf(LINES))
     if layout == "auto":  # make the page read badly, so that the second reading is tried
-        monkeypatch.setattr(read, "text_quality", lambda text: read.TextQuality(50, 0.1, 0.5))
+        monkeypatch.setattr(pdf_text, "text_quality", lambda text: TextQuality(50, 0.1, 0.5))
     document = read_document(path, layout=layout)
     assert [p.method for p in document.pages] == ["pdfium", "pdfium"]
     assert "special schools are good" in document.pages[0].text
@@ -275,7 +275,7 @@ def test_a_page_pdfplumber_does_not_see_keeps_pdfium_s_reading(tmp_path, layout,
 
 def test_our_own_bug_while_reading_is_an_internal_error_row_not_a_corrupt_file(tmp_path, monkeypatch):
     from fixtures import hostile
-    from pipeline import read
+    from pipeline.read import pdf
     from pipeline.process import process_document
 
     path = tmp_path / "letter.pdf"
@@ -284,7 +284,7 @@ def test_our_own_bug_while_reading_is_an_internal_error_row_not_a_corrupt_file(t
     def broken(pieces, *args, **kwargs):
         return [][1]  # an IndexError raised in our own code
 
-    monkeypatch.setattr(read, "pieces_to_text", broken)
+    monkeypatch.setattr(pdf, "pieces_to_text", broken)
     record = process_document(path)
     assert record.status == "failed"
     [error] = record.errors
@@ -323,11 +323,11 @@ def test_a_reading_with_no_words_scores_below_any_reading_with_words():
 
 
 def test_best_reading_keeps_pdfium_s_text_when_the_second_reading_is_empty(monkeypatch):
-    from pipeline import read
+    from pipeline.read import pdf_text
 
-    monkeypatch.setattr(read, "pdfplumber_pieces", lambda data, index: [])
+    monkeypatch.setattr(pdf_text, "pdfplumber_pieces", lambda data, index: [])
     garbled = " ".join(["zq", "xv", "pl"] * 20)
-    assert read.best_reading(b"", 1, garbled) == (garbled, "pdfium")
+    assert pdf_text.best_reading(b"", 1, garbled) == (garbled, "pdfium")
 
 
 def test_text_beside_a_page_sized_image_is_kept_when_the_image_reads_as_nothing(tmp_path):

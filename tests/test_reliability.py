@@ -291,13 +291,13 @@ def test_an_oversized_page_is_rendered_at_a_lower_dpi_and_the_row_says_so(tmp_pa
 
 
 def test_blank_pages_are_not_ocrd_and_the_message_says_they_are_blank(tmp_path, monkeypatch):
-    import pipeline.read as read
+    from pipeline.read import pdf
 
     def no_ocr(*args, **kwargs):
         raise AssertionError("a blank page went to OCR")
 
-    monkeypatch.setattr(read, "ocr_page", no_ocr)
-    monkeypatch.setattr(read, "ocr_available", lambda: True)
+    monkeypatch.setattr(pdf, "ocr_page", no_ocr)
+    monkeypatch.setattr(pdf, "ocr_available", lambda: True)
     path = tmp_path / "blank.pdf"
     path.write_bytes(hostile.blank_pdf(12))
     with pytest.raises(ReadError) as info:

@@ -1,4 +1,4 @@
-"""Second readings of scans (pipeline/reread.py): lost lines found in the page's ink, unsure words
+"""Second readings of scans (pipeline/read/reread.py): lost lines found in the page's ink, unsure words
 read again and confirmed or disputed, and what the dataset then says about the values on them."""
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline import reread
+from pipeline.read import reread
 from pipeline.read import ocr_available
 from pipeline.records import LetterRecord, LetterText, Statistic
-from pipeline.reread import Crop, OcrWords, Reread
+from pipeline.read.reread import Crop, OcrWords, Reread
 
 needs_ocr = pytest.mark.skipif(not ocr_available(), reason="Tesseract is not installed: apt-get install tesseract-ocr tesseract-ocr-eng")
 
