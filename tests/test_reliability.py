@@ -283,7 +283,7 @@ def test_an_oversized_page_is_rendered_at_a_lower_dpi_and_the_row_says_so(tmp_pa
     path = tmp_path / "poster.pdf"
     path.write_bytes(hostile.poster_pdf())
     doc = read_document(path, limits=limits_with(max_page_megapixels=4, min_ocr_dpi=50))
-    assert any("OCR'd at 65 dpi instead of 300, to stay within 4 megapixels (--max-page-megapixels)" in w for w in doc.warnings)
+    assert any("OCR'd at 65 dpi instead of 200, to stay within 4 megapixels (--max-page-megapixels)" in w for w in doc.warnings)
     assert "civic" in doc.pages[0].text.lower()
     with pytest.raises(ReadError) as info:
         read_document(path, limits=limits_with(max_page_megapixels=4))

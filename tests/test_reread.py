@@ -74,15 +74,17 @@ def test_a_word_read_below_the_floor_covers_nothing():
 
 def test_wiped_ruling_lines_are_painted_back_in_from_either_side():
     piece = np.full((20, 20), 235, dtype=np.uint8)
-    piece[:, 8:12] = 40  # a letter's stem ...
-    piece[:, 9:11] = 255  # ... that a wiped column cut through
-    columns = np.zeros(20, dtype=bool)
-    columns[9:11] = True
-    healed = reread.heal(piece, np.zeros(20, dtype=bool), columns)
-    assert (healed[:, 9:11] < 100).all()
+    piece[:, 8:12] = 40  # a letter's stroke ...
+    piece[9:11, :] = 255  # ... where a wiped horizontal rule touched it
+    wiped = np.zeros((20, 20), dtype=np.uint8)
+    wiped[9:11, :] = 1
+    healed = reread.heal(piece, wiped)
+    assert (healed[9:11, 8:12] < 100).all() and (healed[9:11, :6] > 200).all()
     blank = np.full((20, 20), 235, dtype=np.uint8)
-    blank[:, 9:11] = 255  # a wiped rule between blank paper stays blank
-    assert (reread.heal(blank, np.zeros(20, dtype=bool), columns)[:, 9:11] > 200).all()
+    blank[:, 9:11] = 255  # a wiped vertical rule between blank paper stays blank
+    wiped = np.zeros((20, 20), dtype=np.uint8)
+    wiped[:, 9:11] = 2
+    assert (reread.heal(blank, wiped)[:, 9:11] > 200).all()
 
 
 # ------------------------------------------------------------------ comparing two readings
@@ -219,19 +221,19 @@ def scan(tmp_path_factory) -> tuple[Path, dict]:
 def tamper(monkeypatch, page=None, second=None) -> None:
     """Change what Tesseract returns: page(data) for the page reading (--psm 3), second(data) for the
     second reading (--psm 6)."""
-    import pytesseract
+    from pipeline.read import tesseract
 
-    real = pytesseract.image_to_data
+    real = tesseract.run_tesseract
 
-    def image_to_data(image, *args, config="", **kwargs):
-        data = real(image, *args, config=config, **kwargs)
-        if "--psm 3" in config and page:
+    def run_tesseract(image, psm, *args, **kwargs):
+        data = real(image, psm, *args, **kwargs)
+        if psm == 3 and page:
             page(data)
-        if "--psm 6" in config and second:
+        if psm == 6 and second:
             second(data)
         return data
 
-    monkeypatch.setattr(pytesseract, "image_to_data", image_to_data)
+    monkeypatch.setattr(tesseract, "run_tesseract", run_tesseract)
 
 
 def postcode_words(data: dict[str, list], postcode: str) -> list[int]:

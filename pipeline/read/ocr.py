@@ -1,18 +1,22 @@
-"""Scanned pages read with Tesseract: rendered at OCR_DPI (lower for a page too large for the
-limits), greyed, despeckled, straightened and cleared of ruling lines, read, then read again where
-lines were lost or words unsure (pipeline/read/reread.py)."""
+"""Scanned pages read with Tesseract: rendered in grey at the scan's own resolution (at most OCR_DPI,
+lower for a page too large for the limits); a photographed page's light evened out and its paper
+warped flat; despeckled, straightened and cleared of ruling lines; read; turned upright and read
+again when the reading says the page lies turned; then read again where lines were lost or words
+unsure (pipeline/read/reread.py). Settings in data/ocr.toml; costs in README, "Speed"."""
 from __future__ import annotations
 
 import math
-import os
-import shutil
 import statistics
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from pipeline.limits import MIB, RENDER_BYTES_PER_PIXEL, Limits, default_limits, seconds_left, timed_out
+from pipeline.config import load_toml
+from pipeline.limits import MIB, RENDER_BYTES_PER_PIXEL, Limits, default_limits, seconds_left
 from pipeline.read.layout import Piece, pieces_to_text
 from pipeline.read.pdf_text import open_pdf, pdf_header_offset
+from pipeline.read import tesseract
 from pipeline.records import ReadError
 
 if TYPE_CHECKING:  # PIL and numpy are imported where a page is rendered, not when this module is
@@ -35,7 +39,13 @@ class OcrDeferred(Exception):
 
 
 
-OCR_DPI = 300
+@lru_cache(maxsize=1)
+def settings() -> dict[str, Any]:
+    return load_toml("ocr.toml")["ocr"]
+
+
+# the highest resolution a page is read at (data/ocr.toml max_dpi)
+OCR_DPI = int(settings()["max_dpi"])
 
 
 
@@ -45,27 +55,53 @@ BLANK_INK_SHARE = 0.0001
 
 
 def ocr_available() -> bool:
-    return shutil.which("tesseract") is not None
+    return tesseract.available()
 
+
+
+def scan_resolution(page) -> float | None:
+    """The resolution of the scan a page holds: its page-sized image's pixels over the image's size on
+    the page (both ways, so an image placed turned gives the same); None for a page with no such image."""
+    import pypdfium2.raw as pdfium_c
+
+    area = page.get_width() * page.get_height()
+    best, covered = None, 0.0
+    for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE]):
+        try:
+            left, bottom, right, top = obj.get_bounds()
+            px_w, px_h = obj.get_px_size()
+        except Exception:  # an image PDFium cannot size counts for nothing
+            continue
+        placed = max(right - left, 0.0) * max(top - bottom, 0.0)
+        if placed <= 0 or px_w <= 0 or px_h <= 0:
+            continue
+        covered += placed
+        dpi = 72 * math.sqrt(px_w * px_h / placed)
+        best = dpi if best is None else max(best, dpi)
+    return best if best is not None and covered >= settings()["scan_cover"] * area else None
 
 
 def ocr_resolution(page, number: int, limits: Limits) -> tuple[float, str | None]:
-    """The DPI to render a page at for OCR, and a note when it is lowered from OCR_DPI to keep the
-    image within the pixel and memory limits; ReadError if that would go below min_ocr_dpi."""
+    """The DPI to render a page at for OCR: the scan's own resolution within min_dpi and OCR_DPI
+    (data/ocr.toml), and a note when it is lowered to keep the image within the pixel and memory
+    limits; ReadError if that would go below min_ocr_dpi."""
+    cfg = settings()
+    native = scan_resolution(page)
+    wanted = OCR_DPI if native is None else round(min(OCR_DPI, max(cfg["min_dpi"], native)), 1)
     width, height = page.get_width(), page.get_height()
-    pixels = (width * OCR_DPI / 72) * (height * OCR_DPI / 72)
+    pixels = (width * wanted / 72) * (height * wanted / 72)
     by_pixels = limits.max_page_megapixels * 1e6
     by_memory = limits.render_memory_mib * MIB / RENDER_BYTES_PER_PIXEL
     budget = min(by_pixels, by_memory)
     if pixels <= budget:
-        return OCR_DPI, None
-    dpi = math.floor(OCR_DPI * math.sqrt(budget / pixels))
+        return wanted, None
+    dpi = math.floor(wanted * math.sqrt(budget / pixels))
     limit = (f"{limits.max_page_megapixels:g} megapixels (--max-page-megapixels)" if by_pixels <= by_memory
              else f"{limits.render_memory_mib:g} MiB of memory to render it (--render-memory-mib)")
     size = f"page {number} is {width / 72:.1f} x {height / 72:.1f} in"
     if dpi < limits.min_ocr_dpi:
         raise ReadError("page_too_large", f"{size}: to stay within {limit} it would be OCR'd at {dpi} dpi, below the {limits.min_ocr_dpi:g} dpi OCR needs (--min-ocr-dpi)")
-    return dpi, f"{size}: OCR'd at {dpi} dpi instead of {OCR_DPI}, to stay within {limit}"
+    return dpi, f"{size}: OCR'd at {dpi} dpi instead of {wanted:g}, to stay within {limit}"
 
 
 
@@ -93,34 +129,24 @@ def ocr_page(page, limits: Limits | None = None, number: int = 1) -> OcrResult:
     """Tesseract's words for a rendered page, rebuilt into lines; the mean word confidence; and the
     best confidence each word was read with (names and titles are checked against it).
 
-    The page is rendered at OCR_DPI, or lower for a page too large for the limits; a render with
-    no ink is blank and not given to Tesseract. Tesseract is stopped at the document's time limit.
+    The page is rendered at its scan's resolution (ocr_resolution); a render with no ink is blank
+    and not given to Tesseract. Tesseract is stopped at the document's time limit.
     """
-    import pytesseract
-
     from pipeline.read.reread import OcrWords, kept_word, second_reading, word_key
 
     dpi, _ = ocr_resolution(page, number, limits or default_limits())
-    rendered = page.render(scale=dpi / 72).to_pil()
+    rendered = render_grey(page, dpi)
     if blank_render(rendered):
         return "", None, {}
-    image = prepare_scan(rendered)
+    rendered = flatten_photograph(rendered)
+    prepared = prepare_scan(rendered, dpi)
+    data = tesseract.run_tesseract(prepared.image, 3, _time_left(), dpi)
+    turned = turn_upright(rendered, data, dpi)
     del rendered
-    # Tesseract's OpenMP threads fight the pipeline's own workers for the cores; one thread is faster here
-    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
-    left = seconds_left()
-    try:
-        data = pytesseract.image_to_data(image, lang="eng", config="--psm 3", output_type=pytesseract.Output.DICT,
-                                         timeout=0 if left is None else max(left, 0.5))
-    except pytesseract.TesseractNotFoundError as exc:
-        raise ReadError("ocr_unavailable", "Tesseract is not installed: apt-get install tesseract-ocr tesseract-ocr-eng") from exc
-    except RuntimeError as exc:
-        if left is not None and "timeout" in str(exc).lower():
-            raise timed_out() from exc
-        raise
+    if turned is not None:
+        prepared, data = turned
     # lines the page reading lost and words it was unsure of, read again (reread.py)
-    left = seconds_left()
-    data, rereads = second_reading(image, data, None if left is None else max(left, 0.5))
+    data, rereads = second_reading(prepared.image, data, _time_left(), rules=prepared.rules, dpi=dpi)
     scale = 72 / dpi
     pieces, confidences = [], []
     words: dict[str, float] = {}
@@ -143,63 +169,376 @@ def ocr_page(page, limits: Limits | None = None, number: int = 1) -> OcrResult:
 
 
 
-def prepare_scan(image: "Image.Image") -> "Image.Image":
-    """Grey, despeckled and straightened: what Tesseract reads best."""
-    from PIL import Image, ImageFilter
-
-    grey = image.convert("L").filter(ImageFilter.MedianFilter(3))
-    angle = estimate_skew(grey)
-    if abs(angle) > 0.05:
-        grey = grey.rotate(angle, resample=Image.BICUBIC, expand=False, fillcolor=255)
-    return wipe_rules(grey)
+def _time_left() -> float | None:
+    left = seconds_left()
+    return None if left is None else max(left, 0.5)
 
 
 
-def wipe_rules(grey: "Image.Image") -> "Image.Image":
-    """Whiten the ruling lines of bordered tables and boxes, which Tesseract reads as text."""
+def render_grey(page, dpi: float) -> "Image.Image":
+    """The page rendered in grey (one byte a pixel: a third of the memory and time of colour)."""
+    image = page.render(scale=dpi / 72, grayscale=True).to_pil()
+    return image if image.mode == "L" else image.convert("L")
+
+
+
+@dataclass
+class Prepared:
+    """A page made ready for Tesseract, and where its ruling lines were whitened (bit 1: a
+    horizontal rule, bit 2: a vertical one), so a second reading can paint them back in."""
+
+    image: "Image.Image"
+    rules: "np.ndarray"
+
+
+
+def prepare_scan(image: "Image.Image", dpi: float = OCR_DPI) -> Prepared:
+    """Grey, despeckled, straightened and cleared of ruling lines: what Tesseract reads best."""
     import numpy as np
     from PIL import Image
 
-    pixels = np.asarray(grey).copy()
-    rows = _ruled_lines(pixels, axis=1, length=pixels.shape[1] // 6)
-    columns = _ruled_lines(pixels, axis=0, length=pixels.shape[0] // 10)
-    pixels[rows, :] = 255
-    pixels[:, columns] = 255
-    return Image.fromarray(pixels)
+    pixels = despeckle(np.asarray(image.convert("L")))
+    ink, paper = grey_levels(pixels)
+    pixels = straighten(pixels, estimate_skew(pixels, ink))
+    pixels, rules = wipe_rules(pixels, dpi, ink + settings()["rule_lift"] * (paper - ink))
+    return Prepared(Image.fromarray(pixels), rules)
 
 
 
-def _ruled_lines(pixels: "np.ndarray", axis: int, length: int, band_pixels: int = 1 << 22) -> "np.ndarray":
-    """Which rows (axis 1) or columns (axis 0) hold a dark run nearly `length` long: found a band of
-    rows or columns at a time, so the working arrays stay a few MB however large the page."""
+def grey_levels(pixels: "np.ndarray") -> tuple[float, float]:
+    """The page's ink threshold (Otsu's, between ink and paper) and its paper's grey (the 90th
+    percentile), from every 4th pixel each way."""
     import numpy as np
 
-    n = pixels.shape[axis]
-    across = pixels.shape[1 - axis]
-    step = max(1, band_pixels // max(n, 1))
-    ruled = np.zeros(across, dtype=bool)
-    for start in range(0, across, step):
-        band = pixels[start:start + step] if axis == 1 else pixels[:, start:start + step]
-        runs = np.cumsum(band < 140, axis=axis, dtype=np.int32)
-        if axis == 1:
-            window = runs[:, length:] - runs[:, :n - length]
-        else:
-            window = runs[length:, :] - runs[:n - length, :]
-        ruled[start:start + step] = (window >= 0.92 * length).any(axis=axis)
-    return ruled
+    sample = pixels[::4, ::4]
+    hist = np.bincount(sample.ravel(), minlength=256).astype(np.float64)
+    weight, mass = np.cumsum(hist), np.cumsum(hist * np.arange(256))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        between = (mass[-1] * weight - mass * weight[-1]) ** 2 / (weight * (weight[-1] - weight))
+    between[~np.isfinite(between)] = -1
+    return float(np.argmax(between)), float(np.searchsorted(weight, 0.9 * weight[-1]))
 
 
 
-def estimate_skew(grey: "Image.Image", limit: float = 3.0, step: float = 0.1) -> float:
-    """The rotation (degrees) that makes text lines horizontal: rows of ink are sharpest when level."""
+def _median3(a: "np.ndarray", b: "np.ndarray", c: "np.ndarray") -> "np.ndarray":
+    import numpy as np
+
+    return np.maximum(np.minimum(a, b), np.minimum(np.maximum(a, b), c))
+
+
+
+def despeckle(pixels: "np.ndarray", band: int = 512) -> "np.ndarray":
+    """The 3 x 3 median of the page (a speck or a grain of the paper goes, a stroke stays), as
+    PIL's MedianFilter(3) gives it but about 20 times faster: each column's three pixels sorted
+    once, then the median of the nine is the median of the largest low, the middle middle and the
+    smallest high of three neighbouring columns. A band of rows at a time, so memory stays small."""
+    import numpy as np
+
+    h, w = pixels.shape
+    out = np.empty_like(pixels)
+    for start in range(0, h, band):
+        stop = min(start + band, h)
+        rows = np.pad(pixels[max(start - 1, 0):min(stop + 1, h)], ((start == 0, stop == h), (1, 1)), mode="edge")
+        up, mid, down = rows[:-2], rows[1:-1], rows[2:]
+        lo, hi = np.minimum(up, mid), np.maximum(up, mid)
+        middle = np.maximum(lo, np.minimum(hi, down))
+        lo, hi = np.minimum(lo, down), np.maximum(hi, down)
+        low = np.maximum(np.maximum(lo[:, :-2], lo[:, 1:-1]), lo[:, 2:])
+        high = np.minimum(np.minimum(hi[:, :-2], hi[:, 1:-1]), hi[:, 2:])
+        out[start:stop] = _median3(low, _median3(middle[:, :-2], middle[:, 1:-1], middle[:, 2:]), high)
+    return out
+
+
+
+def estimate_skew(pixels: "np.ndarray", ink: float | None = None) -> float:
+    """The rotation (degrees, counter-clockwise) that makes text lines level: the rows of ink are
+    sharpest when level. Each angle is tried by shearing the dark pixels' coordinates (a rotation of
+    a few degrees moves a pixel up or down by its distance from the middle times the angle's
+    tangent) and counting them by row, not by rotating the image: a few milliseconds a page."""
     import numpy as np
     from PIL import Image
 
-    small = grey.resize((max(grey.width // 3, 1), max(grey.height // 3, 1)))
+    cfg = settings()
+    factor = max(1, round(pixels.shape[1] / 1200))
+    small = np.asarray(Image.fromarray(pixels).reduce(factor)) if factor > 1 else pixels
+    ys, xs = np.nonzero(small < (cfg["ink_level"] if ink is None else ink))
+    if len(ys) < 200:
+        return 0.0
+    if len(ys) > 200_000:  # every k-th dark pixel is as good a sample
+        k = len(ys) // 200_000 + 1
+        ys, xs = ys[::k], xs[::k]
+    xs = xs.astype(np.float64) - small.shape[1] / 2
+    ys = ys.astype(np.float64) + abs(xs).max() * math.tan(math.radians(cfg["max_skew"])) + 1
 
     def sharpness(angle: float) -> float:
-        ink = 255 - np.asarray(small.rotate(angle, resample=Image.NEAREST, fillcolor=255), dtype=np.float32)
-        return float(np.var(ink.sum(axis=1)))
+        rows = np.rint(ys - xs * math.tan(math.radians(angle))).astype(np.int64)
+        return float(np.var(np.bincount(rows)))
 
-    coarse = max((i * 0.5 for i in range(int(-limit * 2), int(limit * 2) + 1)), key=sharpness)
-    return max((coarse + i * step for i in range(-5, 6)), key=sharpness)
+    limit, step = cfg["max_skew"], cfg["skew_step"]
+    coarse = max((i * 0.25 for i in range(int(-limit * 4), int(limit * 4) + 1)), key=sharpness)
+    return max((coarse + i * step for i in range(-int(0.25 / step), int(0.25 / step) + 1)), key=sharpness)
+
+
+
+def straighten(pixels: "np.ndarray", angle: float) -> "np.ndarray":
+    """The page's text lines levelled: each column moved up or down by its distance from the middle
+    times the angle's tangent (a shear, which for the few degrees a scan is tilted levels the lines
+    as a rotation would, at a tenth of the cost: one copy of each run of columns moved alike).
+    Paper fills what is uncovered; an angle under skew_ignore is left alone."""
+    import numpy as np
+
+    if abs(angle) <= settings()["skew_ignore"]:
+        return pixels
+    h, w = pixels.shape
+    shifts = np.rint((np.arange(w) - w / 2) * math.tan(math.radians(angle))).astype(np.int64)
+    out = np.full_like(pixels, 255)
+    edges = np.flatnonzero(np.diff(shifts)) + 1
+    for a, b in zip(np.concatenate(([0], edges)), np.concatenate((edges, [w]))):
+        s = int(shifts[a])  # the row of the page each row of the level page comes from: y + s
+        if s >= 0:
+            out[:h - s, a:b] = pixels[s:, a:b]
+        else:
+            out[-s:, a:b] = pixels[:h + s, a:b]
+    return out
+
+
+
+def wipe_rules(pixels: "np.ndarray", dpi: float = OCR_DPI, level: float | None = None) -> tuple["np.ndarray", "np.ndarray"]:
+    """The page with the ruling lines of bordered tables and boxes (which Tesseract reads as text)
+    whitened, and where: only the rules' own pixels and their soft edges go, and not where a letter's
+    stroke crosses a rule (ink just beyond the rule on both sides), so a word that a table's line
+    runs through keeps its letters. A pixel darker than level counts (a hairline rule scanned at
+    150 dpi is grey, lighter than text's ink; no run of text is a rule's length however light)."""
+    import numpy as np
+
+    cfg = settings()
+    dark = pixels < (cfg["ink_level"] if level is None else level)
+    h, w = dark.shape
+    reach = max(2, round(cfg["rule_reach"] * dpi / 300))
+    rules = np.zeros(dark.shape, dtype=np.uint8)
+    across = _rule_pixels(dark, max(int(w * cfg["rule_width"]), 16), cfg["rule_fill"], axis=1)
+    down = _rule_pixels(dark, max(int(h * cfg["rule_height"]), 16), cfg["rule_fill"], axis=0)
+    # where two rules meet, neither is a stroke crossing the other
+    rules[_wiped(across, dark & ~_grow(down, 1), reach)] |= 1
+    rules[_wiped(down.T, (dark & ~_grow(across, 1)).T, reach).T] |= 2
+    if not rules.any():
+        return pixels, rules
+    out = pixels.copy()
+    out[rules > 0] = 255
+    return out, rules
+
+
+
+def _rule_pixels(dark: "np.ndarray", length: int, fill: float, axis: int, block: int = 8) -> "np.ndarray":
+    """The dark pixels that lie on a dark run nearly `length` long along axis (1: a row's, 0: a
+    column's). Looked for in blocks of `block` pixels along the run (a block is dark when three
+    quarters of it is), a window of blocks at a time, so the page is passed over once and the
+    working arrays are an eighth of its size."""
+    import numpy as np
+
+    n = dark.shape[axis]
+    m = n // block * block
+    if axis == 1:
+        counts = dark[:, :m].reshape(dark.shape[0], m // block, block).sum(axis=2, dtype=np.int16)
+    else:
+        counts = dark[:m].reshape(m // block, block, dark.shape[1]).sum(axis=1, dtype=np.int16)
+    blocks = counts >= (3 * block) // 4
+    size = max(length // block, 2)
+    k = blocks.shape[axis]
+    ruled = np.zeros(dark.shape, dtype=bool)
+    if size >= k:
+        return ruled
+    if axis == 0:
+        blocks = blocks.T
+    runs = np.zeros((blocks.shape[0], k + 1), dtype=np.int32)
+    np.cumsum(blocks, axis=1, dtype=np.int32, out=runs[:, 1:])
+    full = (runs[:, size:] - runs[:, :-size]) >= fill * size  # full[y, s]: the blocks s..s+size-1
+    lines = np.flatnonzero(full.any(axis=1))
+    if not len(lines):
+        return ruled
+    # a block lies on a rule when a full window starts within size-1 blocks before it
+    starts = np.zeros((len(lines), full.shape[1] + 1), dtype=np.int32)
+    np.cumsum(full[lines], axis=1, dtype=np.int32, out=starts[:, 1:])
+    x = np.arange(k)
+    covered = (starts[:, np.minimum(x, k - size) + 1] - starts[:, np.maximum(x - size + 1, 0)]) > 0
+    pixels = np.repeat(covered, block, axis=1)
+    if axis == 1:
+        ruled[lines, :m] = pixels
+    else:
+        ruled[:m, lines] = pixels.T
+    return ruled & dark
+
+
+
+def _grow(mask: "np.ndarray", r: int) -> "np.ndarray":
+    """The mask grown by r pixels each way."""
+    out = mask.copy()
+    for k in range(1, r + 1):
+        out[k:] |= mask[:-k]
+        out[:-k] |= mask[k:]
+        out[:, k:] |= mask[:, :-k]
+        out[:, :-k] |= mask[:, k:]
+    return out
+
+
+
+def _wiped(rule: "np.ndarray", dark: "np.ndarray", reach: int) -> "np.ndarray":
+    """The pixels to whiten for a mask of horizontal rule pixels: the rule and one pixel either side
+    (its soft edges), except in columns where a stroke crosses it: dark pixels off the rule within
+    reach both above and below. Only the bands of rows that hold a rule are looked at."""
+    import numpy as np
+
+    h, w = rule.shape
+    out = np.zeros(rule.shape, dtype=bool)
+    flags = rule.any(axis=1)
+    if not flags.any():
+        return out
+    idx = np.flatnonzero(flags)
+    breaks = np.flatnonzero(np.diff(idx) > 1)
+    for a, b in zip(np.concatenate(([idx[0]], idx[breaks + 1])), np.concatenate((idx[breaks], [idx[-1]]))):
+        lo, hi = max(a - reach - 1, 0), min(b + reach + 2, h)
+        r = rule[lo:hi]
+        core = r.copy()
+        core[1:] |= r[:-1]
+        core[:-1] |= r[1:]  # the rule with a pixel either side: its soft, ragged edges
+        ink = dark[lo:hi] & ~core
+        sums = np.zeros((hi - lo + 1, w), dtype=np.int32)
+        np.cumsum(ink, axis=0, dtype=np.int32, out=sums[1:])
+        n = hi - lo
+        rows = np.arange(n)
+        above = sums[rows] - sums[np.maximum(rows - reach, 0)]  # ink in the reach rows above
+        below = sums[np.minimum(rows + 1 + reach, n)] - sums[rows + 1]  # ... and below
+        crossing = core & (above > 0) & (below > 0)
+        # a column a stroke crosses keeps the whole of the rule's width there
+        crossed = np.zeros(w, dtype=bool)
+        crossed |= crossing.any(axis=0)
+        out[lo:hi] |= core & ~crossed[None, :]
+    return out
+
+
+
+def known_words(data: dict[str, list]) -> tuple[int, float]:
+    """How many of a reading's words are words of the letters (data/letter_words.txt, authorities'
+    names), and their share of its words: a page read upside down or sideways gives fragments."""
+    import regex
+
+    from pipeline.read.quality import letter_vocabulary
+    from pipeline.read.reread import kept_word
+
+    vocabulary = letter_vocabulary()
+    words = [w.lower() for i, text in enumerate(data["text"]) if kept_word(text, float(data["conf"][i]))
+             for w in regex.findall(r"\p{L}+", text)]
+    known = sum(w in vocabulary for w in words)
+    return known, known / len(words) if words else 0.0
+
+
+
+def turn_upright(rendered: "Image.Image", data: dict[str, list], dpi: float) -> tuple[Prepared, dict[str, list]] | None:
+    """For a page whose reading has few words of the letters (upright_words, upright_share): the page
+    turned as Tesseract's orientation detection says, prepared and read again, when that reading
+    has more of the letters' words; else None. An upright page pays only for counting its words."""
+    from PIL import Image
+
+    cfg = settings()
+    known, share = known_words(data)
+    if known >= cfg["upright_words"] and share >= cfg["upright_share"]:
+        return None
+    found = tesseract.orientation(rendered, _time_left())
+    if found is None or found[0] == 0 or found[1] < cfg["osd_confidence"]:
+        return None
+    # OSD's rotate is clockwise; PIL's transpositions are counter-clockwise
+    turn = {90: Image.Transpose.ROTATE_270, 180: Image.Transpose.ROTATE_180, 270: Image.Transpose.ROTATE_90}[found[0]]
+    prepared = prepare_scan(rendered.transpose(turn), dpi)
+    again = tesseract.run_tesseract(prepared.image, 3, _time_left(), dpi)
+    return (prepared, again) if known_words(again)[0] > known else None
+
+
+
+def _spread_max(a: "np.ndarray", r: int) -> "np.ndarray":
+    """Each pixel the brightest within r pixels (a square): the paper under the text."""
+    import numpy as np
+
+    out = a
+    for axis in (0, 1):
+        padded = np.pad(out, [(r, r) if k == axis else (0, 0) for k in range(2)], mode="edge")
+        n = out.shape[axis]
+        out = np.max([padded[i:i + n] if axis == 0 else padded[:, i:i + n] for i in range(2 * r + 1)], axis=0)
+    return out
+
+
+
+def paper_light(image: "Image.Image") -> tuple["np.ndarray", int]:
+    """How bright the bare paper is across the page, at about 1/300 of its width a pixel (text and
+    rules filled in from the paper around them), and the factor it was shrunk by."""
+    import numpy as np
+
+    factor = max(1, round(image.width / 300))
+    small = np.asarray(image.reduce(factor) if factor > 1 else image, dtype=np.float32)
+    return _spread_max(small, 3), factor
+
+
+
+def flatten_photograph(image: "Image.Image") -> "Image.Image":
+    """A page photographed on a desk, warped flat to its paper's four corners; a page lit unevenly,
+    its light evened out (divided by the paper's own brightness around each pixel). A scanned
+    page, evenly lit with no desk around it, is returned as it is after a look at a small copy."""
+    import numpy as np
+    from PIL import Image
+
+    cfg = settings()
+    light, factor = paper_light(image)
+    paper = float(np.percentile(light, 95))
+    band = max(1, int(cfg["edge_band"] * max(light.shape)))
+    edges = np.concatenate([light[:band].ravel(), light[-band:].ravel(), light[:, :band].ravel(), light[:, -band:].ravel()])
+    desk = float(np.median(edges))
+    if desk < cfg["desk_ratio"] * paper:
+        corners = paper_corners(light, (desk + paper) / 2)
+        if corners is not None:
+            image = unwarp(image, [(x * factor, y * factor) for x, y in corners])
+            light, factor = paper_light(image)
+            paper = float(np.percentile(light, 95))
+    if float(np.percentile(light, 5)) >= cfg["light_ratio"] * paper:
+        return image
+    full = np.asarray(Image.fromarray(np.clip(light, 1, 255).astype(np.uint8)).resize(image.size, Image.BILINEAR), dtype=np.float32)
+    even = np.asarray(image, dtype=np.float32) * (paper / full)
+    return Image.fromarray(np.clip(even, 0, 255).astype(np.uint8))
+
+
+
+def paper_corners(light: "np.ndarray", level: float) -> list[tuple[float, float]] | None:
+    """The paper's corners in the small copy (top left, top right, bottom right, bottom left): the
+    outermost paper pixels each way, paper being brighter than level in rows and columns that are
+    mostly paper. None when they do not make a page-like shape (a side under half the picture's)."""
+    import numpy as np
+
+    paper = light > level
+    h, w = paper.shape
+    paper &= (paper.mean(axis=1) > 0.2)[:, None] & (paper.mean(axis=0) > 0.2)[None, :]
+    ys, xs = np.nonzero(paper)
+    if len(ys) < 0.3 * h * w:
+        return None
+    picks = [np.argmin(xs + ys), np.argmax(xs - ys), np.argmax(xs + ys), np.argmax(ys - xs)]
+    corners = [(float(xs[i]), float(ys[i])) for i in picks]
+    (tlx, tly), (trx, try_), (brx, bry), (blx, bly) = corners
+    if min(trx - tlx, brx - blx) < 0.5 * w or min(bly - tly, bry - try_) < 0.5 * h:
+        return None
+    return corners
+
+
+
+def unwarp(image: "Image.Image", corners: list[tuple[float, float]]) -> "Image.Image":
+    """The quadrilateral with these corners (top left, top right, bottom right, bottom left) warped
+    to an upright rectangle of its own mean width and height."""
+    import numpy as np
+    from PIL import Image
+
+    (tlx, tly), (trx, try_), (brx, bry), (blx, bly) = corners
+    width = int(round((math.dist(corners[0], corners[1]) + math.dist(corners[3], corners[2])) / 2))
+    height = int(round((math.dist(corners[0], corners[3]) + math.dist(corners[1], corners[2])) / 2))
+    rectangle = [(0, 0), (width, 0), (width, height), (0, height)]
+    rows, rhs = [], []
+    for (x, y), (u, v) in zip(rectangle, corners):
+        rows += [[x, y, 1, 0, 0, 0, -u * x, -u * y], [0, 0, 0, x, y, 1, -v * x, -v * y]]
+        rhs += [u, v]
+    coefficients = np.linalg.solve(np.array(rows, dtype=np.float64), np.array(rhs, dtype=np.float64))
+    return image.transform((width, height), Image.Transform.PERSPECTIVE, [float(c) for c in coefficients], Image.BICUBIC, fillcolor=255)

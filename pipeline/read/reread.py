@@ -14,8 +14,8 @@ the page reading, `second_reading`:
 2. cuts out each word read below `unsure_below` that has a digit or is capitalised or shaped like a
    postcode's part, with a word of context either side, and reads it again under another
    preparation: black on white (Otsu, per piece, at twice the size and shrunk back), with the
-   page's wiped ruling lines painted back in (prepare_scan whitens whole rows and columns, and they
-   can cut a letter in two), as a block (`--psm 6`) rather than a page. Two readings that agree on a
+   ruling lines prepare_scan whitened painted back in (a letter touching a rule loses the pixels
+   it shares with it), as a block (`--psm 6`) rather than a page. Two readings that agree on a
    word are independent evidence: its confidence becomes 1-(1-p1)(1-p2) (`confirmed`). Two that
    disagree keep the lower confidence, never more than `disputed_at_most` (under every threshold a
    value is judged by, so the value is flagged), and the other reading is kept so the flag can name
@@ -98,10 +98,26 @@ def word_key(word: str) -> str:
 
 def kept_word(word: str, conf: float) -> bool:
     """Whether one of Tesseract's words stands in the page's text: specks and scanner noise come
-    back as low-confidence punctuation or fragments, and are dropped."""
+    back as low-confidence punctuation or fragments, and are dropped. A word of the letters read
+    whole is kept however low its confidence: Tesseract gives some words it read rightly next to
+    none ("council's" at 0-28 where two apostrophes compete), and dropping them misquotes the letter."""
     if not word.strip() or conf < 0:
         return False
-    return not ((conf < 70 and not _LETTER_OR_DIGIT.search(word)) or conf < 25)
+    if conf < 25:
+        return known_word(word)
+    return not (conf < 70 and not _LETTER_OR_DIGIT.search(word))
+
+
+_WHOLE_WORD = regex.compile(r"^(\p{L}{3,})(?:['\u2019]\p{L}{1,2})?[.,;:]?$")
+
+
+def known_word(word: str) -> bool:
+    """Whether the word is one of the letters' vocabulary (data/letter_words.txt, the authorities'
+    names), read whole: three letters or more, perhaps with a possessive or a stop after it."""
+    from pipeline.read.quality import letter_vocabulary
+
+    whole = _WHOLE_WORD.match(word)
+    return bool(whole) and whole.group(1).lower() in letter_vocabulary()
 
 
 def worth_rereading(word: str) -> bool:
@@ -128,11 +144,13 @@ class Crop:
 Word = tuple[str, float, int, int, int, int]  # text, confidence, left, top, right, bottom (page pixels)
 
 
-def second_reading(image: "Image.Image", data: dict[str, list], timeout: float | None = None) -> tuple[dict[str, list], dict[str, Reread]]:
+def second_reading(image: "Image.Image", data: dict[str, list], timeout: float | None = None,
+                   rules: "np.ndarray | None" = None, dpi: float = 300) -> tuple[dict[str, list], dict[str, Reread]]:
     """Tesseract's page reading (image_to_data's columns) with the lines it lost added and the words it
     was unsure of read again; and, for each word a second reading spoke for, what it said.
 
-    image is the prepared page Tesseract read. timeout is passed to Tesseract (seconds, None for none)."""
+    image is the prepared page Tesseract read, rules where its ruling lines were whitened
+    (read.ocr.Prepared), at dpi. timeout is passed to Tesseract (seconds, None for none)."""
     import numpy as np
 
     cfg = settings()
@@ -142,13 +160,15 @@ def second_reading(image: "Image.Image", data: dict[str, list], timeout: float |
     if height is None:
         return data, {}
     pixels = np.asarray(image)
-    crops = lost_lines(pixels, data, kept, height) + unsure_words(data, kept, height, pixels.shape)
+    if rules is None:
+        rules = np.zeros(pixels.shape, dtype=np.uint8)
+    crops = lost_lines(pixels, data, kept, height, rules) + unsure_words(data, kept, height, pixels.shape)
     if not crops:
         return data, {}
     crops = crops[: cfg["max_crops"]]
     # a lost line has no first reading to compare with: it is read twice, binarised and grey
     twins = [replace(c, grey=True) for c in crops if c.kind == "lost"]
-    readings = read_crops(pixels, crops + twins, height, timeout)
+    readings = read_crops(pixels, crops + twins, height, timeout, rules, dpi)
     grey = iter(readings[len(crops):])
     data = {k: list(v) for k, v in data.items()}
     notes: dict[int, Reread] = {}
@@ -207,19 +227,16 @@ def _runs(flags: "np.ndarray", gap: int = 0) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(starts, ends)]
 
 
-def lost_lines(pixels: "np.ndarray", data: dict[str, list], kept: list[int], height: float) -> list[Crop]:
+def lost_lines(pixels: "np.ndarray", data: dict[str, list], kept: list[int], height: float, rules: "np.ndarray | None" = None) -> list[Crop]:
     """Pieces of text-like ink that no kept word covers: bands of inked rows of a text line's height,
     split where they are blank for more than a word's gap, each wide enough and inked like text."""
     import numpy as np
 
     cfg = settings()
     ink = pixels <= ink_threshold(pixels)
-    # what is left of a ruling line read.wipe_rules whitened (its soft edges) is not text
-    rows, columns = wiped_lines(pixels)
-    near = np.convolve(rows, np.ones(7), mode="same") > 0
-    ink[near, :] = False
-    near = np.convolve(columns, np.ones(7), mode="same") > 0
-    ink[:, near] = False
+    if rules is not None and rules.any():
+        # what is left of a ruling line read.wipe_rules whitened (grey beyond its soft edges) is not text
+        ink &= ~_near(rules > 0, 3)
     m = int(round(cfg["cover_margin"] * height))
     # a word read below the floor covers nothing: its place is read again, and the second reading replaces it
     for i in kept:
@@ -284,10 +301,19 @@ def unsure_words(data: dict[str, list], kept: list[int], height: float, shape: t
     return crops
 
 
-def wiped_lines(pixels: "np.ndarray") -> tuple["np.ndarray", "np.ndarray"]:
-    """The rows and columns read.wipe_rules whitened across the whole page (all pure white)."""
-    white = pixels == 255
-    return white.all(axis=1), white.all(axis=0)
+def _near(mask: "np.ndarray", r: int) -> "np.ndarray":
+    """The mask grown by r pixels each way (a square)."""
+    import numpy as np
+
+    out = mask.copy()
+    for k in range(1, r + 1):
+        out[k:] |= mask[:-k]
+        out[:-k] |= mask[k:]
+    grown = out.copy()
+    for k in range(1, r + 1):
+        grown[:, k:] |= out[:, :-k]
+        grown[:, :-k] |= out[:, k:]
+    return grown
 
 
 def _past_wipes(lo: int, hi: int, wiped: "np.ndarray", reach: int = 4) -> tuple[int, int]:
@@ -301,25 +327,36 @@ def _past_wipes(lo: int, hi: int, wiped: "np.ndarray", reach: int = 4) -> tuple[
     return lo, hi
 
 
-def heal(piece: "np.ndarray", rows: "np.ndarray", columns: "np.ndarray", widest: int = 8) -> "np.ndarray":
-    """The piece with its wiped rows and columns painted back in from the pixels either side, so a
-    letter a ruling line's wipe cut in two is whole again (a wiped rule between blank paper stays blank)."""
+def heal(piece: "np.ndarray", wiped: "np.ndarray", widest: int = 10) -> "np.ndarray":
+    """The piece with the pixels its ruling lines' wipe whitened (wiped: bit 1 a horizontal rule's,
+    bit 2 a vertical one's) painted back in from the pixels either side across the rule, so a letter
+    that touched a rule is whole again (a wiped rule between blank paper stays blank)."""
     import numpy as np
 
     out = piece.astype(np.float32)
-    for axis, flags in ((1, columns), (0, rows)):
-        for a, b in _runs(flags):
-            if a == 0 or b >= out.shape[axis] - 1 or b - a + 1 > widest:
-                continue
-            before = out[:, a - 1] if axis == 1 else out[a - 1]
-            after = out[:, b + 1] if axis == 1 else out[b + 1]
-            for k in range(a, b + 1):
-                t = (k - a + 1) / (b - a + 2)
-                if axis == 1:
-                    out[:, k] = before * (1 - t) + after * t
-                else:
-                    out[k] = before * (1 - t) + after * t
+    for bit, axis in ((2, 1), (1, 0)):
+        mask = (wiped & bit) > 0
+        if mask.any():
+            out = _across(out, mask, axis, widest)
     return out.astype(np.uint8)
+
+
+def _across(values: "np.ndarray", mask: "np.ndarray", axis: int, widest: int) -> "np.ndarray":
+    """values with each masked pixel interpolated from the nearest unmasked ones before and after it
+    along axis; a run wider than widest or touching the piece's edge is left as it is."""
+    import numpy as np
+
+    if axis == 0:
+        return _across(values.T, mask.T, 1, widest).T
+    n = values.shape[1]
+    idx = np.broadcast_to(np.arange(n), values.shape)
+    before = np.maximum.accumulate(np.where(mask, -1, idx), axis=1)
+    after = np.minimum.accumulate(np.where(mask, n, idx)[:, ::-1], axis=1)[:, ::-1]
+    ok = mask & (before >= 0) & (after < n) & (after - before - 1 <= widest)
+    b, a = np.clip(before, 0, n - 1), np.clip(after, 0, n - 1)
+    t = (idx - b) / np.maximum(a - b, 1)
+    filled = np.take_along_axis(values, b, axis=1) * (1 - t) + np.take_along_axis(values, a, axis=1) * t
+    return np.where(ok, filled, values)
 
 
 def prepare_piece(piece: "np.ndarray") -> "np.ndarray":
@@ -336,21 +373,22 @@ def prepare_piece(piece: "np.ndarray") -> "np.ndarray":
     return np.asarray(Image.fromarray(black_white).resize((w, h), Image.BOX))
 
 
-def read_crops(pixels: "np.ndarray", crops: list[Crop], height: float, timeout: float | None = None) -> list[list[Word]]:
+def read_crops(pixels: "np.ndarray", crops: list[Crop], height: float, timeout: float | None = None,
+               rules: "np.ndarray | None" = None, dpi: float = 300) -> list[list[Word]]:
     """Each crop's words as (text, confidence, left, top, right, bottom) in page pixels, from one
     Tesseract call on an image of all the crops stacked with blank paper between them."""
     import numpy as np
-    import pytesseract
-    from PIL import Image
 
-    from pipeline.limits import timed_out
+    from pipeline.read import tesseract
 
-    rows, columns = wiped_lines(pixels)
+    if rules is None:
+        rules = np.zeros(pixels.shape, dtype=np.uint8)
     for c in crops:
-        c.x0, c.x1 = _past_wipes(c.x0, c.x1, columns)
-        c.y0, c.y1 = _past_wipes(c.y0, c.y1, rows)
+        # a crop reaches past any rule wiped at its edges, so the letters it touched can be healed
+        c.x0, c.x1 = _past_wipes(c.x0, c.x1, (rules[c.y0:c.y1] & 2).any(axis=0))
+        c.y0, c.y1 = _past_wipes(c.y0, c.y1, (rules[:, c.x0:c.x1] & 1).any(axis=1))
     gap = int(round(1.5 * height))
-    pieces = [heal(pixels[c.y0:c.y1, c.x0:c.x1], rows[c.y0:c.y1], columns[c.x0:c.x1]) for c in crops]
+    pieces = [heal(pixels[c.y0:c.y1, c.x0:c.x1], rules[c.y0:c.y1, c.x0:c.x1]) for c in crops]
     pieces = [p if c.grey else prepare_piece(p) for c, p in zip(crops, pieces)]
     width = max(p.shape[1] for p in pieces) + 2 * gap
     total = sum(p.shape[0] for p in pieces) + gap * (len(pieces) + 1)
@@ -361,13 +399,7 @@ def read_crops(pixels: "np.ndarray", crops: list[Crop], height: float, timeout: 
         sheet[y:y + p.shape[0], gap:gap + p.shape[1]] = p
         places.append(y)
         y += p.shape[0] + gap
-    try:
-        found = pytesseract.image_to_data(Image.fromarray(sheet), lang="eng", config="--psm 6", output_type=pytesseract.Output.DICT,
-                                          timeout=0 if timeout is None else max(timeout, 0.5))
-    except RuntimeError as exc:
-        if timeout is not None and "timeout" in str(exc).lower():
-            raise timed_out() from exc
-        raise
+    found = tesseract.run_tesseract(sheet, 6, timeout, dpi)
     out: list[list[Word]] = [[] for _ in crops]
     for i, text in enumerate(found["text"]):
         conf = float(found["conf"][i])
@@ -467,12 +499,26 @@ def _add_found(data: dict[str, list], crop: Crop, readings: list[list[Word]], no
             if min(x1, crop.x1) - max(x0, crop.x0) > 0.5 * (x1 - x0) and min(y1, crop.y1) - max(y0, crop.y0) > 0.5 * (y1 - y0):
                 data["conf"][i] = -1
     block, par, line = crop.line or (_FOUND_BLOCK + k, 1, 1)
+    # a piece can reach over words the page reading read: they stand, and are not added twice
+    standing = [(data["left"][i], data["top"][i], data["left"][i] + data["width"][i], data["top"][i] + data["height"][i])
+                for i in range(len(data["text"])) if float(data["conf"][i]) >= cfg["floor"] and data["text"][i].strip()]
     for n, ((text, _, left, top, right, bottom), (conf, note)) in enumerate(zip(words, judged), start=1):
+        if any(_box_overlap((left, top, right, bottom), box) > 0.5 for box in standing):
+            continue
         row = {"level": 5, "page_num": 1, "block_num": block, "par_num": par, "line_num": line, "word_num": 1000 + n,
                "left": left, "top": top, "width": right - left, "height": bottom - top, "conf": conf, "text": text}
         for column in data:
             data[column].append(row.get(column, 0))
         notes[len(data["text"]) - 1] = note
+
+
+def _box_overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    """The share of the smaller of two boxes (left, top, right, bottom) that the other covers."""
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    if w <= 0 or h <= 0:
+        return 0.0
+    return w * h / max(min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1])), 1)
 
 
 def _notes_by_word(data: dict[str, list], notes: dict[int, Reread]) -> dict[str, Reread]:
