@@ -163,9 +163,34 @@ def ocr_page(page, limits: Limits | None = None, number: int = 1) -> OcrResult:
         pieces.append(piece)
         by_line.setdefault((data["block_num"][i], data["par_num"][i], data["line_num"][i]), []).append(piece)
     # Tesseract's own lines follow a skewed scan where bands of equal height would not
-    lines = sorted((sorted(ln, key=lambda p: p.x0) for ln in by_line.values()), key=lambda ln: statistics.median(p.top for p in ln))
+    lines = sorted((sorted(ln, key=lambda p: p.x0) for ln in join_row_numbers(list(by_line.values()))),
+                   key=lambda ln: statistics.median(p.top for p in ln))
     text = pieces_to_text(pieces, word_gap=True, lines=lines)
     return text, round(statistics.fmean(confidences), 1) if confidences else None, OcrWords(words, rereads)
+
+
+
+def join_row_numbers(lines: list[list[Piece]]) -> list[list[Piece]]:
+    """Tesseract's lines, with a line of one short word (a table's row number, '4', that Tesseract
+    read as a block of its own) joined to the line it stands level with on its right, which it
+    would otherwise follow on a line of its own ('Performs excellently ...' then '4')."""
+    out = [ln for ln in lines if not _row_number(ln)]
+    for ln in lines:
+        if not _row_number(ln):
+            continue
+        p = ln[0]
+        level = [other for other in out if min(x.x0 for x in other) > p.x1
+                 and min(p.bottom, max(x.bottom for x in other)) - max(p.top, min(x.top for x in other)) > 0.5 * (p.bottom - p.top)]
+        if level:
+            min(level, key=lambda other: min(x.x0 for x in other)).append(p)
+        else:
+            out.append(ln)
+    return out
+
+
+
+def _row_number(line: list[Piece]) -> bool:
+    return len(line) == 1 and len(line[0].text.strip()) <= 2
 
 
 

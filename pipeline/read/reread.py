@@ -155,10 +155,12 @@ def second_reading(image: "Image.Image", data: dict[str, list], timeout: float |
 
     cfg = settings()
     n = len(data["text"])
+    data = {k: list(v) for k, v in data.items()}
     kept = [i for i in range(n) if kept_word(data["text"][i], float(data["conf"][i]))]
     height = _line_height(data, kept)
     if height is None:
         return data, {}
+    kept = _drop_columns_read_across(data, kept, height)
     pixels = np.asarray(image)
     if rules is None:
         rules = np.zeros(pixels.shape, dtype=np.uint8)
@@ -170,7 +172,6 @@ def second_reading(image: "Image.Image", data: dict[str, list], timeout: float |
     twins = [replace(c, grey=True) for c in crops if c.kind == "lost"]
     readings = read_crops(pixels, crops + twins, height, timeout, rules, dpi)
     grey = iter(readings[len(crops):])
-    data = {k: list(v) for k, v in data.items()}
     notes: dict[int, Reread] = {}
     for k, (crop, words) in enumerate(zip(crops, readings)):
         if crop.kind == "lost":
@@ -178,6 +179,25 @@ def second_reading(image: "Image.Image", data: dict[str, list], timeout: float |
         else:
             _compare(data, crop, words, notes)
     return data, _notes_by_word(data, notes)
+
+
+def _drop_columns_read_across(data: dict[str, list], kept: list[int], height: float) -> list[int]:
+    """The kept words, less the lines Tesseract made of a column: a table's column of row numbers
+    ('4', '3', '2', '1', one to a row, a wide gap either side) can come back as one line as tall as
+    the column ('WwW YPN'). Such a line (taller than column_line line heights) is dropped from the
+    reading, so its ink is uncovered and read again row by row as lost pieces."""
+    lines: dict[tuple[int, int, int], list[int]] = {}
+    for i in kept:
+        lines.setdefault((data["block_num"][i], data["par_num"][i], data["line_num"][i]), []).append(i)
+    dropped = set()
+    for words in lines.values():
+        top = min(data["top"][i] for i in words)
+        bottom = max(data["top"][i] + data["height"][i] for i in words)
+        if bottom - top > settings()["column_line"] * height:
+            dropped.update(words)
+    for i in dropped:
+        data["text"][i], data["conf"][i] = "", -1
+    return [i for i in kept if i not in dropped]
 
 
 def _line_height(data: dict[str, list], kept: list[int]) -> float | None:
@@ -259,6 +279,38 @@ def lost_lines(pixels: "np.ndarray", data: dict[str, list], kept: list[int], hei
             pad = int(round(cfg["margin"] * height))  # the ends of letters cleared with a ruling line's edges
             crops.append(Crop("lost", max(x0 - pad, 0), max(a - pad, 0), min(x1 + 1 + pad, ink.shape[1]), min(b + 1 + pad, ink.shape[0]),
                               line=_line_beside(data, kept, a, b + 1)))
+    return crops + _beside_lines(ink, data, kept, height, crops)
+
+
+def _beside_lines(ink: "np.ndarray", data: dict[str, list], kept: list[int], height: float, found: list[Crop]) -> list[Crop]:
+    """Narrow pieces of uncovered ink within the height of a line the page reading read: a table's
+    row number that Tesseract read as a column of its own, or not at all. Too narrow and too thin
+    for a lost line (a digit has ink in few pixels a row), they are looked for line by line, at
+    least min_width_beside line heights wide and band_min tall, inked like text."""
+    cfg = settings()
+    lines: dict[tuple[int, int, int], list[int]] = {}
+    for i in kept:
+        if float(data["conf"][i]) >= cfg["floor"]:
+            lines.setdefault((data["block_num"][i], data["par_num"][i], data["line_num"][i]), []).append(i)
+    crops: list[Crop] = []
+    pad = int(round(cfg["margin"] * height))
+    for key, words in lines.items():
+        top = min(data["top"][i] for i in words)
+        bottom = max(data["top"][i] + data["height"][i] for i in words)
+        if bottom - top > cfg["band_max"] * height:
+            continue
+        band = ink[top:bottom]
+        for x0, x1 in _runs(band.sum(axis=0) > 0, gap=int(cfg["gap_words"] * height)):
+            piece = band[:, x0:x1 + 1]
+            inked = _runs(piece.any(axis=1))
+            tall = inked[-1][1] - inked[0][0] + 1 if inked else 0
+            share = piece.sum() / max(piece.size, 1)
+            if x1 - x0 + 1 < cfg["min_width_beside"] * height or tall < cfg["band_min"] * height or not cfg["min_ink"] <= share <= cfg["max_ink"]:
+                continue
+            box = (max(x0 - pad, 0), max(top - pad, 0), min(x1 + 1 + pad, ink.shape[1]), min(bottom + pad, ink.shape[0]))
+            if any(_box_overlap(box, (c.x0, c.y0, c.x1, c.y1)) > 0.5 for c in found + crops):
+                continue
+            crops.append(Crop("lost", *box, line=key))
     return crops
 
 
@@ -501,7 +553,7 @@ def _add_found(data: dict[str, list], crop: Crop, readings: list[list[Word]], no
     block, par, line = crop.line or (_FOUND_BLOCK + k, 1, 1)
     # a piece can reach over words the page reading read: they stand, and are not added twice
     standing = [(data["left"][i], data["top"][i], data["left"][i] + data["width"][i], data["top"][i] + data["height"][i])
-                for i in range(len(data["text"])) if float(data["conf"][i]) >= cfg["floor"] and data["text"][i].strip()]
+                for i in range(len(data["text"])) if float(data["conf"][i]) >= cfg["floor"] and kept_word(data["text"][i], float(data["conf"][i]))]
     for n, ((text, _, left, top, right, bottom), (conf, note)) in enumerate(zip(words, judged), start=1):
         if any(_box_overlap((left, top, right, bottom), box) > 0.5 for box in standing):
             continue
