@@ -82,12 +82,12 @@ def scan_resolution(page) -> float | None:
 
 
 def ocr_resolution(page, number: int, limits: Limits) -> tuple[float, str | None]:
-    """The DPI to render a page at for OCR: the scan's own resolution within min_dpi and OCR_DPI
-    (data/ocr.toml), and a note when it is lowered to keep the image within the pixel and memory
-    limits; ReadError if that would go below min_ocr_dpi."""
+    """The DPI to render a page at for OCR: the scan's own resolution, scaled up a little, within
+    min_dpi and OCR_DPI (data/ocr.toml); and a note when it is lowered to keep the image within the
+    pixel and memory limits; ReadError if that would go below min_ocr_dpi."""
     cfg = settings()
     native = scan_resolution(page)
-    wanted = OCR_DPI if native is None else round(min(OCR_DPI, max(cfg["min_dpi"], native)), 1)
+    wanted = OCR_DPI if native is None else round(min(OCR_DPI, max(cfg["min_dpi"], native * cfg["upscale"])), 1)
     width, height = page.get_width(), page.get_height()
     pixels = (width * wanted / 72) * (height * wanted / 72)
     by_pixels = limits.max_page_megapixels * 1e6
@@ -340,12 +340,12 @@ def wipe_rules(pixels: "np.ndarray", dpi: float = OCR_DPI, level: float | None =
     dark = pixels < (cfg["ink_level"] if level is None else level)
     h, w = dark.shape
     reach = max(2, round(cfg["rule_reach"] * dpi / 300))
+    thickest = max(2, round(cfg["rule_thickest"] * dpi / 300))
     rules = np.zeros(dark.shape, dtype=np.uint8)
     across = _rule_pixels(dark, max(int(w * cfg["rule_width"]), 16), cfg["rule_fill"], axis=1)
     down = _rule_pixels(dark, max(int(h * cfg["rule_height"]), 16), cfg["rule_fill"], axis=0)
-    # where two rules meet, neither is a stroke crossing the other
-    rules[_wiped(across, dark & ~_grow(down, 1), reach)] |= 1
-    rules[_wiped(down.T, (dark & ~_grow(across, 1)).T, reach).T] |= 2
+    rules[_wiped(across, dark, down, reach, thickest)] |= 1
+    rules[_wiped(down.T, dark.T, across.T, reach, thickest).T] |= 2
     if not rules.any():
         return pixels, rules
     out = pixels.copy()
@@ -407,10 +407,12 @@ def _grow(mask: "np.ndarray", r: int) -> "np.ndarray":
 
 
 
-def _wiped(rule: "np.ndarray", dark: "np.ndarray", reach: int) -> "np.ndarray":
+def _wiped(rule: "np.ndarray", dark: "np.ndarray", other: "np.ndarray", reach: int, thickest: int) -> "np.ndarray":
     """The pixels to whiten for a mask of horizontal rule pixels: the rule and one pixel either side
     (its soft edges), except in columns where a stroke crosses it: dark pixels off the rule within
-    reach both above and below. Only the bands of rows that hold a rule are looked at."""
+    reach both above and below (a rule of the other direction, `other`, meeting it is no stroke).
+    A band thicker than `thickest` is no rule (a large letter's stem, a black box). Only the bands
+    of rows that hold a rule are looked at."""
     import numpy as np
 
     h, w = rule.shape
@@ -421,12 +423,14 @@ def _wiped(rule: "np.ndarray", dark: "np.ndarray", reach: int) -> "np.ndarray":
     idx = np.flatnonzero(flags)
     breaks = np.flatnonzero(np.diff(idx) > 1)
     for a, b in zip(np.concatenate(([idx[0]], idx[breaks + 1])), np.concatenate((idx[breaks], [idx[-1]]))):
+        if b - a + 1 > thickest:
+            continue
         lo, hi = max(a - reach - 1, 0), min(b + reach + 2, h)
         r = rule[lo:hi]
         core = r.copy()
         core[1:] |= r[:-1]
         core[:-1] |= r[1:]  # the rule with a pixel either side: its soft, ragged edges
-        ink = dark[lo:hi] & ~core
+        ink = dark[lo:hi] & ~core & ~_grow(other[lo:hi], 1)
         sums = np.zeros((hi - lo + 1, w), dtype=np.int32)
         np.cumsum(ink, axis=0, dtype=np.int32, out=sums[1:])
         n = hi - lo

@@ -254,9 +254,12 @@ def lost_lines(pixels: "np.ndarray", data: dict[str, list], kept: list[int], hei
 
     cfg = settings()
     ink = pixels <= ink_threshold(pixels)
-    if rules is not None and rules.any():
+    if rules is not None:
         # what is left of a ruling line read.wipe_rules whitened (grey beyond its soft edges) is not text
-        ink &= ~_near(rules > 0, 3)
+        rows, cols = np.flatnonzero(rules.any(axis=1)), np.flatnonzero(rules.any(axis=0))
+        if len(rows):
+            y0, y1, x0, x1 = max(rows[0] - 3, 0), rows[-1] + 4, max(cols[0] - 3, 0), cols[-1] + 4
+            ink[y0:y1, x0:x1] &= ~_near(rules[y0:y1, x0:x1] > 0, 3)
     m = int(round(cfg["cover_margin"] * height))
     # a word read below the floor covers nothing: its place is read again, and the second reading replaces it
     for i in kept:
