@@ -1,8 +1,8 @@
 """OCR cost and accuracy per scanned page: `python benchmarks/ocr_cost.py` (part of `make bench`).
 
 A generated letter (tests/fixtures/scans.py) is scanned at 300, 200 and 150 dpi as grey, bilevel
-(1 bit, CCITT) and JPEG pages, plus one page turned half over on the scanner and one photographed on
-a desk. For each page, in the same run and with the same thread limit (OMP_THREAD_LIMIT=1):
+(1 bit, CCITT) and JPEG pages, plus one page turned upside down on the scanner, one turned on its
+side, and one photographed on a desk. For each page, in the same run and with the same thread limit (OMP_THREAD_LIMIT=1):
 
 - the tool's OCR of the page (`pipeline.read.ocr_pdf_page`: open the one-page image PDF, render,
   prepare, Tesseract, second readings);
@@ -83,6 +83,7 @@ def page_makers(seed: int = LETTER_SEED) -> dict[str, Callable[[], "object"]]:
                 makers[f"{dpi}-{kind}-p{page}"] = (lambda dpi=dpi, kind=kind, page=page, k=k:
                                                    scans.scan_pages(pdf, random.Random(f"{dpi}:{k}"), dpi, kind)[page - 1])
     makers["200-turned180-p1"] = lambda: scans.turned_page(pdf, random.Random("turned"), 200, 2)
+    makers["200-turned90-p1"] = lambda: scans.turned_page(pdf, random.Random("turned"), 200, 1)
     makers["200-photo-p1"] = lambda: scans.photographed_page(pdf, random.Random("photo"), 200)
     return makers
 

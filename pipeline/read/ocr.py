@@ -139,6 +139,8 @@ def ocr_page(page, limits: Limits | None = None, number: int = 1) -> OcrResult:
     if blank_render(rendered):
         return "", None, {}
     rendered = flatten_photograph(rendered)
+    if on_its_side(rendered):
+        rendered = osd_upright(rendered) or rendered
     prepared = prepare_scan(rendered, dpi)
     data = tesseract.run_tesseract(prepared.image, 3, _time_left(), dpi)
     turned = turn_upright(rendered, data, dpi)
@@ -446,6 +448,17 @@ def _wiped(rule: "np.ndarray", dark: "np.ndarray", other: "np.ndarray", reach: i
 
 
 
+def standing_words(data: dict[str, list]) -> float:
+    """The share of a reading's longer words (four characters or more) whose boxes are taller than
+    wide: Tesseract reads the lines of a page lying on its side as vertical text, every word right
+    and every box on end, so the words alone do not say the page is turned."""
+    from pipeline.read.reread import kept_word
+
+    longer = [i for i, text in enumerate(data["text"]) if len(text.strip()) >= 4 and kept_word(text, float(data["conf"][i]))]
+    return sum(data["height"][i] > data["width"][i] for i in longer) / len(longer) if longer else 0.0
+
+
+
 def known_words(data: dict[str, list]) -> tuple[int, float]:
     """How many of a reading's words are words of the letters (data/letter_words.txt, authorities'
     names), and their share of its words: a page read upside down or sideways gives fragments."""
@@ -462,24 +475,52 @@ def known_words(data: dict[str, list]) -> tuple[int, float]:
 
 
 
-def turn_upright(rendered: "Image.Image", data: dict[str, list], dpi: float) -> tuple[Prepared, dict[str, list]] | None:
-    """For a page whose reading has few words of the letters (upright_words, upright_share): the page
-    turned as Tesseract's orientation detection says, prepared and read again, when that reading
-    has more of the letters' words; else None. An upright page pays only for counting its words."""
+def osd_upright(image: "Image.Image") -> "Image.Image | None":
+    """The page turned as Tesseract's orientation detection (OSD) says it must be to stand upright;
+    None when OSD finds it upright, cannot tell, or is unsure (under osd_confidence)."""
     from PIL import Image
 
+    found = tesseract.orientation(image, _time_left())
+    if found is None or found[0] == 0 or found[1] < settings()["osd_confidence"]:
+        return None
+    # OSD's turn is clockwise; PIL's transpositions are counter-clockwise
+    return image.transpose({90: Image.Transpose.ROTATE_270, 180: Image.Transpose.ROTATE_180, 270: Image.Transpose.ROTATE_90}[found[0]])
+
+
+
+def on_its_side(image: "Image.Image") -> bool:
+    """Whether the page's lines of ink run down it rather than across: its dark pixels counted by
+    column vary more than counted by row (by side_ratio). Upright letters measure 0.1-0.3, pages on
+    their side 3-7; a few milliseconds on a copy a quarter the size, so that a page on its side is
+    turned before it is read, not after a reading that is thrown away."""
+    import numpy as np
+
+    factor = max(1, round(image.width / 600))
+    small = np.asarray(image.reduce(factor) if factor > 1 else image)
+    ys, xs = np.nonzero(small < settings()["ink_level"])
+    if len(ys) < 200:
+        return False
+    return float(np.var(np.bincount(xs))) > settings()["side_ratio"] * float(np.var(np.bincount(ys)))
+
+
+
+def turn_upright(rendered: "Image.Image", data: dict[str, list], dpi: float) -> tuple[Prepared, dict[str, list]] | None:
+    """For a page whose reading has few words of the letters (upright_words, upright_share), or whose
+    words stand on end (a page on its side): the page turned as Tesseract's orientation detection
+    says, prepared and read again, when that reading has more of the letters' words standing level;
+    else None. An upright page pays only for counting its words."""
     cfg = settings()
     known, share = known_words(data)
-    if known >= cfg["upright_words"] and share >= cfg["upright_share"]:
+    on_end = standing_words(data) > 0.5
+    if known >= cfg["upright_words"] and share >= cfg["upright_share"] and not on_end:
         return None
-    found = tesseract.orientation(rendered, _time_left())
-    if found is None or found[0] == 0 or found[1] < cfg["osd_confidence"]:
+    upright = osd_upright(rendered)
+    if upright is None:
         return None
-    # OSD's rotate is clockwise; PIL's transpositions are counter-clockwise
-    turn = {90: Image.Transpose.ROTATE_270, 180: Image.Transpose.ROTATE_180, 270: Image.Transpose.ROTATE_90}[found[0]]
-    prepared = prepare_scan(rendered.transpose(turn), dpi)
+    prepared = prepare_scan(upright, dpi)
     again = tesseract.run_tesseract(prepared.image, 3, _time_left(), dpi)
-    return (prepared, again) if known_words(again)[0] > known else None
+    better = known_words(again)[0] > known or (on_end and standing_words(again) <= 0.5 and known_words(again)[0] >= 0.8 * known)
+    return (prepared, again) if better else None
 
 
 
@@ -521,9 +562,10 @@ def flatten_photograph(image: "Image.Image") -> "Image.Image":
     edges = np.concatenate([light[:band].ravel(), light[-band:].ravel(), light[:, :band].ravel(), light[:, -band:].ravel()])
     desk = float(np.median(edges))
     if desk < cfg["desk_ratio"] * paper:
-        corners = paper_corners(light, (desk + paper) / 2)
+        small = np.asarray(image.reduce(factor) if factor > 1 else image)
+        corners = paper_corners(small)
         if corners is not None:
-            image = unwarp(image, [(x * factor, y * factor) for x, y in corners])
+            image = unwarp(image, [((x + 0.5) * factor, (y + 0.5) * factor) for x, y in corners])
             light, factor = paper_light(image)
             paper = float(np.percentile(light, 95))
     if float(np.percentile(light, 5)) >= cfg["light_ratio"] * paper:
@@ -534,24 +576,53 @@ def flatten_photograph(image: "Image.Image") -> "Image.Image":
 
 
 
-def paper_corners(light: "np.ndarray", level: float) -> list[tuple[float, float]] | None:
-    """The paper's corners in the small copy (top left, top right, bottom right, bottom left): the
-    outermost paper pixels each way, paper being brighter than level in rows and columns that are
-    mostly paper. None when they do not make a page-like shape (a side under half the picture's)."""
+def paper_corners(small: "np.ndarray") -> list[tuple[float, float]] | None:
+    """The paper's corners in a small copy of a photograph (top left, top right, bottom right, bottom
+    left): where, coming in from each side, the grey first rises sharply (edge_rise) from desk to
+    paper, a straight line fitted to each side's points and the lines met. However the light falls,
+    paper is brighter than the desk beside it. None when a side has too few points or the four do
+    not make a page-like shape (a side under half the picture's)."""
     import numpy as np
 
-    paper = light > level
-    h, w = paper.shape
-    paper &= (paper.mean(axis=1) > 0.2)[:, None] & (paper.mean(axis=0) > 0.2)[None, :]
-    ys, xs = np.nonzero(paper)
-    if len(ys) < 0.3 * h * w:
-        return None
-    picks = [np.argmin(xs + ys), np.argmax(xs - ys), np.argmax(xs + ys), np.argmax(ys - xs)]
-    corners = [(float(xs[i]), float(ys[i])) for i in picks]
+    cfg = settings()
+    h, w = small.shape
+    grey = small.astype(np.float32) + 1
+    d = 2
+    across, down = grey[:, 2 * d:] / grey[:, :-2 * d], grey[2 * d:] / grey[:-2 * d]
+    rows, cols = np.arange(int(0.1 * h), int(0.9 * h)), np.arange(int(0.1 * w), int(0.9 * w))
+    sides = []
+    for steps, lines, flip in ((across[rows] > cfg["edge_rise"], rows, False), (across[rows] < 1 / cfg["edge_rise"], rows, True),
+                               (down[:, cols].T > cfg["edge_rise"], cols, False), (down[:, cols].T < 1 / cfg["edge_rise"], cols, True)):
+        found = steps.any(axis=1)
+        at = (steps.shape[1] - 1 - np.argmax(steps[:, ::-1], axis=1)) if flip else np.argmax(steps, axis=1)
+        if found.sum() < 0.5 * len(lines):
+            return None
+        sides.append(_fit_line(lines[found].astype(np.float64), at[found].astype(np.float64) + d))
+    (la, lb), (ra, rb), (ta, tb), (ba, bb) = sides  # left/right: x = a*y + b; top/bottom: y = a*x + b
+
+    def meet(xa: float, xb: float, ya: float, yb: float) -> tuple[float, float]:
+        x = (xa * yb + xb) / (1 - xa * ya)
+        return x, ya * x + yb
+
+    corners = [meet(la, lb, ta, tb), meet(ra, rb, ta, tb), meet(ra, rb, ba, bb), meet(la, lb, ba, bb)]
     (tlx, tly), (trx, try_), (brx, bry), (blx, bly) = corners
     if min(trx - tlx, brx - blx) < 0.5 * w or min(bly - tly, bry - try_) < 0.5 * h:
         return None
+    if any(not (-0.05 * w <= x <= 1.05 * w and -0.05 * h <= y <= 1.05 * h) for x, y in corners):
+        return None
     return corners
+
+
+
+def _fit_line(t: "np.ndarray", v: "np.ndarray") -> tuple[float, float]:
+    """v = a*t + b fitted by least squares, then again without the points more than 2 pixels off."""
+    import numpy as np
+
+    a, b = np.polyfit(t, v, 1)
+    near = np.abs(v - (a * t + b)) <= 2
+    if near.sum() >= 2:
+        a, b = np.polyfit(t[near], v[near], 1)
+    return float(a), float(b)
 
 
 
@@ -570,4 +641,4 @@ def unwarp(image: "Image.Image", corners: list[tuple[float, float]]) -> "Image.I
         rows += [[x, y, 1, 0, 0, 0, -u * x, -u * y], [0, 0, 0, x, y, 1, -v * x, -v * y]]
         rhs += [u, v]
     coefficients = np.linalg.solve(np.array(rows, dtype=np.float64), np.array(rhs, dtype=np.float64))
-    return image.transform((width, height), Image.Transform.PERSPECTIVE, [float(c) for c in coefficients], Image.BICUBIC, fillcolor=255)
+    return image.transform((width, height), Image.Transform.PERSPECTIVE, [float(c) for c in coefficients], Image.BILINEAR, fillcolor=255)
