@@ -166,10 +166,17 @@ def run_engine(image_path: Path) -> tuple[str, float, float] | None:
     return text, time.perf_counter() - wall, _cpu_now() - cpu
 
 
-def measure(keys: list[str] | None = None, repeat: int = 2, bare: bool = True, seed: int = LETTER_SEED) -> list[Measure]:
-    """Each page's tool and bare timings (best of repeat, in turn) and CERs."""
-    folder = ROOT / ".bench" / f"ocr-cost-{seed}"
+def pages_folder(seed: int, folder: Path | None = None) -> Path:
+    """Where the pages are made and kept: folder, or .bench/ocr-cost-SEED."""
+    folder = folder or ROOT / ".bench" / f"ocr-cost-{seed}"
     folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def measure(keys: list[str] | None = None, repeat: int = 2, bare: bool = True, seed: int = LETTER_SEED,
+            folder: Path | None = None) -> list[Measure]:
+    """Each page's tool and bare timings (best of repeat, in turn) and CERs."""
+    folder = pages_folder(seed, folder)
     makers = page_makers(seed)
     chosen = [k for k in makers if keys is None or any(part in k for part in keys)]
     if not chosen:
@@ -214,10 +221,9 @@ STEPS = (
 )
 
 
-def profile(keys: list[str] | None, seed: int = LETTER_SEED) -> dict[str, float]:
+def profile(keys: list[str] | None, seed: int = LETTER_SEED, folder: Path | None = None) -> dict[str, float]:
     """Where the tool's time goes over the chosen pages: each step's cumulative seconds (cProfile)."""
-    folder = ROOT / ".bench" / f"ocr-cost-{seed}"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = pages_folder(seed, folder)
     makers = page_makers(seed)
     chosen = [k for k in makers if keys is None or any(part in k for part in keys)]
     paths = [page_files(k, makers[k], folder)[0] for k in chosen]
@@ -264,6 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-bare", action="store_true", help="no bare Tesseract runs: the tool's CER only")
     ap.add_argument("--profile", action="store_true", help="print where the tool's time goes, per step")
     ap.add_argument("--seed", type=int, default=LETTER_SEED)
+    ap.add_argument("--pages-dir", type=Path, default=None, help="where to make and keep the pages (default .bench/ocr-cost-SEED)")
     ap.add_argument("--json", type=Path, default=ROOT / ".bench" / "ocr_cost.json")
     args = ap.parse_args(argv)
     from rich.console import Console
@@ -272,14 +279,14 @@ def main(argv: list[str] | None = None) -> int:
     keys = [k for k in args.only.split(",") if k] or None
     console = Console(width=150)
     if args.profile:
-        steps = profile(keys, args.seed)
+        steps = profile(keys, args.seed, args.pages_dir)
         table = Table(title="Where the tool's OCR time goes (cProfile, cumulative s, all pages)")
         table.add_column("step")
         table.add_column("s", justify="right")
         for step, seconds in steps.items():
             table.add_row(step, f"{seconds:.2f}")
         console.print(table)
-    results = measure(keys, args.repeat, not args.no_bare, args.seed)
+    results = measure(keys, args.repeat, not args.no_bare, args.seed, args.pages_dir)
     table = Table(title="OCR per page: the tool against a bare Tesseract run (OMP_THREAD_LIMIT=1)")
     for column in ("page", "tool s", "bare s", "wall ratio", "tool CPU s", "bare CPU s", "CPU ratio", "engine CPU s", "engine ratio",
                    "tool CER", "bare CER", "engine CER"):
