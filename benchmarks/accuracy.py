@@ -5,7 +5,8 @@ one line of figures per set, `silent` included (documents marked `ok` that still
 value: it must be 0):
 - the real seed letters (corpus/, gold in ../shared/gold),
 - ../shared/dev-set, letters written and printed by others (when present beside the repository),
-- generated corpora (tests/fixtures/generate.py, scans included) for each --seed.
+- generated corpora (tests/fixtures/generate.py, scans included) for each --seed;
+- generated scans turned on the glass and photographed on a desk (tests/fixtures/scans.py), --scans letters.
 Writes .bench/accuracy.json.
 """
 from __future__ import annotations
@@ -26,6 +27,7 @@ from rich.table import Table  # noqa: E402
 from pipeline.evaluate import EvaluationResult, evaluate, find_letter_row, load_gold, normalise, statistic_matches  # noqa: E402
 from pipeline.ingest import ingest  # noqa: E402
 from tests.fixtures.generate import generate_corpus  # noqa: E402
+from tests.fixtures.scans import generate_scans  # noqa: E402
 
 
 def measure(name: str, letters: Path, gold: Path, work: Path, workers: int) -> tuple[str, EvaluationResult, dict]:
@@ -74,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", default="5,11,12", help="seeds of the generated corpora (comma-separated)")
     ap.add_argument("--count", type=int, default=40, help="letters per generated corpus")
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--scans", type=int, default=3, help="letters scanned turned and photographed (two documents each); 0 = none")
     args = ap.parse_args(argv)
     results: list[tuple[str, EvaluationResult, dict]] = []
     with tempfile.TemporaryDirectory(prefix="accuracy-") as tmp:
@@ -87,6 +90,9 @@ def main(argv: list[str] | None = None) -> int:
             corpus = work / f"generated-{seed}"
             generate_corpus(corpus, count=args.count, seed=seed)
             results.append(measure(f"generated seed {seed}", corpus / "letters", corpus / "gold", work, args.workers))
+        if args.scans:
+            generate_scans(work / "scans", seed=5, count=args.scans)
+            results.append(measure("generated scans, turned and photographed", work / "scans" / "letters", work / "scans" / "gold", work, args.workers))
     table = Table(title="Accuracy against gold files (ofsted-letters evaluate)")
     for column in ("letters", "docs", "fields", "status", "statistics F1", "judgement", "segments", "silent", "yield"):
         table.add_column(column, justify="left" if column == "letters" else "right")

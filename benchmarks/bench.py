@@ -6,7 +6,9 @@ and the all-workers run are timed twice in turn and the best of each kept),
 pdfplumber's extract_text() alone, the pipeline with 1 worker and with all workers, the rate
 with all workers once start-up is paid (from a second run on the first fifth of the letters), a
 re-run with nothing changed, and the peak memory of a run; then the memory of each process of a run
-over scanned letters (benchmarks/memory.py: main, each worker, Tesseract, and a worker's floor at the end). Prints a table and writes .bench/results.json.
+over scanned letters (benchmarks/memory.py: main, each worker, Tesseract, and a worker's floor at the end),
+and OCR's cost per scanned page against a bare Tesseract run, with its character error rates
+(benchmarks/ocr_cost.py, its own table; .bench/ocr_cost.json). Prints a table and writes .bench/results.json.
 """
 from __future__ import annotations
 
@@ -97,6 +99,8 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=2, help="times to run the floor and the all-workers pipeline, in turn (best kept)")
     parser.add_argument("--plumber-sample", type=int, default=200, help="letters to time pdfplumber on (it is slow); 0 = all")
     parser.add_argument("--scans", type=int, default=12, help="scanned letters for the OCR run's memory per process (benchmarks/memory.py); 0 = none")
+    parser.add_argument("--ocr-cost", action=argparse.BooleanOptionalAction, default=True,
+                        help="OCR's cost per page against bare Tesseract, and its character error rates (benchmarks/ocr_cost.py)")
     args = parser.parse_args()
     console = Console()
     files = letters(args.n, args.seed)
@@ -144,6 +148,15 @@ def main() -> int:
 
         ocr = memory.measure(memory.scans(args.scans, 3, 200), ROOT / ".bench" / "out-scans", cores)
         results.update({f"ocr_{key}": value for key, value in ocr.items() if key != "workers"})
+    if args.ocr_cost:
+        import ocr_cost
+
+        ocr_cost.main([])
+        summary = json.loads((ROOT / ".bench" / "ocr_cost.json").read_text())["summary"]
+        for group, figures in summary.items():
+            key = group.replace(" ", "_")
+            results[f"ocr_{key}_worst_ratio_to_tesseract_cpu"] = figures["worst_ratio_cpu"]
+            results[f"ocr_{key}_cer"] = figures["tool_cer"]
     table = Table(title="ofsted-letters benchmark")
     table.add_column("measure")
     table.add_column("value", justify="right")
