@@ -19,10 +19,8 @@ CONFLICT_FIELDS = ("letter_date", "rating_score", "rating_label", "recipient_nam
 READ_AS_LETTER = ("ok", "needs_review")
 
 
-def text_key(rows: dict[str, list[dict]]) -> str | None:
-    """A key for the document's normalised text; None for a document with no text (a failed read)."""
-    documents = rows.get("documents") or []
-    text = documents[0].get("text") if documents else None
+def text_key(text: str | None) -> str | None:
+    """A key for a letter's normalised text, the same however it is spaced; None for no text (a failed read)."""
     if not text or not text.strip():
         return None
     return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()

@@ -38,6 +38,10 @@ class SourceDocument:
     sha256: str
     pages: list[Page]
     warnings: list[str] = field(default_factory=list)
+    # a PDF's pages before running heads and page numbers were dropped across all of them: a file holding
+    # several letters (pipeline.bundles) drops them letter by letter, since its letters share their edges
+    # (a date in December, one signatory) that no running head of one letter would
+    pages_as_read: list[Page] = field(default_factory=list)
 
     @property
     def letter_id(self) -> str:
@@ -53,9 +57,16 @@ class LetterText:
     page_methods: list[str] = field(default_factory=lambda: ["text"])
     page_confidences: list[float | None] = field(default_factory=lambda: [None])
     page_word_confidences: list[dict[str, float]] = field(default_factory=lambda: [{}])
+    # the file's number of the first page: a letter of a bundle may start on page 5
+    first_page: int = 1
 
     def page_at(self, offset: int) -> int:
+        """Which of this text's pages holds offset, from 1 (see page_number_at for the file's page)."""
         return bisect.bisect_right(self.page_starts, offset)
+
+    def page_number_at(self, offset: int) -> int:
+        """The file's page that holds offset."""
+        return self.page_at(offset) + self.first_page - 1
 
     def ocr_confidence_at(self, offset: int) -> float | None:
         return self.page_confidences[self.page_at(offset) - 1]
@@ -148,6 +159,19 @@ class NumberSpan:
     statistic: Statistic | None = None
 
 
+@dataclass(frozen=True)
+class FilePart:
+    """Where a letter stands in its file: which part of how many, and its pages (a PDF) or lines (a
+    text file), from 1 and inclusive. A file holding one letter is part 1 of 1, all of it."""
+
+    index: int
+    count: int
+    page_start: int | None = None
+    page_end: int | None = None
+    line_start: int | None = None
+    line_end: int | None = None
+
+
 LETTER_FIELDS = [
     "authority_name",
     "authority_as_written",
@@ -189,6 +213,7 @@ class LetterRecord:
     statistics_issues: list[str] = field(default_factory=list)
     duplicate_of: str | None = None
     letter_type: str | None = None  # annual rating | annual assessment
+    part: FilePart | None = None  # where in its file the letter stands; None for a file not read
     text: LetterText | None = None
     pages: int = 0
     fields: dict[str, FieldValue] = field(default_factory=dict)
@@ -207,7 +232,7 @@ class LetterRecord:
         if fv.value is None or fv.value == "":
             return
         if self.text is not None and fv.start is not None and fv.page is None:
-            fv.page = self.text.page_at(fv.start)
+            fv.page = self.text.page_number_at(fv.start)
         self.fields[fv.field] = fv
 
     def flag(self, reason: str) -> None:

@@ -4,7 +4,7 @@ Kept apart from `write` so that workers never import pandas or pyarrow (half a s
 """
 from __future__ import annotations
 
-from pipeline.records import LETTER_FIELDS, LetterRecord
+from pipeline.records import LETTER_FIELDS, FilePart, LetterRecord
 
 ISSUE_SEPARATOR = " | "
 
@@ -15,6 +15,47 @@ FORMATS = ("csv", "parquet", "jsonl", "sqlite")
 def _number(value: float) -> float | None:
     """NaN (a quantifier over a base of unknown size) is written as empty, not as a number."""
     return None if value != value else value
+
+
+def part_columns(part: FilePart | None) -> dict[str, int | None]:
+    """Where a letter stands in its file, as the letters table has it (all empty for a file not read)."""
+    if part is None:
+        return dict.fromkeys(PART_COLUMNS)
+    return {name: getattr(part, name) for name in PART_COLUMNS}
+
+
+PART_COLUMNS = ("part", "parts", "page_start", "page_end", "line_start", "line_end")
+
+
+def part_phrase(letter: dict) -> str:
+    """Where a letter of a file holding several stands in it, for a person: "part 3 of 7, pages 5-6"
+    ("lines 120-241" in a text file); "" for a file holding one letter."""
+    parts, part = letter.get("parts"), letter.get("part")
+    if not _known(parts) or int(parts) < 2 or not _known(part):
+        return ""
+    phrase = f"part {int(part)} of {int(parts)}"
+    for unit, start, end in (("page", "page_start", "page_end"), ("line", "line_start", "line_end")):
+        a, b = letter.get(start), letter.get(end)
+        if _known(a) and _known(b):
+            phrase += f", {unit} {int(a)}" if int(a) == int(b) else f", {unit}s {int(a)}-{int(b)}"
+    return phrase
+
+
+def _known(value: object) -> bool:
+    """A value present in a row read from any format (not None, NaN or pandas' NA)."""
+    try:
+        return value is not None and value == value and bool(str(value).strip())
+    except TypeError:  # pandas.NA refuses to be compared
+        return False
+
+
+def file_rows(records: list[LetterRecord]) -> dict[str, list[dict]]:
+    """The rows a file contributes to each table: one letter's, or each of its letters' in order."""
+    rows = record_rows(records[0])
+    for record in records[1:]:
+        for table, more in record_rows(record).items():
+            rows[table].extend(more)
+    return rows
 
 
 def record_rows(record: LetterRecord) -> dict[str, list[dict]]:
@@ -31,6 +72,7 @@ def record_rows(record: LetterRecord) -> dict[str, list[dict]]:
         "issues": ISSUE_SEPARATOR.join(record.issues) or None,
         "statistics_status": record.statistics_status,
         "statistics_issues": ISSUE_SEPARATOR.join(record.statistics_issues) or None,
+        **part_columns(record.part),
     }
     for name in LETTER_FIELDS + ["authority_region"]:
         letter[name] = record.value(name)

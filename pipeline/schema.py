@@ -53,7 +53,9 @@ def _c(name: str, type_: str, description: str, required: bool = False, enum: tu
     return Column(name, type_, description, required, enum)
 
 
-LETTER_ID = _c("letter_id", "string", "Stable identifier of the document: the first 16 hex digits of the SHA-256 of its bytes.", True)
+LETTER_ID = _c("letter_id", "string", "Stable identifier of the letter: the first 16 hex digits of the SHA-256 of its file's bytes; for a "
+               "letter of a file holding several (a bundle), those digits, `-p` and its part's number (`c7a15615fcdc9a66-p3`). A second "
+               "copy of a file's bytes has `-2` after the digits (`-3` for a third ...).", True)
 _LETTER_FK = [(["letter_id"], "letters", ["letter_id"])]
 
 TABLES: dict[str, Table] = {
@@ -61,11 +63,20 @@ TABLES: dict[str, Table] = {
     for t in [
         Table(
             "letters",
-            "One row per input document, with the values extracted from it and its validation status.",
+            "One row per letter: per input document, or per part of a document holding several letters (see `part`), with the values extracted from it and its validation status.",
             [
                 LETTER_ID,
                 _c("source_path", "string", "Path of the input file as given on the command line.", True),
                 _c("source_format", "string", "How the text was obtained: `txt`, `pdf` (text layer), `pdf-ocr` (at least one page read by OCR) or `pdf-ocr-layer` (a scan with another program's OCR text layer); empty for a file of another kind.", enum=SOURCE_FORMATS),
+                _c("part", "integer", "Which part of its file the row is, from 1: a file holding several letters (a bundle: a "
+                   "freedom-of-information release, a bound volume scanned in one go, a council's pack) gives one row per letter, and one per "
+                   "stretch of other matter (a covering note, an index page: `not_rating_letter`); 1 for a file holding one letter; empty for a "
+                   "file that could not be read."),
+                _c("parts", "integer", "How many parts (rows) its file gave: 1 for a file holding one letter."),
+                _c("page_start", "integer", "First page of the file the row's letter stands on (PDF); 1 for a PDF holding one letter."),
+                _c("page_end", "integer", "Last page of the file the row's letter stands on (PDF), inclusive."),
+                _c("line_start", "integer", "First line of the file the row's letter stands on (text file, lines counted from 1 as an editor counts them)."),
+                _c("line_end", "integer", "Last line of the file the row's letter stands on (text file), inclusive."),
                 _c("status", "string", "Vouches for the letter's fields (authority, date, rating, recipient, signatory): `ok`, `needs_review` "
                    "(see issues), `failed` (could not be read) or `not_rating_letter`.", True, STATUSES),
                 _c("statistics_status", "string", "Vouches for the letter's statistics apart from its fields: `ok` (every number of the narrative "
@@ -220,12 +231,12 @@ TABLES: dict[str, Table] = {
         ),
         Table(
             "documents",
-            "The normalised text of each document, into which every offset points.",
+            "The normalised text of each letter (of its part of the file, for a file holding several), into which every offset points.",
             [
                 LETTER_ID,
                 _c("source_path", "string", "Path of the input file."),
                 _c("sha256", "string", "SHA-256 of the file's bytes."),
-                _c("pages", "integer", "Number of pages (1 for text files)."),
+                _c("pages", "integer", "Number of pages of the letter's part of the file (all of them for a file holding one letter; 1 for text files)."),
                 _c("n_chars", "integer", "Length of text."),
                 _c("text", "string", "The normalised text."),
             ],

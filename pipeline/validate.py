@@ -85,16 +85,21 @@ def _prose(paragraph: str) -> int:
     return len(flat) if lower >= 0.6 * len(words) else 0
 
 
+def prose_chars(text: str) -> int:
+    """How many characters of running prose a stretch of text holds, paragraph by paragraph."""
+    return sum(_prose(p) for p in _PARAGRAPH_BREAK.split(text))
+
+
 def _quoting_prose(text: str, salutation: regex.Match | None, sign_off: list[regex.Match]) -> str | None:
     """Where a document has prose of its own around the letter it quotes: before the salutation, or after
     the last sign-off and the signature under it."""
     least = patterns()["letter"]["quoting_min_prose_chars"]
     if salutation is not None:
-        before = sum(_prose(p) for p in _PARAGRAPH_BREAK.split(text[: salutation.start()]))
+        before = prose_chars(text[: salutation.start()])
         if before >= least:
             return f"{before} characters of prose before the salutation"
     if sign_off:
-        after = sum(_prose(p) for p in _PARAGRAPH_BREAK.split(text[sign_off[-1].end():]))
+        after = prose_chars(text[sign_off[-1].end():])
         if after >= least:
             return f"{after} characters of prose after the sign-off"
     return None

@@ -98,9 +98,10 @@ def read_document(
         warnings: list[str] = []
         if data[:header].strip():
             warnings.append(f"repaired: {header:,} bytes of junk before the %PDF header were skipped")
-        pages = read_pdf(data[header:], ocr=ocr, layout=layout, ocr_pages=ocr_pages, defer_ocr=defer_ocr, limits=limits, warnings=warnings)
+        as_read: list[Page] = []
+        pages = read_pdf(data[header:], ocr=ocr, layout=layout, ocr_pages=ocr_pages, defer_ocr=defer_ocr, limits=limits, warnings=warnings, as_read=as_read)
         source_format = pdf_source_format(pages)
-        return SourceDocument(path, source_format, sha, pages, warnings)
+        return SourceDocument(path, source_format, sha, pages, warnings, as_read)
     if path.suffix.lower() == ".pdf":
         raise ReadError("corrupt_pdf", f"the file is named .pdf but is not a PDF (no %PDF header in its first {PDF_HEADER_WINDOW // 1024} KiB)")
     if path.suffix.lower() not in TEXT_SUFFIXES:

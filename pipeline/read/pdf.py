@@ -28,8 +28,10 @@ def read_pdf(
     defer_ocr: bool = False,
     limits: Limits | None = None,
     warnings: list[str] | None = None,
+    as_read: list[Page] | None = None,
 ) -> list[Page]:
-    """The PDF's pages; what was repaired or lowered on the way is appended to warnings."""
+    """The PDF's pages; what was repaired or lowered on the way is appended to warnings, and the pages
+    before running heads were dropped across them to as_read (not for a salvaged PDF)."""
     limits = limits or default_limits()
     warnings = warnings if warnings is not None else []
     try:
@@ -95,6 +97,8 @@ def read_pdf(
     if not any(p.text.strip() for p in pages):
         # what was lowered or repaired on the way is part of why nothing was found
         raise ReadError("no_text", "; ".join([no_text_message(pages, ocr), *warnings]))
+    if as_read is not None:
+        as_read.extend(pages)
     return drop_running_furniture(pages)
 
 
