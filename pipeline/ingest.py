@@ -42,6 +42,7 @@ log.addHandler(logging.NullHandler())  # nothing on stderr unless --verbose or -
 class RunSummary:
     out_dir: Path
     n_documents: int = 0
+    n_letters: int = 0  # rows of letters: more than documents when a file holds several letters
     by_status: Counter = field(default_factory=Counter)
     duplicates: int = 0
     conflicts: int = 0  # letters flagged for disagreeing with another for the same authority and year
@@ -685,6 +686,7 @@ def _ingest_inputs(
             watch.document(i, rows, timing, cached=i in cached, copy_of=inputs[copy_of[i]].source if i in copy_of else None)
         summary.conflicts = mark_conflicts(held_letters)
         summary.by_status.update(letter["status"] for letter in held_letters)
+        summary.n_letters = len(held_letters)
         writer.add({"letters": held_letters})
         summary.seconds = time.perf_counter() - started
         run_info = {
@@ -694,6 +696,7 @@ def _ingest_inputs(
             "extractor_version": EXTRACTOR_VERSION,
             "inputs": [str(p) for p in paths],
             "n_documents": len(files),
+            "n_letters": summary.n_letters,
             "counts_by_status": dict(sorted(summary.by_status.items())),
             "duplicates": summary.duplicates,
             "conflicts": summary.conflicts,
@@ -824,7 +827,7 @@ class _Watch:
         elif copy_of is not None:
             log.info("%s: %s, the same bytes as %s (read once)", source, what, copy_of)
         elif timing is None:
-            log.info("%s: %s, not read: %s", source, what, letter.get("issues"))
+            log.info("%s: %s, not read: %s", source, what, letters[0].get("issues"))
         else:
             stages = dict(timing)
             ocr = self.ocr.pop(i, [])

@@ -31,6 +31,7 @@ import pyarrow as pa
 from spacy.displacy.render import EntityRenderer
 
 from pipeline.dataset import read_table, require_letters
+from pipeline.rows import part_phrase
 
 STATUSES = ["ok", "needs_review", "failed", "not_rating_letter"]
 GRADE_LABELS = {4: "Performs excellently", 3: "Performs well", 2: "Performs adequately", 1: "Performs poorly"}
@@ -141,7 +142,7 @@ def _load(out_dir: Path) -> list[_LetterData]:
 
 
 def _display_name(letter: dict) -> str:
-    return letter.get("authority_name") or Path(str(letter["source_path"])).name
+    return letter.get("authority_name") or ", ".join(filter(None, [Path(str(letter["source_path"])).name, part_phrase(letter)]))
 
 
 def _letter_anchor(letter: dict | str) -> str:
@@ -446,7 +447,8 @@ def _letter_section(data: _LetterData, names: dict[str, str]) -> str:
     """One letter's article: what was found, its issues, and its text with every value highlighted."""
     letter = data.letter
     meta = [
-        ("source", letter.get("source_path")), ("letter_id", letter.get("letter_id")), ("format", letter.get("source_format")),
+        ("source", ", ".join(filter(None, [str(letter.get("source_path") or ""), part_phrase(letter)]))), ("letter_id", letter.get("letter_id")),
+        ("format", letter.get("source_format")),
         ("type", letter.get("letter_type")), ("authority as written", letter.get("authority_as_written")),
         ("codes", " / ".join(str(c) for c in (letter.get("authority_la_code"), letter.get("authority_gss_code")) if c)),
         ("region", letter.get("authority_region")), ("date", letter.get("letter_date")),

@@ -21,7 +21,8 @@ def part_columns(part: FilePart | None) -> dict[str, int | None]:
     """Where a letter stands in its file, as the letters table has it (all empty for a file not read)."""
     if part is None:
         return dict.fromkeys(PART_COLUMNS)
-    return {name: getattr(part, name) for name in PART_COLUMNS}
+    return {"part": part.index, "parts": part.count, "page_start": part.page_start, "page_end": part.page_end,
+            "line_start": part.line_start, "line_end": part.line_end}
 
 
 PART_COLUMNS = ("part", "parts", "page_start", "page_end", "line_start", "line_end")
