@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 import regex
 
@@ -74,9 +75,9 @@ def split_bundle(document: SourceDocument) -> list[tuple[FilePart, SourceDocumen
         return [(whole, document)]
     count = len(parts)
     placed = []
-    for index, (part, a) in enumerate(zip(parts, starts), start=1):
-        if document.source_format == "txt":
-            where = FilePart(index, count, line_start=a + 1, line_end=a + part.pages[0].text.count("\n") + 1)
+    for index, (part, a, b) in enumerate(zip(parts, starts, [*starts[1:], None]), start=1):
+        if document.source_format == "txt":  # the lines between two letters (blank, a rule) end the first's range
+            where = FilePart(index, count, line_start=a + 1, line_end=b if b is not None else len(lines))
         else:
             where = FilePart(index, count, page_start=part.pages[0].number, page_end=part.pages[-1].number)
         placed.append((where, part))
@@ -205,9 +206,8 @@ def _header_start(raw: list[str], clean: list[str], ended: int, salutation: int)
 
 def _after_separator(raw: list[str], clean: list[str], ended: int, salutation: int) -> int | None:
     """The first line of text after the last page break or rule between lines ended and salutation; None without one."""
-    separator = compiled("bundle", "separator")
     for i in range(salutation - 1, ended, -1):
-        if separator.search(raw[i]):
+        if _separator(raw[i]):
             # a page break before a line's text starts the page with that line ("\fAviation House")
             starts_page = "\f" in raw[i] and bool(raw[i].split("\f")[-1].strip())
             return _first_content(clean, i if starts_page else i + 1, salutation)
@@ -262,12 +262,31 @@ def _part_document(document: SourceDocument, lines: list[str] | None, start: int
     """The part of the file from unit start to unit end (exclusive; None: the end), as a document of its
     own: its lines of a text file, or its pages of a PDF with their running heads dropped anew."""
     if lines is not None:
-        return replace(document, pages=[Page(1, "\n".join(lines[start:end]), "text")], pages_as_read=[])
+        own = lines[start:end]
+        while own and _between_letters(own[-1]):  # a rule or page break before the next letter is neither's
+            own.pop()
+        return replace(document, pages=[Page(1, "\n".join(own), "text")], pages_as_read=[])
     if not document.pages_as_read:  # a salvaged PDF: its pages as they are
         pages = document.pages[start:end]
     else:
         pages = _without_running_heads(document.pages_as_read[start:end])
     return replace(document, source_format=pdf_source_format(pages), pages=pages, pages_as_read=[])
+
+
+def _between_letters(line: str) -> bool:
+    """A blank line, a rule or a form feed alone on its line: what parts two letters of a text file."""
+    rest = line.replace("\f", "").strip()
+    return not rest or compiled("bundle", "rule").search(rest) is not None
+
+
+@lru_cache(maxsize=1)
+def _page_mark() -> regex.Pattern:
+    return regex.compile("|".join(f"(?:{p})" for p in patterns()["normalise"]["page_marks"]), regex.IGNORECASE)
+
+
+def _separator(line: str) -> bool:
+    """A page break in a text file: a form feed, a rule standing alone, a page number line."""
+    return compiled("bundle", "rule").search(line) is not None or _page_mark().match(line) is not None
 
 
 def _without_running_heads(pages: list[Page]) -> list[Page]:
