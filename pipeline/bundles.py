@@ -59,29 +59,37 @@ class _Letter:
 def split_bundle(document: SourceDocument) -> list[tuple[FilePart, SourceDocument]]:
     """The file's parts, each with the document to read it from: one part, the document itself, for a
     file holding one letter (most files); one per letter, and per stretch of other matter, for a bundle."""
-    if document.source_format == "txt":
-        lines = _file_lines(document.pages[0].text)
-        whole = FilePart(1, 1, line_start=1, line_end=max(len(lines), 1))
-        starts = _text_starts(lines)
-    else:
-        numbers = [p.number for p in document.pages] or [1]
-        whole = FilePart(1, 1, page_start=numbers[0], page_end=numbers[-1])
-        starts = _pdf_starts(document.pages_as_read or document.pages)
+    whole = _whole(document)
+    if len(_DEAR.findall("\n".join(p.text for p in document.pages_as_read or document.pages))) < 2:
+        return [(whole, document)]  # most files: one salutation at most, so one letter at most
+    lines = _file_lines(document.pages[0].text) if document.source_format == "txt" else None
+    starts = _text_starts(lines) if lines is not None else _pdf_starts(document.pages_as_read or document.pages)
     if len(starts) < 2:
         return [(whole, document)]
-    parts = [_part_document(document, lines if document.source_format == "txt" else None, a, b)
-             for a, b in zip(starts, [*starts[1:], None])]
+    parts = [_part_document(document, lines, a, b) for a, b in zip(starts, [*starts[1:], None])]
     if sum(is_rating_letter(normalise_document(part).text) for part in parts) < 2:
         return [(whole, document)]
     count = len(parts)
     placed = []
     for index, (part, a, b) in enumerate(zip(parts, starts, [*starts[1:], None]), start=1):
-        if document.source_format == "txt":  # the lines between two letters (blank, a rule) end the first's range
+        if lines is not None:  # the lines between two letters (blank, a rule) end the first's range
             where = FilePart(index, count, line_start=a + 1, line_end=b if b is not None else len(lines))
         else:
             where = FilePart(index, count, page_start=part.pages[0].number, page_end=part.pages[-1].number)
         placed.append((where, part))
     return placed
+
+
+# what every salutation holds, looked for before anything else: a file with fewer than two is one part
+_DEAR = regex.compile(r"\bdear\b", regex.IGNORECASE)
+
+
+def _whole(document: SourceDocument) -> FilePart:
+    """All of a file as its only part."""
+    if document.source_format == "txt":
+        return FilePart(1, 1, line_start=1, line_end=max(len(_file_lines(document.pages[0].text)), 1))
+    numbers = [p.number for p in document.pages] or [1]
+    return FilePart(1, 1, page_start=numbers[0], page_end=numbers[-1])
 
 
 def _file_lines(text: str) -> list[str]:
