@@ -5,7 +5,8 @@ one line of figures per set, `silent` included (documents marked `ok` that still
 value: it must be 0):
 - the real seed letters (corpus/, gold in ../shared/gold),
 - ../shared/dev-set, letters written and printed by others (when present beside the repository),
-- generated corpora (tests/fixtures/generate.py, scans included) for each --seed.
+- generated corpora (tests/fixtures/generate.py, scans included) for each --seed,
+- generated bundles, files holding several letters (tests/fixtures/bundles.py: text, text PDF, a scan).
 Writes .bench/accuracy.json.
 """
 from __future__ import annotations
@@ -27,6 +28,9 @@ from pipeline.evaluate import EvaluationResult, evaluate, find_letter_row, load_
 from pipeline.ingest import ingest  # noqa: E402
 from tests.fixtures.generate import generate_corpus  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "tests"))
+from fixtures.bundles import main as bundles_main  # noqa: E402
+
 
 def measure(name: str, letters: Path, gold: Path, work: Path, workers: int) -> tuple[str, EvaluationResult, dict]:
     out = work / name.replace(" ", "-")
@@ -46,8 +50,8 @@ def readings(gold_dir: Path, out: Path) -> dict:
     by_file = {Path(r["source_path"]).name: r for r in records}
     counts = dict.fromkeys(("matched", "finder_right", "parse_spoke", "parse_right", "confirmed", "confirmed_wrong",
                             "one_reading", "disputed", "disputed_finder_wrong"), 0)
-    for name, g in load_gold([gold_dir]).items():
-        row = find_letter_row(records, by_file, name)
+    for g in load_gold([gold_dir]).values():
+        row = find_letter_row(records, by_file, g["file"], g.get("part"))
         if row is None:
             continue
         preds = stats[stats["letter_id"] == row["letter_id"]].to_dict("records")
@@ -74,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", default="5,11,12", help="seeds of the generated corpora (comma-separated)")
     ap.add_argument("--count", type=int, default=40, help="letters per generated corpus")
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--bundle-letters", type=int, default=6, help="letters in each generated bundle")
     args = ap.parse_args(argv)
     results: list[tuple[str, EvaluationResult, dict]] = []
     with tempfile.TemporaryDirectory(prefix="accuracy-") as tmp:
@@ -87,6 +92,9 @@ def main(argv: list[str] | None = None) -> int:
             corpus = work / f"generated-{seed}"
             generate_corpus(corpus, count=args.count, seed=seed)
             results.append(measure(f"generated seed {seed}", corpus / "letters", corpus / "gold", work, args.workers))
+        bundles = work / "bundles"
+        bundles_main([str(bundles), "--letters", str(args.bundle_letters)])
+        results.append(measure("generated bundles", bundles / "letters", bundles / "gold", work, args.workers))
     table = Table(title="Accuracy against gold files (ofsted-letters evaluate)")
     for column in ("letters", "docs", "fields", "status", "statistics F1", "judgement", "segments", "silent", "yield"):
         table.add_column(column, justify="left" if column == "letters" else "right")

@@ -35,6 +35,7 @@ def _bundles() -> list[fb.Bundle]:
         fb.text_bundle(letters[5:9], 4, "blank_lines"),
         fb.pdf_bundle(letters[:3], 5, note=True, index=True),
         fb.pdf_bundle(letters[3:5], 6, index=True, compact=True),
+        fb.pdf_bundle(letters, 7),
     ]
 
 
@@ -281,3 +282,16 @@ def test_a_bound_volume_scanned_in_one_go_gives_one_row_per_letter(tmp_path):
     assert result.status == 1.0 and result.silent_docs == 0, result.disagreements
     for letter, row in zip(bundle.letters, letters.to_dict("records")):
         assert {f: row[f] for f in ("authority_name", "rating_score", "letter_date")} == {f: str(letter.fields[f]) for f in ("authority_name", "rating_score", "letter_date")}
+
+
+def test_review_names_a_bundles_letters_by_their_file_and_part(tmp_path):
+    from pipeline.evaluate import read_gold_file
+    from pipeline.errors import DataError
+    from pipeline.review import gold_file_names
+
+    letters = pd.DataFrame({"letter_id": ["a-p1", "a-p2", "b"], "source_path": ["in/2010/release.pdf", "in/2010/release.pdf", "in/2009/bromley.txt"]})
+    assert gold_file_names(letters, ["in"]) == {"a-p1": "2010/release.pdf", "a-p2": "2010/release.pdf", "b": "2009/bromley.txt"}
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"file": "release.pdf", "part": "two", "status": "ok", "fields": {}}))
+    with pytest.raises(DataError, match='"part" should be a whole number'):
+        read_gold_file(bad)
