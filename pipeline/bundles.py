@@ -273,7 +273,7 @@ def _part_document(document: SourceDocument, lines: list[str] | None, start: int
         own = lines[start:end]
         while own and _between_letters(own[-1]):  # a rule or page break before the next letter is neither's
             own.pop()
-        return replace(document, pages=[Page(1, "\n".join(own), "text")], pages_as_read=[])
+        return replace(document, pages=[replace(document.pages[0], text="\n".join(own))], pages_as_read=[])
     if not document.pages_as_read:  # a salvaged PDF: its pages as they are
         pages = document.pages[start:end]
     else:

@@ -11,7 +11,7 @@ import logging
 import time
 import traceback
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Mapping
 
 from pipeline.bundles import split_bundle
 from pipeline.extract import extract_letter
@@ -78,7 +78,7 @@ def process_file(
     return [_process_part(path, sha, part, part_document, lap) for part, part_document in parts]
 
 
-def process_document(path: Path, **options) -> LetterRecord:
+def process_document(path: Path, **options: Any) -> LetterRecord:
     """The complete record of a file holding one letter (for a file holding several, its first part:
     process_file gives them all); never raises for bad input. Takes process_file's options."""
     return process_file(path, **options)[0]

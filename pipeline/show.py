@@ -233,7 +233,7 @@ def find_letter(doc: str, out_dir: Path | None, only: LetterFilter = LetterFilte
             ids = letters["letter_id"].astype(str)
             hit = letters[(ids == sha) | ids.str.startswith(f"{sha}-p") | (letters["source_path"] == str(path))]
             if only.part is not None:
-                hit = hit[hit["part"] == only.part]
+                hit = hit[(hit["part"] == only.part).fillna(False).astype(bool)]
             if hit["part"].dropna().nunique() > 1:  # the letters of a file holding several
                 raise AmbiguousLetter(doc, hit)
             if len(hit):
