@@ -4,7 +4,8 @@ A document is a duplicate (`duplicate_of`) of an earlier one only when it has th
 same normalised text. Two documents for the same authority and year that are not duplicates are
 either agreeing copies of one letter (a text export and a PDF of it, say), left as they are, or a
 conflict: their values differ, so both go to review, each naming the other and the values that differ.
-A value a letter already doubts (its own issues name the field) is no evidence of a conflict.
+A value a letter already doubts (its own issues name the field, or doubt its whole text) is no evidence
+of a conflict.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import hashlib
 import re
 from collections import defaultdict
 
+from pipeline.records import WHOLE_TEXT
 from pipeline.rows import ISSUE_SEPARATOR
 
 # the values that make a letter what it is: two letters for one authority and year differing in any are a conflict
@@ -30,7 +32,7 @@ def text_key(rows: dict[str, list[dict]]) -> str | None:
 
 def _doubted(letter: dict, field: str) -> bool:
     issues = letter.get("issues") or ""
-    return any(issue.startswith(field) for issue in issues.split(ISSUE_SEPARATOR))
+    return any(issue.startswith((field, f"{WHOLE_TEXT}:")) for issue in issues.split(ISSUE_SEPARATOR))
 
 
 _NOT_WORD = re.compile(r"[\W_]+")

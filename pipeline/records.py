@@ -167,6 +167,8 @@ LETTER_FIELDS = [
 ]
 STATUSES = ("ok", "needs_review", "failed", "not_rating_letter")
 STATISTICS_STATUSES = ("ok", "needs_review")
+# the subject of an issue that doubts a letter's whole text (another program's OCR of a scan), and so every value read from it
+WHOLE_TEXT = "text"
 SOURCE_FORMATS = ("txt", "pdf", "pdf-ocr", "pdf-ocr-layer")
 # what `show --field` takes: a group of values shown in one colour, or one column of letters
 FIELD_GROUPS = ("authority", "letter_date", "rating", "recipient", "salutation", "signatory", "statistic")

@@ -8,9 +8,10 @@ import regex
 
 from pipeline.config import compiled, patterns
 from pipeline.gazetteer import find_authorities
-from pipeline.records import LetterRecord
+from pipeline.read.ocr_dump import OCR_DUMP_METHOD
 from pipeline.read.reread import other_reading
-from pipeline.segment import find_scale_rows
+from pipeline.records import WHOLE_TEXT, LetterRecord
+from pipeline.segment import find_scale_rows, rating_value_score, rating_values_apart
 
 REQUIRED_FIELDS = [
     "authority_name",
@@ -119,6 +120,12 @@ def check_rating(record: LetterRecord, text: str) -> None:
             record.flag(f"rating: the rating line says {label!r} but the narrative says services perform {verb}")
     elif perform and label is None:
         record.flag(f"rating: no rating line found; the narrative says services perform {perform['verb'].lower()}")
+    if score is not None:
+        # a second rating the letter gives on a line of its own, outside its scale table
+        after_scale = max((seg.end for seg in record.segments if seg.segment in ("scale_table", "preamble")), default=0)
+        for value in rating_values_apart(text, after_scale):
+            if rating_value_score(value) != score and value.start("score") != record.fields["rating_score"].start:
+                record.flag(f"rating: the letter also gives {' '.join(value.group().split())!r} on a line of its own, which differs from score {score}")
 
 
 def _rating_confirmed(record: LetterRecord, text: str) -> bool:
@@ -221,6 +228,16 @@ def check_confidence(record: LetterRecord) -> None:
             record.flag(f"{fv.field}: {shown} was read with low confidence ({fv.confidence:.2f}, {fv.method})")
 
 
+def check_ocr_dump(record: LetterRecord) -> None:
+    """A text file that is another program's OCR of a scan has no word confidences to say which readings
+    are sure, and its specks and misread letters reach every value: both sides go to a person."""
+    if record.text is None or OCR_DUMP_METHOD not in record.text.page_methods:
+        return
+    why = "the file is another program's OCR of a scan (scanner specks at the edges of its lines), with no confidences to say which words were read right"
+    record.flag(f"{WHOLE_TEXT}: {why}: check the fields against the paper")
+    record.flag_statistics(f"{WHOLE_TEXT}: {why}: check the statistics against the paper")
+
+
 def check_statistics(record: LetterRecord) -> None:
     """A statistic the finder did not fully understand, or a number it could not place, goes to a person."""
     for stat in record.statistics:
@@ -264,6 +281,7 @@ def validate_letter(record: LetterRecord) -> str:
     check_authority_mentions(record, text)
     check_postcode(record)
     check_confidence(record)
+    check_ocr_dump(record)
     check_statistics(record)
     if not any(seg.segment == "narrative" for seg in record.segments):
         record.flag_statistics("narrative: not found, so the letter's statistics could not be read")

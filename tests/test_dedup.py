@@ -67,3 +67,15 @@ def test_the_same_name_punctuated_otherwise_is_no_conflict():
     a = {"letter_id": "a", "status": "ok", "authority_la_code": "886", "rating_year": 2010, "recipient_name": "Mr Christopher Lane", "issues": None}
     b = {**a, "letter_id": "b", "recipient_name": "Mr. Christopher  Lane"}
     assert differences(a, b) == [] and mark_conflicts([a, b]) == 0
+
+
+def test_a_letter_whose_whole_text_is_doubted_casts_no_conflict_on_a_clean_copy():
+    """Another program's OCR of the letter misread the signature: its letter doubts every value it read,
+    so the clean copy stands and is not sent to review by it."""
+    from pipeline.records import WHOLE_TEXT
+
+    clean = {"letter_id": "a", "status": "ok", "authority_la_code": "801", "rating_year": 2009, "signatory_name": "Juliet Winstanley", "issues": None}
+    dump = {**clean, "letter_id": "b", "status": "needs_review", "signatory_name": "Drona Wowie",
+            "issues": f"{WHOLE_TEXT}: the file is another program's OCR of a scan"}
+    assert differences(clean, dump) == []
+    assert mark_conflicts([clean, dump]) == 0 and clean["status"] == "ok"

@@ -18,7 +18,6 @@ from pipeline.records import Page, ReadError
 MIN_PAGE_CHARS = 25
 
 
-
 def read_pdf(
     data: bytes,
     *,
@@ -98,7 +97,6 @@ def read_pdf(
     return drop_running_furniture(pages)
 
 
-
 def no_text_message(pages: list[Page], ocr: str) -> str:
     """Why a PDF gave no text, saying what was tried: blank pages, OCR off, or OCR that found nothing."""
     n_blank = sum(p.method == "blank" for p in pages)
@@ -110,7 +108,6 @@ def no_text_message(pages: list[Page], ocr: str) -> str:
         return f"{what}: nothing is drawn on {'it' if n_blank == 1 else 'them'} (or the content is damaged)"
     blanks = f"; {pages_phrase(n_blank)} blank" if n_blank else ""
     return f"OCR found no words on the {pages_phrase(n_ocr).replace('page', 'scanned page')} (blank or unreadable){blanks}"
-
 
 
 def pdf_source_format(pages: list[Page]) -> str:
