@@ -102,6 +102,7 @@ def extract_scale(record: LetterRecord, text: str, segments: list[Segment] | Non
     scores = patterns()["scale"]["scores"]
     # the rows were found once to place the scale_table segment: read them there, not in the whole letter
     table = _segments(segments or [], "scale_table")
+    offset = table[0].start if table else 0
     for row in find_scale_rows(table[0].text if table else text):
         label, score_label = _canonical_label(row["label"])
         score_text = (row["score"] or "").translate(_OCR_DIGITS)
@@ -113,7 +114,8 @@ def extract_scale(record: LetterRecord, text: str, segments: list[Segment] | Non
         else:
             # the scale's wording is fixed; a row whose description the scan lost takes the standard one
             description = patterns()["scale"]["descriptions"][labels.index(label)]
-        record.scale.append(ScaleRow(score, label, description))
+        method = "ocr-image" if record.text is not None and record.text.read_from_image(offset + row.start()) else "text"
+        record.scale.append(ScaleRow(score, label, description, method))
         if score != scores[labels.index(label)]:
             record.flag(f"scale: row {score} is labelled {label!r}, which the scale gives score {scores[labels.index(label)]}")
 
@@ -696,6 +698,10 @@ def _apply_reader(record: LetterRecord, fv: FieldValue) -> None:
     reader = record.text.page_methods[record.text.page_at(fv.start) - 1]
     if reader in ("pdfplumber", "ocr-layer", "ocr-layer-reread"):
         fv.method = f"{reader}+{fv.method}"
+    if record.text.read_from_image(fv.start):
+        # Tesseract read it from a picture of the part on a text page: held no surer than another OCR's text
+        fv.method = f"{fv.method}+ocr-image"
+        fv.confidence = round(min(fv.confidence, patterns()["people"]["ocr_layer_confidence"]), 3)
     if reader == "ocr-layer":
         fv.confidence = round(min(fv.confidence, patterns()["people"]["ocr_layer_confidence"]), 3)
 

@@ -288,6 +288,7 @@ def repair_ocr_specks(text: str) -> str:
 def normalise_document(document: SourceDocument) -> LetterText:
     """All pages normalised and joined by a blank line, remembering where each page starts."""
     starts: list[int] = []
+    image_spans: list[tuple[int, int]] = []
     text = ""
     for page in document.pages:
         page_text = normalise_text(clear_line_specks(page.text) if page.method == OCR_DUMP_METHOD else page.text)
@@ -301,6 +302,7 @@ def normalise_document(document: SourceDocument) -> LetterText:
             else:
                 text += "\n" if _RUNS_ON.search(text) and _LOWER_START.match(page_text) else "\n\n"
         starts.append(len(text))
+        image_spans.extend((len(text) + a, len(text) + b) for a, b in _spans_of(normalise_text(page.image_text), page_text))
         text += page_text
     return LetterText(
         text=text,
@@ -308,4 +310,16 @@ def normalise_document(document: SourceDocument) -> LetterText:
         page_methods=[p.method for p in document.pages] or ["text"],
         page_confidences=[p.ocr_confidence for p in document.pages] or [None],
         page_word_confidences=[p.word_confidences for p in document.pages] or [{}],
+        image_spans=image_spans,
     )
+
+
+def _spans_of(part: str, text: str) -> list[tuple[int, int]]:
+    """Where each line of part stands in text (both normalised), found in order."""
+    spans, at = [], 0
+    for line in filter(None, (ln.strip() for ln in part.split("\n"))):
+        found = text.find(line, at)
+        if found >= 0:
+            spans.append((found, found + len(line)))
+            at = found + len(line)
+    return spans

@@ -29,6 +29,8 @@ class Page:
     ocr_confidence: float | None = None  # mean Tesseract word confidence, 0-100
     # OCR pages: each word read (punctuation stripped) and the best confidence it was read with anywhere on the page
     word_confidences: dict[str, float] = field(default_factory=dict)
+    # text pages: what Tesseract read from pictures of the letter's parts on the page (read/ocr_image.py)
+    image_text: str = ""
 
 
 @dataclass
@@ -53,6 +55,11 @@ class LetterText:
     page_methods: list[str] = field(default_factory=lambda: ["text"])
     page_confidences: list[float | None] = field(default_factory=lambda: [None])
     page_word_confidences: list[dict[str, float]] = field(default_factory=lambda: [{}])
+    # where the text read from pictures of the letter's parts stands (start, end)
+    image_spans: list[tuple[int, int]] = field(default_factory=list)
+
+    def read_from_image(self, offset: int) -> bool:
+        return any(start <= offset < end for start, end in self.image_spans)
 
     def page_at(self, offset: int) -> int:
         return bisect.bisect_right(self.page_starts, offset)
@@ -79,6 +86,7 @@ class ScaleRow:
     score: int
     label: str
     description: str
+    method: str = "text"  # text: the page's text (a scan's OCR included) | ocr-image: a picture of the table on a text page
 
 
 @dataclass
