@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 import pandas as pd
+from conftest import SHARED
 from helpers_output import archive_tables, letter_id_of, sample_tables, write_output
 from test_extract import letter
 from pipeline.cli import app
@@ -271,3 +272,82 @@ def test_a_self_contradicting_copy_first_in_path_order_is_not_preferred(tmp_path
     assert conflict.preferred == ids["b_kent.txt"], conflict
     (y2009,) = coverage(tmp_path / "out").years
     assert {row.score: row.archive for row in y2009.ratings}[3] == 1  # Kent counted once, by the consistent copy
+
+
+# ---- a generated full year of 152 authorities, and the dev-set, end to end
+
+
+def _expected_disagreements(published, year: int, ratings: dict[str, int]) -> set[tuple[str, int]]:
+    """(la_code, letter's rating) of the letters the year's published lists contradict, worked out from the lists."""
+    found = published[year]
+    wrong = set()
+    for code, score in ratings.items():
+        listed = next((s for s, named in found.lists.items() if code in named.la_codes), None)
+        if (listed is not None and listed != score) or (listed is None and score in found.lists and found.lists[score].complete):
+            wrong.add((code, score))
+    return wrong
+
+
+@pytest.fixture(scope="module")
+def full_year(tmp_path_factory):
+    """Every authority's letter for 2010, made by the generator and ingested."""
+    from fixtures.generate import generate_year
+
+    work = tmp_path_factory.mktemp("full_year")
+    entries = generate_year(work / "generated", 2010, seed=4)
+    ingest([work / "generated" / "letters"], work / "out", workers=2)
+    return work / "out", entries
+
+
+def test_coverage_of_a_generated_full_year(full_year):
+    out, entries = full_year
+    report = coverage(out)
+    (year,) = report.years
+    assert (year.year, year.found, year.expected, year.letters, year.missing) == (2010, 152, 152, 152, [])
+    assert report.conflicts == [] and report.unplaced == []
+    generated = Counter(entry["rating_score"] for entry in entries)
+    assert {row.score: row.archive for row in year.ratings} == {**{s: generated.get(s, 0) for s in (4, 3, 2, 1)}, None: 0}
+    assert [row.published for row in year.ratings] == [20, 77, 37, 12, 6]
+    published = load_published()
+    expected = _expected_disagreements(published, 2010, {e["authority_la_code"]: e["rating_score"] for e in entries})
+    assert expected  # the generator's random ratings cross the complete 2010 list of the poorly performing
+    assert {(w.authority.la_code, w.rating_score) for w in report.disagreements} == expected
+    result = runner.invoke(app, ["coverage", "--out", str(out)], env={"COLUMNS": "160"})
+    assert result.exit_code == 0 and "2010: letters for 152 of 152 authorities (152 letters); 0 missing" in result.stdout
+    assert "Missing for 2010" not in result.stdout and f"Letters a published list contradicts ({len(expected)} of" in result.stdout
+
+
+DEV_SET = SHARED / "dev-set"
+
+
+@pytest.fixture(scope="module")
+def dev_set_out(tmp_path_factory):
+    """The dev-set ingested without OCR (its image-only scans fail, quickly): letters written by others."""
+    if not (DEV_SET / "docs").is_dir():
+        pytest.skip("../shared/dev-set is not present beside the repository")
+    out = tmp_path_factory.mktemp("dev_set") / "out"
+    ingest([DEV_SET / "docs"], out, workers=2, ocr="off")
+    return out
+
+
+def test_coverage_of_the_dev_set(dev_set_out):
+    report = coverage(dev_set_out)
+    letters = pd.read_csv(dev_set_out / "letters.csv", dtype=str, keep_default_na=False)
+    counted = letters[letters["status"].isin(["ok", "needs_review"]) & (letters["duplicate_of"] == "") & (letters["authority_la_code"] != "")
+                      & (letters["rating_year"] != "")]
+    assert [y.year for y in report.years] == sorted({int(y) for y in counted["rating_year"]}) == [2009, 2010, 2011]
+    published = load_published()
+    expected = set()
+    for year in report.years:
+        rows = counted[counted["rating_year"] == str(year.year)]
+        assert year.found == rows["authority_la_code"].nunique() and year.found + len(year.missing) == 152
+        assert year.letters == len(rows)
+        assert sum(row.archive for row in year.ratings) == year.found  # each authority once
+        assert [row.published for row in year.ratings][:4] == [published[year.year].totals[s].count for s in (4, 3, 2, 1)]
+        # each letter's own rating, checked against the lists (the dev-set's letters are fictional: some disagree)
+        for row in rows[rows["rating_score"] != ""].itertuples():
+            if _expected_disagreements(published, year.year, {row.authority_la_code: int(row.rating_score)}):
+                expected.add(row.letter_id)
+    assert expected and {w.letter.letter_id for w in report.disagreements} == expected
+    result = runner.invoke(app, ["coverage", "--out", str(dev_set_out), "--json"])
+    assert result.exit_code == 0 and len(json.loads(result.stdout)["disagreements"]) == len(expected)
