@@ -45,7 +45,7 @@ PUBLISHED_NOTE = (
     "total, so an authority with no letter in the archive cannot be told from one whose outcome was withheld. A letter "
     "is contradicted when a published list of authorities performing excellently or poorly names its authority with "
     "another rating, or when it gives a rating whose list is complete and does not name its authority; no list of "
-    "authorities performing well or adequately is known, so a letter rated 3 or 2 whose authority no list names is not checked."
+    "authorities performing well or adequately is known, so a letter rated 3 or 2 whose authority no list names is checked only where every list of its year is complete."
 )
 LIST_WORDS = {4: "performing excellently", 3: "performing well", 2: "performing adequately", 1: "performing poorly"}
 
@@ -159,7 +159,7 @@ class YearCoverage:
     conflicting: list[AuthorityRef]  # more than one letter, and they differ (see CoverageReport.conflicts)
     ratings: list[RatingTotal] = field(default_factory=list)  # 4, 3, 2, 1, then None (no rating / not published)
     published_lists: list[PublishedList] = field(default_factory=list)
-    checked: int = 0  # letters whose rating a published list of the year can check: it names the authority, or is complete for that rating
+    checked: int = 0  # letters whose rating the year's published lists settle (see _checked)
 
 
 @dataclass(frozen=True)
@@ -273,11 +273,17 @@ def _disagreement(year: int, authority: AuthorityRef, letter: dict, published: P
     return None
 
 
-def _speaks_for(published: PublishedYear, la_code: str, score: int | None) -> bool:
-    """Whether a published list can confirm or contradict this rating for this authority."""
+def _checked(published: PublishedYear, la_code: str, score: int | None) -> bool:
+    """Whether the year's published lists settle whether this rating for this authority agrees with them: a
+    list names the authority, or the rating's own list is complete, or (for a rating with no list) every
+    list of the year is complete, so an authority none names had none of their ratings."""
     if score is None:
         return False
-    return published.rating_of(la_code) is not None or (score in published.lists and published.lists[score].complete)
+    if published.rating_of(la_code) is not None:
+        return True
+    if score in published.lists:
+        return published.lists[score].complete
+    return bool(published.lists) and all(found.complete for found in published.lists.values())
 
 
 def coverage(out_dir: Path, years: list[int] | None = None, published: dict[int, PublishedYear] | None = None) -> CoverageReport:
@@ -330,7 +336,7 @@ def coverage(out_dir: Path, years: list[int] | None = None, published: dict[int,
                     conflicts.append(found)
             if year_published is not None:
                 for letter in ordered:
-                    checked += _speaks_for(year_published, code, _score(letter.get("rating_score")))
+                    checked += _checked(year_published, code, _score(letter.get("rating_score")))
                     if (wrong := _disagreement(year, authority, letter, year_published)) is not None:
                         disagreements.append(wrong)
         lists = []
@@ -415,7 +421,7 @@ def render_coverage(report: CoverageReport, console: "Console") -> None:
         say("\nno conflicting letters")
     checked = sum(year.checked for year in report.years)
     if report.disagreements:
-        table = Table(title=f"Letters a published list contradicts ({len(report.disagreements)} of {_n(checked, 'letter')} a list can check)",
+        table = Table(title=f"Letters a published list contradicts ({len(report.disagreements)} of {_n(checked, 'letter')} checked against the lists)",
                       title_justify="left")
         for name in ("year", "authority", "letter_id", "file", "letter says", "published list", "source"):
             table.add_column(name, overflow="fold", no_wrap=name == "letter_id")
@@ -427,7 +433,7 @@ def render_coverage(report: CoverageReport, console: "Console") -> None:
         say("")
         console.print(table)
     else:
-        say(f"\nno letter's rating is contradicted by a published list ({_n(checked, 'letter')} a list can check)")
+        say(f"\nno letter's rating is contradicted by a published list ({_n(checked, 'letter')} checked against the lists)")
     if report.unplaced:
         say(f"\n{_n(len(report.unplaced), 'letter')} read as rating letters but with no rating year or no authority of the gazetteer (not counted):")
         for letter in report.unplaced:

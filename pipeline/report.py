@@ -627,7 +627,7 @@ def _coverage_year(year: YearCoverage, report: CoverageReport) -> str:
         f'<table class="coverage-ratings"><caption>The archive\'s authorities by rating (each once, by its preferred letter) beside Ofsted\'s published totals, {year.year}</caption>'
         '<thead><tr><th>rating</th><th class="num">archive</th><th class="num">published</th><th>source</th></tr></thead>'
         f'<tbody>{rows}</tbody><tfoot><tr><th>all</th><th class="num">{sum(r.archive for r in year.ratings)}</th><th class="num">{total}</th><th></th></tr></tfoot></table>'
-        f"<p>Published lists of authorities: {lists}. {year.checked} letter{'s' if year.checked != 1 else ''} a list can check.</p>"
+        f"<p>Published lists of authorities: {lists}. {year.checked} letter{'s' if year.checked != 1 else ''} checked against the lists.</p>"
         + (f"<details><summary>Missing for {year.year} ({len(year.missing)})</summary><p>{missing}</p></details>" if year.missing else "")
         + "</div>"
     )
@@ -654,7 +654,7 @@ def _coverage_section(report: CoverageReport, names: dict[str, str]) -> str:
     wrong_html = (
         '<table class="coverage-disagreements"><thead><tr><th class="num">year</th><th>authority</th><th>letter</th><th>letter says</th>'
         f"<th>why</th><th>source</th></tr></thead><tbody>{wrong}</tbody></table>" if wrong
-        else f"<p>No letter's rating is contradicted by a published list ({checked} letter{'s' if checked != 1 else ''} a list can check).</p>"
+        else f"<p>No letter's rating is contradicted by a published list ({checked} letter{'s' if checked != 1 else ''} checked against the lists).</p>"
     )
     sources = "".join(
         f'<li id="{_anchor("source", s.key)}"><b>{_esc(s.publisher)}</b>, &ldquo;{_esc(s.title)}&rdquo; ({_esc(s.kind)}), {_esc(s.date)}. '

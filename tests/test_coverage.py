@@ -132,7 +132,7 @@ def test_terminal_output_names_missing_authorities_and_the_conflict(archive):
     assert "Bromley (305) 2009" in out and "rating_score" in out and "preferred" in out
     assert "Ratings for 2009: the archive's authorities beside Ofsted's published totals" in out
     assert re.search(r"3 Performs well\s*│\s*2\s*│\s*93\s*│\s*BBC News, 2009-12-09", out)
-    assert "Letters a published list contradicts (1 of 1 letter a list can check)" in out
+    assert "Letters a published list contradicts (1 of 4 letters checked against the lists)" in out
     assert "bbc-2009: BBC News" in out and "https://" in out
     assert result.stderr == ""
 
@@ -239,7 +239,8 @@ def test_a_letter_the_published_2009_list_contradicts_is_listed_with_its_source(
     assert (wrong.listed_score, wrong.list_score, wrong.source) == (None, 1, "bbc-2009")
     assert "complete 2009 list of authorities performing poorly (BBC News, 2009-12-09) does not name Bromley" in wrong.reason
     assert report.sources["bbc-2009"].url.startswith("https://")
-    assert [y.checked for y in report.years] == [1, 0]  # 2010: Cumbria rated 2, and no 2010 list names Cumbria
+    # 2009's lists are both complete: every letter is checked; 2010's list of the excellent is partial, so Cumbria's 2 is not
+    assert [y.checked for y in report.years] == [4, 0]
 
 
 def test_lists_of_a_test_file_name_and_leave_out_authorities(archive, tmp_path):
