@@ -62,12 +62,29 @@ def not_rating_reason(text: str) -> str | None:
         found = other.search(part)
         if found and not ofsted.search(part):
             return f"the letter is from {found.group()!r}, not Ofsted"
+    scheme = _other_scheme(text, salutation)
+    if scheme:
+        return f"it is a letter of another of Ofsted's schemes: its heading names the {scheme!r}, and it has no rating line"
     if len(compiled("letter", "committee_report").findall(text)) >= patterns()["letter"]["committee_min_headings"]:
         return "it is a committee report (report headings), which may quote a letter but is not one"
     quoting = _quoting_prose(text, salutation, sign_off)
     if quoting:
         return f"it quotes a letter inside prose of its own ({quoting}), as a report, minutes or an article does"
     return None
+
+
+def _other_scheme(text: str, salutation: regex.Match | None) -> str | None:
+    """The neighbouring scheme (the 2008 annual performance assessment, an unannounced inspection of contact,
+    referral and assessment) that a letter's head or subject line names, where the subject line does not
+    name the children's services rating or assessment and the letter has no rating line of its own."""
+    if salutation is None or compiled("segment", "rating_line").search(text) or compiled("segment", "rating_value").search(text):
+        return None
+    subject = _SUBJECT_LINE.search(text, salutation.end())
+    subject_text = subject.group() if subject else ""
+    if compiled("schemes", "named").search(subject_text):
+        return None
+    found = compiled("letter", "other_schemes").search(text[: salutation.start()]) or compiled("letter", "other_schemes").search(subject_text)
+    return " ".join(found.group().split()) if found else None
 
 
 _PARAGRAPH_BREAK = regex.compile(r"\n[ \t]*\n")
