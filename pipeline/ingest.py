@@ -477,8 +477,8 @@ def _timeout_rows(task: Task, seconds: float) -> Rows:
 
 
 def _failed_rows(path: str, sha: str, error: str, message: str) -> Rows:
-    """The rows of a document that failed outside process_document: keyed on its content, or on its
-    path when it could not be read (as process_document keys it)."""
+    """The rows of a document that failed outside process_file: keyed on its content, or on its
+    path when it could not be read (as process_file keys it)."""
     from pipeline.process import path_letter_id, source_format_of
     from pipeline.records import LetterRecord
     from pipeline.rows import record_rows

@@ -29,6 +29,8 @@ class Page:
     ocr_confidence: float | None = None  # mean Tesseract word confidence, 0-100
     # OCR pages: each word read (punctuation stripped) and the best confidence it was read with anywhere on the page
     word_confidences: dict[str, float] = field(default_factory=dict)
+    # text pages: what Tesseract read from pictures of the letter's parts on the page (read/ocr_image.py)
+    image_text: str = ""
 
 
 @dataclass
@@ -57,8 +59,13 @@ class LetterText:
     page_methods: list[str] = field(default_factory=lambda: ["text"])
     page_confidences: list[float | None] = field(default_factory=lambda: [None])
     page_word_confidences: list[dict[str, float]] = field(default_factory=lambda: [{}])
+    # where the text read from pictures of the letter's parts stands (start, end)
+    image_spans: list[tuple[int, int]] = field(default_factory=list)
     # the file's number of the first page: a letter of a bundle may start on page 5
     first_page: int = 1
+
+    def read_from_image(self, offset: int) -> bool:
+        return any(start <= offset < end for start, end in self.image_spans)
 
     def page_at(self, offset: int) -> int:
         """Which of this text's pages holds offset, from 1 (see page_number_at for the file's page)."""
@@ -90,6 +97,7 @@ class ScaleRow:
     score: int
     label: str
     description: str
+    method: str = "text"  # text: the page's text (a scan's OCR included) | ocr-image: a picture of the table on a text page
 
 
 @dataclass
@@ -191,6 +199,8 @@ LETTER_FIELDS = [
 ]
 STATUSES = ("ok", "needs_review", "failed", "not_rating_letter")
 STATISTICS_STATUSES = ("ok", "needs_review")
+# the subject of an issue that doubts a letter's whole text (another program's OCR of a scan), and so every value read from it
+WHOLE_TEXT = "text"
 SOURCE_FORMATS = ("txt", "pdf", "pdf-ocr", "pdf-ocr-layer")
 # what `show --field` takes: a group of values shown in one colour, or one column of letters
 FIELD_GROUPS = ("authority", "letter_date", "rating", "recipient", "salutation", "signatory", "statistic")

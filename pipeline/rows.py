@@ -103,7 +103,7 @@ def record_rows(record: LetterRecord) -> dict[str, list[dict]]:
             for n in record.numbers
         ],
         "segments": segments,
-        "scale": [{"letter_id": record.letter_id, "score": r.score, "label": r.label, "description": r.description} for r in record.scale],
+        "scale": [{"letter_id": record.letter_id, "score": r.score, "label": r.label, "description": r.description, "method": r.method} for r in record.scale],
         "fields": [
             {
                 "letter_id": record.letter_id, "field": f.field, "value": str(f.value), "start": f.start, "end": f.end,

@@ -208,6 +208,8 @@ TABLES: dict[str, Table] = {
                 _c("score", "integer", "Score, 1 to 4.", True),
                 _c("label", "string", "Label, e.g. `Performs well`."),
                 _c("description", "string", "Description, e.g. `An organisation that exceeds minimum requirements`."),
+                _c("method", "string", "How the row was read: `text` (the page's text, a scan's OCR included) or `ocr-image` "
+                   "(Tesseract on a picture of the table in a text PDF; see `fields.method` `+ocr-image`).", True, ("text", "ocr-image")),
             ],
             ["letter_id", "score"],
             _LETTER_FK,
@@ -222,7 +224,7 @@ TABLES: dict[str, Table] = {
                 _c("start", "integer", "Start offset of the evidence in documents.text; empty when derived (e.g. codes from the gazetteer)."),
                 _c("end", "integer", "End offset (exclusive) of the evidence."),
                 _c("page", "integer", "Page of the evidence (1-based); 1 for text files."),
-                _c("method", "string", "How the value was found: `regex`, `spacy`, `gazetteer`, `gazetteer-fuzzy`, `layout`, `ocr` ...; a prefix names the page's reader where it was not the usual one (`ocr+`, `ocr-layer+`, `pdfplumber+`), a suffix a repair (`+vocabulary`, `+rejoined`, `+space-restored`) or a second reading of a scan (`+reread`: two readings agreed; `+line-found`: from a line the page reading lost)."),
+                _c("method", "string", "How the value was found: `regex`, `spacy`, `gazetteer`, `gazetteer-fuzzy`, `layout`, `ocr` ...; a prefix names the page's reader where it was not the usual one (`ocr+`, `ocr-layer+`, `pdfplumber+`), a suffix a repair (`+vocabulary`, `+rejoined`, `+space-restored`) or a second reading of a scan (`+reread`: two readings agreed; `+line-found`: from a line the page reading lost); `+ocr-image`: Tesseract read it from a picture of the part (the scale table, the rating row) on a text page; `-apart`: a rating value on a line of its own, away from its heading."),
                 _c("confidence", "number", "0-1: how sure the extractor is (fuzzy match score, OCR confidence)."),
             ],
             ["letter_id", "field"],

@@ -7,10 +7,11 @@ of paragraphs and the letterhead's shape do not matter.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import regex
 
-from pipeline.config import compiled
+from pipeline.config import compiled, patterns
 from pipeline.records import Segment
 
 _FIRST_LINE = regex.compile(r"\s*(.*)")
@@ -62,6 +63,26 @@ def _sentence_start(text: str, pos: int) -> int:
     start = _paragraph_start(text, pos)
     ends = list(SENTENCE_END.finditer(text, start, pos))
     return ends[-1].end() if ends else start
+
+
+def rating_values_apart(text: str, start: int = 0) -> list[regex.Match]:
+    """The lines after start that are a rating value and nothing else ("Performs well (3)", a speck or two
+    after it): a scan's rating cell read apart from its heading, or a second rating a letter gives."""
+    return list(_standalone_value().finditer(text, start))
+
+
+def rating_value_score(match: regex.Match) -> int:
+    """The score of a rating value as written, OCR's letters for a 1 read as 1."""
+    return int(match["score"].translate(_OCR_ONE))
+
+
+_OCR_ONE = str.maketrans({"l": "1", "I": "1", "|": "1"})
+
+
+@lru_cache(maxsize=1)
+def _standalone_value() -> regex.Pattern:
+    value = patterns()["segment"]["rating_value"]
+    return regex.compile(rf"^[^\S\n]*{value}[^\n\p{{L}}]{{0,12}}(?:\p{{Ll}}{{1,2}}[^\n\p{{L}}]{{0,6}})*$", regex.IGNORECASE | regex.MULTILINE)
 
 
 def find_scale_rows(text: str) -> list[regex.Match]:

@@ -12,6 +12,7 @@ from typing import Mapping
 from pipeline.limits import MIB, Limits, default_limits
 from pipeline.read.encodings import decode_text
 from pipeline.read.ocr import OcrResult
+from pipeline.read.ocr_dump import OCR_DUMP_METHOD, is_ocr_dump
 from pipeline.read.pdf import pdf_source_format, read_pdf
 from pipeline.read.pdf_text import PDF_HEADER_WINDOW, pdf_header_offset
 from pipeline.records import Page, ReadError, SourceDocument
@@ -29,10 +30,8 @@ def file_sha256(path: Path) -> str:
 TEXT_SUFFIXES = {".txt", ".text", ""}
 
 
-
 _SPECIAL_FILES = [(stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
                   (stat.S_ISBLK, "a block device"), (stat.S_ISDIR, "a folder")]
-
 
 
 def check_regular_file(path: Path) -> None:
@@ -47,7 +46,6 @@ def check_regular_file(path: Path) -> None:
             raise ReadError("not_a_regular_file", f"the path is {what}, not a regular file: it was not opened")
 
 
-
 def _unreadable(path: Path, exc: OSError) -> ReadError:
     """The reason a path cannot be opened, in words: a dangling link, a loop of links, no permission."""
     if path.is_symlink():
@@ -60,7 +58,6 @@ def _unreadable(path: Path, exc: OSError) -> ReadError:
         if exc.errno == errno.ELOOP:
             return ReadError("unreadable", f"the path is a loop of symbolic links (it points to {target!r})")
     return ReadError("unreadable", f"cannot open the file: {exc.strerror or exc}")
-
 
 
 def read_document(
@@ -106,4 +103,5 @@ def read_document(
         raise ReadError("corrupt_pdf", f"the file is named .pdf but is not a PDF (no %PDF header in its first {PDF_HEADER_WINDOW // 1024} KiB)")
     if path.suffix.lower() not in TEXT_SUFFIXES:
         raise ReadError("unsupported", f"files of type {path.suffix!r} are not read: give .txt or .pdf files")
-    return SourceDocument(path, "txt", sha, [Page(1, decode_text(data), "text")])
+    text = decode_text(data)
+    return SourceDocument(path, "txt", sha, [Page(1, text, OCR_DUMP_METHOD if is_ocr_dump(text) else "text")])

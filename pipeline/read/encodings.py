@@ -24,7 +24,6 @@ def wide_encoding(data: bytes) -> str | None:
     return None
 
 
-
 def decode_text(data: bytes) -> str:
     """Text in UTF-32 or UTF-16 (with a byte-order mark, or recognised without one), UTF-8 (BOM or not),
     else cp1252, else latin-1; line ends (Windows, old Mac, Unix) made LF."""

@@ -27,19 +27,15 @@ class Piece:
         return max(self.bottom - self.top, 0.1)
 
 
-
 # "Page 1 of 2", "- 2 -", "2/3"; OCR reads a 1 as "|", "l" or "I"
 _PAGE_NUMBER = regex.compile(r"^[\s\W]*(page\s*)?(\d{1,3}|[\dIl|!]{0,3}\s*(of|/)\s*[\dIl|!]{1,3})[\s\W]*$", regex.IGNORECASE)
-
 
 
 _DIGITS = regex.compile(r"\d+")
 
 
-
 # a bullet, "page", or a date: what a running head on page 2+ carries
 _RUNNING_HEAD = regex.compile(r"[·|•]|\bpage\b|\d{1,2}[/.]\d{1,2}[/.]\d{2,4}|\d{1,2}\s+\p{L}+\s+\d{4}", regex.IGNORECASE)
-
 
 
 def _group_lines(pieces: list[Piece]) -> list[list[Piece]]:
@@ -73,13 +69,11 @@ def _group_lines(pieces: list[Piece]) -> list[list[Piece]]:
     return [lines[k] for k in order]
 
 
-
 def _median(values: list[float]) -> float:
     """statistics.median for the short lists here, without its generality's cost (it runs per line)."""
     ordered = sorted(values)
     mid = len(ordered) // 2
     return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
-
 
 
 def _line_cells(line: list[Piece], word_gap: bool, size: float) -> list[list]:
@@ -96,14 +90,12 @@ def _line_cells(line: list[Piece], word_gap: bool, size: float) -> list[list]:
     return cells
 
 
-
 def _continues_row(cells: list[list], row: list[list]) -> bool:
     """Whether this line is the wrapped end of the row above's cells: it sits under the row's later
     cells and reads as the middle of a phrase (lower case), not as a new row."""
     return len(row) > 1 and all(
         any(j > 0 and abs(x - row[j][0]) < 4 for j in range(len(row))) and text[:1].islower() for x, text in cells
     )
-
 
 
 def pieces_to_text(pieces: list[Piece], word_gap: bool = False, lines: list[list[Piece]] | None = None) -> str:
@@ -148,7 +140,6 @@ def pieces_to_text(pieces: list[Piece], word_gap: bool = False, lines: list[list
     return "\n".join(out)
 
 
-
 def drop_running_furniture(pages: list[Page]) -> list[Page]:
     """Remove page numbers and header/footer lines that repeat on several pages."""
     if len(pages) < 2:
@@ -173,7 +164,6 @@ def drop_running_furniture(pages: list[Page]) -> list[Page]:
     return cleaned
 
 
-
 def _drop_continuation_header(page: Page) -> Page:
     """A short first line set apart on page 2+ ("Plymouth City Council · 08/12/2010") is a running head;
     never the letter's rating line, whose table cell a scan reads with a bar ("Children's services
@@ -189,7 +179,6 @@ def _drop_continuation_header(page: Page) -> Page:
     if set_apart and len(line) < 80 and not line.endswith(".") and furniture and not compiled("segment", "rating_line").search(line):
         return replace(page, text="\n".join(lines[first + 1:]))
     return page
-
 
 
 def _strip_page_numbers(text: str) -> str:

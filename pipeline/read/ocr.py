@@ -24,7 +24,6 @@ if TYPE_CHECKING:  # PIL and numpy are imported where a page is rendered, not wh
 OcrResult = tuple[str, "float | None", dict[str, float]]
 
 
-
 class OcrDeferred(Exception):
     """Raised instead of OCR-ing a scan's pages in place, so a caller with a pool of workers can
     OCR them one page a task and read the document again with the results (`ocr_pages`)."""
@@ -34,19 +33,15 @@ class OcrDeferred(Exception):
         self.pages = pages
 
 
-
 OCR_DPI = 300
-
 
 
 # a rendered page with fewer dark pixels than this share (once specks are averaged away) is blank
 BLANK_INK_SHARE = 0.0001
 
 
-
 def ocr_available() -> bool:
     return shutil.which("tesseract") is not None
-
 
 
 def ocr_resolution(page, number: int, limits: Limits) -> tuple[float, str | None]:
@@ -68,14 +63,12 @@ def ocr_resolution(page, number: int, limits: Limits) -> tuple[float, str | None
     return dpi, f"{size}: OCR'd at {dpi} dpi instead of {OCR_DPI}, to stay within {limit}"
 
 
-
 def blank_render(image: "Image.Image") -> bool:
     """Whether a rendered page has no ink once isolated specks are averaged away (3 x 3 boxes)."""
     import numpy as np
 
     small = np.asarray(image.convert("L").reduce(3))
     return bool((small < 128).mean() < BLANK_INK_SHARE)
-
 
 
 def ocr_pdf_page(path: Path, number: int, limits: Limits | None = None) -> OcrResult:
@@ -86,7 +79,6 @@ def ocr_pdf_page(path: Path, number: int, limits: Limits | None = None) -> OcrRe
         return ocr_page(pdf[number - 1], limits=limits, number=number)
     finally:
         pdf.close()
-
 
 
 def ocr_page(page, limits: Limits | None = None, number: int = 1) -> OcrResult:
@@ -142,7 +134,6 @@ def ocr_page(page, limits: Limits | None = None, number: int = 1) -> OcrResult:
     return text, round(statistics.fmean(confidences), 1) if confidences else None, OcrWords(words, rereads)
 
 
-
 def prepare_scan(image: "Image.Image") -> "Image.Image":
     """Grey, despeckled and straightened: what Tesseract reads best."""
     from PIL import Image, ImageFilter
@@ -152,7 +143,6 @@ def prepare_scan(image: "Image.Image") -> "Image.Image":
     if abs(angle) > 0.05:
         grey = grey.rotate(angle, resample=Image.BICUBIC, expand=False, fillcolor=255)
     return wipe_rules(grey)
-
 
 
 def wipe_rules(grey: "Image.Image") -> "Image.Image":
@@ -166,7 +156,6 @@ def wipe_rules(grey: "Image.Image") -> "Image.Image":
     pixels[rows, :] = 255
     pixels[:, columns] = 255
     return Image.fromarray(pixels)
-
 
 
 def _ruled_lines(pixels: "np.ndarray", axis: int, length: int, band_pixels: int = 1 << 22) -> "np.ndarray":
@@ -187,7 +176,6 @@ def _ruled_lines(pixels: "np.ndarray", axis: int, length: int, band_pixels: int 
             window = runs[length:, :] - runs[:n - length, :]
         ruled[start:start + step] = (window >= 0.92 * length).any(axis=axis)
     return ruled
-
 
 
 def estimate_skew(grey: "Image.Image", limit: float = 3.0, step: float = 0.1) -> float:

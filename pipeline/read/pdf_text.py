@@ -15,18 +15,14 @@ from pipeline.records import ReadError
 PDF_HEADER_WINDOW = 64 * 1024
 
 
-
 PDF_HEADER_WINDOW_OTHER = 1024
-
 
 
 # replacement and private-use characters: glyphs a PDF's font gave no Unicode for
 _DAMAGED_CHAR = regex.compile(r"[\ufffd\ue000-\uf8ff]")
 
 
-
 _TEXT_LINE = regex.compile(r"[^\r\n]+")
-
 
 
 def pdf_header_offset(data: bytes, named_pdf: bool) -> int | None:
@@ -39,11 +35,9 @@ def pdf_header_offset(data: bytes, named_pdf: bool) -> int | None:
     return found if found >= 0 else None
 
 
-
 # what PDFium's FPDF_GetLastError says after a load that failed (fpdfview.h)
 _PDFIUM_LOAD_ERRORS = {1: "unknown error", 2: "file not found or could not be opened", 3: "not a PDF or damaged",
                        4: "password required or incorrect", 5: "unsupported security scheme", 6: "page not found or content error"}
-
 
 
 def open_pdf(data: bytes):
@@ -73,7 +67,6 @@ def open_pdf(data: bytes):
     return pdf
 
 
-
 def fresh_pdfium() -> None:
     """Start PDFium afresh, so that a document reads the same whatever the process read before it
     (rendering a page fills PDFium's font caches, and the character boxes of a later document
@@ -90,14 +83,12 @@ def fresh_pdfium() -> None:
     _library_scope.init_lib()
 
 
-
 def page_draws_nothing(page) -> bool:
     """A page with no objects at all (no text, image or drawing) and no annotations (which render too)
     is blank: it is not rendered or OCR'd."""
     import pypdfium2.raw as pdfium_c
 
     return pdfium_c.FPDFPage_CountObjects(page.raw) == 0 and pdfium_c.FPDFPage_GetAnnotCount(page.raw) == 0
-
 
 
 def pdfium_pieces(page, page_height: float, merge: bool = True) -> list[Piece]:
@@ -112,7 +103,6 @@ def pdfium_pieces(page, page_height: float, merge: bool = True) -> list[Piece]:
         return _pdfium_pieces(textpage, page_height, merge)
     finally:
         textpage.close()
-
 
 
 def _pdfium_pieces(textpage, page_height: float, merge: bool) -> list[Piece]:
@@ -142,7 +132,6 @@ def _pdfium_pieces(textpage, page_height: float, merge: bool) -> list[Piece]:
     return pieces
 
 
-
 def _merge_runs(text: str, rects: list[tuple[float, float, float, float]], bounds: list[int], page_height: float) -> list[Piece]:
     """One line's boxes merged into runs wherever they stand close together, each run's text as PDFium
     spaced it: a browser's PDF positions every few glyphs on their own, and rebuilding words from
@@ -165,13 +154,11 @@ def _merge_runs(text: str, rects: list[tuple[float, float, float, float]], bound
     return [Piece(x0, x1, page_height - top, page_height - bottom, " ".join(chunk.split())) for x0, x1, bottom, top, _, _, chunk in runs]
 
 
-
 def looks_damaged(pieces: list[Piece]) -> bool:
     """PDFium's runs are trusted unless their text carries replacement or private-use characters."""
     text = "".join([p.text for p in pieces])
     bad = len(_DAMAGED_CHAR.findall(text))
     return bool(text) and bad > 0.01 * len(text)
-
 
 
 def pdfplumber_pieces(data: bytes, index: int) -> list[Piece] | None:
@@ -194,7 +181,6 @@ def pdfplumber_pieces(data: bytes, index: int) -> list[Piece] | None:
             raise InternalError("read", exc) from exc
         return None
     return [Piece(w["x0"], w["x1"], w["top"], w["bottom"], w["text"]) for w in words]
-
 
 
 def best_reading(data: bytes, number: int, text: str) -> tuple[str, str]:
