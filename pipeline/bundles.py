@@ -223,12 +223,14 @@ def _after_separator(raw: list[str], clean: list[str], ended: int, salutation: i
 
 
 def _date_line(line: str) -> bool:
+    """A line that is a letter's date: the date alone, or a short line holding one ("Date: 9 December 2009")."""
     if compiled("web", "date_line").match(line):
         return True
     return len(line) <= _DATE_LINE_CHARS and any(compiled("dates", key).search(line) for key in _DATES)
 
 
 def _first_content(clean: list[str], start: int, limit: int) -> int:
+    """The first line from start (before limit) that holds text."""
     return next((i for i in range(start, limit) if clean[i]), limit)
 
 
