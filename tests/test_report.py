@@ -413,7 +413,7 @@ def test_the_coverage_section_sets_the_archive_beside_what_ofsted_published(tmp_
     assert "Letters for 2 of 152 authorities (3 letters); 150 missing, 1 with conflicting letters." in year
     assert "performs poorly: 9 of 9 named (complete)" in year and "<summary>Missing for 2009 (150)</summary>" in year
     wrong = section[section.index('class="coverage-disagreements"'):]
-    assert f'href="#letter-b0000000000000c1"' in wrong and "does not name Bromley" in wrong
+    assert 'href="#letter-b0000000000000c1"' in wrong and "does not name Bromley" in wrong
     conflicts = section[section.index('class="coverage-conflicts"'):]
     assert f'href="#letter-{bromley}"' in conflicts and "rating_score" in conflicts
     assert '<li id="source-bbc-2009">' in section and "<code>https://www.newssniffer.co.uk/" in section
