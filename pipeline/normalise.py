@@ -299,4 +299,5 @@ def normalise_document(document: SourceDocument) -> LetterText:
         page_methods=[p.method for p in document.pages] or ["text"],
         page_confidences=[p.ocr_confidence for p in document.pages] or [None],
         page_word_confidences=[p.word_confidences for p in document.pages] or [{}],
+        encoding=document.encoding,
     )

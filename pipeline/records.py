@@ -31,6 +31,23 @@ class Page:
     word_confidences: dict[str, float] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class TextEncoding:
+    """How a text file was written, as the reader found it (the documents table says so)."""
+
+    encoding: str  # ascii | utf-8 | utf-16-le | utf-16-be | utf-32-le | utf-32-be | cp1252 | latin-1 | mac-roman
+    byte_order_mark: bool
+    line_endings: str | None  # LF | CRLF | CR | mixed; None for a text of one line
+
+
+@dataclass(frozen=True)
+class Quoting:
+    """The quoting prefixes ("> ", "| ", "> > ") taken off the lines of a forwarded letter before it was read."""
+
+    prefix: str  # the deepest prefix taken off, as written
+    lines: int  # how many lines of the file carried one
+
+
 @dataclass
 class SourceDocument:
     path: Path
@@ -38,6 +55,7 @@ class SourceDocument:
     sha256: str
     pages: list[Page]
     warnings: list[str] = field(default_factory=list)
+    encoding: TextEncoding | None = None  # text files only
 
     @property
     def letter_id(self) -> str:
@@ -53,6 +71,8 @@ class LetterText:
     page_methods: list[str] = field(default_factory=lambda: ["text"])
     page_confidences: list[float | None] = field(default_factory=lambda: [None])
     page_word_confidences: list[dict[str, float]] = field(default_factory=lambda: [{}])
+    encoding: TextEncoding | None = None  # the file's, for a text file
+    quoting: Quoting | None = None  # what was taken off the lines of a quoted (forwarded) letter
 
     def page_at(self, offset: int) -> int:
         return bisect.bisect_right(self.page_starts, offset)
@@ -168,6 +188,9 @@ LETTER_FIELDS = [
 STATUSES = ("ok", "needs_review", "failed", "not_rating_letter")
 STATISTICS_STATUSES = ("ok", "needs_review")
 SOURCE_FORMATS = ("txt", "pdf", "pdf-ocr", "pdf-ocr-layer")
+# what the reader finds a text file written in (read.encodings), as the documents table names it
+ENCODINGS = ("ascii", "utf-8", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be", "cp1252", "latin-1", "mac-roman")
+LINE_ENDINGS = ("LF", "CRLF", "CR", "mixed")
 # what `show --field` takes: a group of values shown in one colour, or one column of letters
 FIELD_GROUPS = ("authority", "letter_date", "rating", "recipient", "salutation", "signatory", "statistic")
 FIELD_CHOICES = (*FIELD_GROUPS, "statistics", *(f for f in LETTER_FIELDS + ["authority_region"] if f not in FIELD_GROUPS))

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Mapping
 
 from pipeline.limits import MIB, Limits, default_limits
-from pipeline.read.encodings import decode_text
+from pipeline.read.encodings import read_text
 from pipeline.read.ocr import OcrResult
 from pipeline.read.pdf import pdf_source_format, read_pdf
 from pipeline.read.pdf_text import PDF_HEADER_WINDOW, pdf_header_offset
@@ -105,4 +105,5 @@ def read_document(
         raise ReadError("corrupt_pdf", f"the file is named .pdf but is not a PDF (no %PDF header in its first {PDF_HEADER_WINDOW // 1024} KiB)")
     if path.suffix.lower() not in TEXT_SUFFIXES:
         raise ReadError("unsupported", f"files of type {path.suffix!r} are not read: give .txt or .pdf files")
-    return SourceDocument(path, "txt", sha, [Page(1, decode_text(data), "text")])
+    decoded = read_text(data)
+    return SourceDocument(path, "txt", sha, [Page(1, decoded.text, "text")], encoding=decoded.encoding)
