@@ -8,7 +8,7 @@ import regex
 
 from pipeline.config import compiled, patterns
 from pipeline.gazetteer import find_authorities
-from pipeline.records import LetterRecord
+from pipeline.records import LetterRecord, Segment
 from pipeline.read.reread import other_reading
 from pipeline.segment import find_scale_rows
 
@@ -244,12 +244,21 @@ def _sentence_around(record: LetterRecord, start: int, end: int) -> str:
     return " ".join(text[a:b + 1].split())
 
 
+def without_wrappers(text: str, segments: list[Segment]) -> str:
+    """The text with the e-mail around a forwarded letter blanked out (offsets kept): the forwarder's note
+    and the sender's disclaimer are prose of the e-mail's, not of a report quoting the letter."""
+    for s in segments:
+        if s.segment == "wrapper":
+            text = text[:s.start] + " " * (s.end - s.start) + text[s.end:]
+    return text
+
+
 def validate_letter(record: LetterRecord) -> str:
     """Set and return the record's status (its fields) and set its statistics_status; reasons go into
     record.issues and record.statistics_issues."""
     if record.status == "failed":
         return record.status
-    text = record.text.text if record.text else ""
+    text = without_wrappers(record.text.text if record.text else "", record.segments)
     if not is_rating_letter(text):
         record.status = "not_rating_letter"
         reason = not_rating_reason(text) or "no rating line, scale or Ofsted rating wording found"
