@@ -3,14 +3,16 @@
 One module per kind of reading, each with the functions the others call:
 
 - `document`: the file itself (regular file, size, hash) and which reader it goes to;
-- `encodings`: text files in the encodings and line ends archives hold;
+- `encodings`: text files in the encodings and line ends archives hold, and which they were;
 - `pdf`: a PDF's pages, each from its text layer, OCR, or another program's OCR layer;
 - `pdf_text`: PDFium's text runs with boxes, pdfplumber's word layout where PDFium's reads badly;
-- `layout`: positioned pieces rebuilt into lines, cells and paragraphs; running furniture removed;
+- `layout`: positioned pieces rebuilt into lines, cells and paragraphs, side columns read apart; running
+  furniture removed;
 - `quality`: how well a reading reads, to choose between two;
 - `ocr`: Tesseract on rendered scans; `reread`: second readings of lost lines and unsure words;
 - `ocr_layer`: scans with someone else's OCR under them;
 - `salvage`: PDFs PDFium cannot open;
+- `wrappers`: the quoting prefixes of a letter forwarded by e-mail, taken off before it is read;
 - `failures`: a damaged file told from a bug of ours.
 
 Every failure becomes a ReadError whose message a person can act on.
