@@ -114,17 +114,16 @@ def _gutters(line: list[Piece], least: float) -> list[tuple[float, float]]:
 
 
 def _narrowed(line: list[Piece], gutter: tuple[float, float], least: float) -> tuple[float, float] | None:
-    """The gutter narrowed to pass this line, or None when a piece of the line stands across it (a line
-    running the width of the page) or leaves it narrower than `least`."""
+    """The gutter narrowed to pass this line (a longer line of the address reaches into it), or None when a
+    piece of the line stands across it (a line running the width of the page) or leaves it narrower than `least`."""
     a, b = gutter
-    middle = (a + b) / 2
     for piece in line:
-        if piece.x0 < middle < piece.x1:
+        if piece.x1 <= a or piece.x0 >= b:
+            continue
+        if piece.x0 <= a and piece.x1 >= b:
             return None
-        if piece.x1 <= middle:
-            a = max(a, piece.x1)
-        else:
-            b = min(b, piece.x0)
+        # a piece reaching in from one side, or standing inside: the wider part of the gutter is left
+        a, b = max([(a, min(b, piece.x0)), (max(a, piece.x1), b)], key=lambda g: g[1] - g[0])
     return (a, b) if b - a >= least else None
 
 
@@ -212,7 +211,8 @@ def reading_blocks(pieces: list[Piece]) -> list[list[Piece]]:
                 taken = {id(p) for p in side}
                 for j in range(first, last + 1):
                     main[j] = [p for p in main[j] if id(p) not in taken]
-                k = floor = last
+                k = last
+                floor = last + 1
                 break
         k += 1
     if not sides:
