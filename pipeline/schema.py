@@ -175,7 +175,8 @@ TABLES: dict[str, Table] = {
             "segments",
             "The parts of each letter: header, preamble, scale_table, rating, narrative, closing (and improvements in 2010 letters; "
             "copies and enclosures for a copy list or enclosures after the signature; cover for a covering note, cover sheet or fax header "
-            "sent before the letter; furniture for a web page's or print's own lines).",
+            "sent before the letter; wrapper for the e-mail a letter was forwarded in, its headers and note before the letter and its "
+            "footer after it; furniture for a web page's or print's own lines).",
             [
                 LETTER_ID,
                 _c("segment", "string", "Name of the part.", True),
