@@ -5,7 +5,8 @@ one line of figures per set, `silent` included (documents marked `ok` that still
 value: it must be 0):
 - the real seed letters (corpus/, gold in ../shared/gold),
 - ../shared/dev-set, letters written and printed by others (when present beside the repository),
-- generated corpora (tests/fixtures/generate.py, scans included) for each --seed.
+- generated corpora (tests/fixtures/generate.py, scans included) for each --seed,
+- the shapes around letters (tests/fixtures/wrappers.py: e-mail and fax wrappers, side columns, encodings).
 Writes .bench/accuracy.json.
 """
 from __future__ import annotations
@@ -26,6 +27,7 @@ from rich.table import Table  # noqa: E402
 from pipeline.evaluate import EvaluationResult, evaluate, find_letter_row, load_gold, normalise, statistic_matches  # noqa: E402
 from pipeline.ingest import ingest  # noqa: E402
 from tests.fixtures.generate import generate_corpus  # noqa: E402
+from tests.fixtures.wrappers import generate_shapes  # noqa: E402
 
 
 def measure(name: str, letters: Path, gold: Path, work: Path, workers: int) -> tuple[str, EvaluationResult, dict]:
@@ -87,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
             corpus = work / f"generated-{seed}"
             generate_corpus(corpus, count=args.count, seed=seed)
             results.append(measure(f"generated seed {seed}", corpus / "letters", corpus / "gold", work, args.workers))
+        generate_shapes(work / "shapes", seed=0)
+        results.append(measure("wrappers, side columns, encodings", work / "shapes" / "letters", work / "shapes" / "gold", work, args.workers))
     table = Table(title="Accuracy against gold files (ofsted-letters evaluate)")
     for column in ("letters", "docs", "fields", "status", "statistics F1", "judgement", "segments", "silent", "yield"):
         table.add_column(column, justify="left" if column == "letters" else "right")

@@ -169,6 +169,12 @@ def test_a_cover_sheets_to_and_from_are_no_email():
     assert [s.segment for s in segment_letter(normalise_text(cover + LETTER))][:2] == ["cover", "header"]
 
 
+def test_a_letters_own_quotation_or_subject_line_makes_no_wrapper():
+    own = LETTER.replace("Children's services annual rating\n\n", "Subject: Children's services annual rating\n\n"
+                         "On 3 May the Minister wrote:\n\nAs the Chief Inspector wrote:\n\n", 1)
+    assert [s.segment for s in segment_letter(normalise_text(own))][0] == "header"
+
+
 @pytest.mark.parametrize("line", ["12/12/2009 10:14 FROM: OFSTED CAA TO: 01622 694 123 P.2/2",
                                   "DEC-12-2009 10:14 FROM:OFSTED ID:02074215715 PAGE 2/2",
                                   "10/12/2009 09:14 FAX 020 7421 5715 OFSTED CAA   P.002/002"])
