@@ -212,6 +212,17 @@ def check_postcode(record: LetterRecord) -> None:
         record.flag(f"recipient_postcode {postcode!r} is not a valid UK postcode")
 
 
+def check_name_lines(record: LetterRecord) -> None:
+    """A person's name is written on one line: one read over several lines of the address block or signature
+    has taken in what stands beside it (a side column, a letterhead set level with the address)."""
+    text = record.text.text if record.text else ""
+    for name in ("recipient_name", "signatory_name"):
+        fv = record.fields.get(name)
+        if fv is not None and fv.start is not None and fv.end is not None and "\n" in text[fv.start:fv.end]:
+            lines = text[fv.start:fv.end].count("\n") + 1
+            record.flag(f"{name}: {fv.value!r} is read over {lines} lines; a side column or letterhead beside the address may be joined to it")
+
+
 def check_confidence(record: LetterRecord) -> None:
     for fv in record.fields.values():
         if fv.confidence < MIN_CONFIDENCE:
@@ -272,6 +283,7 @@ def validate_letter(record: LetterRecord) -> str:
     check_scheme(record, text)
     check_authority_mentions(record, text)
     check_postcode(record)
+    check_name_lines(record)
     check_confidence(record)
     check_statistics(record)
     if not any(seg.segment == "narrative" for seg in record.segments):

@@ -183,6 +183,19 @@ def test_a_fax_line_on_a_new_page_is_taken_out_and_the_sentence_rejoined(line):
     assert text == "Nine of the ten special schools are good."
 
 
+def test_a_name_read_over_several_lines_is_not_vouched_for(tmp_path):
+    """Where a side column is set in the address's own type and spacing, its lines stay level with the address
+    and are read across: the name it glues to the recipient's must go to review, never be `ok`."""
+    from pipeline.process import process_document
+
+    glued = LETTER.replace("Mrs Jane Smith\n", "Ofsted\nAviation House\nMrs Jane Smith\n", 1)
+    assert "Ofsted\nAviation House\nMrs Jane Smith" in glued
+    (tmp_path / "glued.txt").write_text(glued, encoding="utf-8")
+    record = process_document(tmp_path / "glued.txt")
+    assert record.status == "needs_review"
+    assert any(issue.startswith("recipient_name:") and "3 lines" in issue for issue in record.issues), record.issues
+
+
 def _column(x: float, top: float, size: float, pitch: float, lines: list[str]) -> list[Piece]:
     return [Piece(x, x + 5.5 * len(t) * size / 10, top + i * pitch, top + i * pitch + size, t, size) for i, t in enumerate(lines)]
 
