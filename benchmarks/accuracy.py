@@ -7,6 +7,7 @@ value: it must be 0):
 - ../shared/dev-set, letters written and printed by others (when present beside the repository),
 - generated corpora (tests/fixtures/generate.py, scans included) for each --seed,
 - generated bundles, files holding several letters (tests/fixtures/bundles.py: text, text PDF, a scan).
+- the shapes around letters (tests/fixtures/wrappers.py: e-mail and fax wrappers, side columns, encodings).
 Writes .bench/accuracy.json.
 """
 from __future__ import annotations
@@ -27,6 +28,7 @@ from rich.table import Table  # noqa: E402
 from pipeline.evaluate import EvaluationResult, evaluate, find_letter_row, load_gold, normalise, statistic_matches  # noqa: E402
 from pipeline.ingest import ingest  # noqa: E402
 from tests.fixtures.generate import generate_corpus  # noqa: E402
+from tests.fixtures.wrappers import generate_shapes  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "tests"))
 from fixtures.bundles import main as bundles_main  # noqa: E402
@@ -95,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
         bundles = work / "bundles"
         bundles_main([str(bundles), "--letters", str(args.bundle_letters)])
         results.append(measure("generated bundles", bundles / "letters", bundles / "gold", work, args.workers))
+        generate_shapes(work / "shapes", seed=0)
+        results.append(measure("wrappers, side columns, encodings", work / "shapes" / "letters", work / "shapes" / "gold", work, args.workers))
     table = Table(title="Accuracy against gold files (ofsted-letters evaluate)")
     for column in ("letters", "docs", "fields", "status", "statistics F1", "judgement", "segments", "silent", "yield"):
         table.add_column(column, justify="left" if column == "letters" else "right")

@@ -400,14 +400,18 @@ def extract_authority(record: LetterRecord, text: str, segments: list[Segment]) 
         )
 
 
+_COUNCIL_AT_END = regex.compile(r"\s+Council$")
+
+
 def _without_building(match: AuthorityMatch, text: str) -> AuthorityMatch:
     """"City of Wolverhampton Council Offices" on one line: the "Council" is the building's, when the
     authority is named as well without it."""
     following = text[match.end:match.end + 30].split()
     written = match.as_written
-    if not (following and following[0] in patterns()["people"]["council_buildings"] and written.endswith(" Council")):
+    council = _COUNCIL_AT_END.search(written)  # "City of York\nCouncil Offices" in an address block too
+    if not (following and following[0] in patterns()["people"]["council_buildings"] and council):
         return match
-    shorter = written[: -len(" Council")]
+    shorter = written[: council.start()]
     again = find_authorities(shorter)
     if not again or again[0].authority.la_code != match.authority.la_code or again[0].as_written != shorter:
         return match

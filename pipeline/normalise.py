@@ -12,7 +12,8 @@ import regex
 
 from pipeline.config import alternation, compiled, patterns
 from pipeline.read.ocr_dump import OCR_DUMP_METHOD, clear_line_specks
-from pipeline.records import LetterText, SourceDocument
+from pipeline.read.wrappers import unquote
+from pipeline.records import LetterText, Quoting, SourceDocument
 
 _CHARACTERS = str.maketrans(
     {
@@ -204,8 +205,10 @@ def split_scale_cells(text: str) -> str:
 
 
 def _is_heading(line: str) -> bool:
-    """Lines that stand alone in every letter: the rating heading, subject line, list heading, sign-off."""
-    return any(compiled(section, key).match(line) for section, key in (("segment", "rating_heading"), ("segment", "subject_line"), ("segment", "improvements"), ("people", "sign_off")))
+    """Lines that stand alone in every letter: the rating heading, subject line, list heading, sign-off; and
+    the header lines of an e-mail around a forwarded letter ("Date: ...", "To: ...")."""
+    return any(compiled(section, key).match(line) for section, key in (("segment", "rating_heading"), ("segment", "subject_line"), ("segment", "improvements"),
+                                                                      ("people", "sign_off"), ("wrapper", "header")))
 
 
 def _unwrap(text: str) -> str:
@@ -286,12 +289,21 @@ def repair_ocr_specks(text: str) -> str:
 
 
 def normalise_document(document: SourceDocument) -> LetterText:
-    """All pages normalised and joined by a blank line, remembering where each page starts."""
+    """All pages normalised and joined by a blank line, remembering where each page starts. The quoting
+    prefixes of a forwarded letter are taken off first (not on a scan's page: OCR reads table borders as bars)."""
     starts: list[int] = []
     image_spans: list[tuple[int, int]] = []
     text = ""
+    quotings: list[Quoting] = []
     for page in document.pages:
-        page_text = normalise_text(clear_line_specks(page.text) if page.method == OCR_DUMP_METHOD else page.text)
+        page_text = page.text
+        if page.method == OCR_DUMP_METHOD:
+            page_text = clear_line_specks(page_text)
+        elif not page.method.startswith("ocr"):
+            unquoted = unquote(page_text)
+            page_text = unquoted.text
+            quotings += [unquoted.quoting] if unquoted.quoting else []
+        page_text = normalise_text(page_text)
         if page.method.startswith("ocr"):
             page_text = repair_ocr_specks(page_text)
         if text:
@@ -311,7 +323,17 @@ def normalise_document(document: SourceDocument) -> LetterText:
         page_confidences=[p.ocr_confidence for p in document.pages] or [None],
         page_word_confidences=[p.word_confidences for p in document.pages] or [{}],
         image_spans=image_spans,
+        encoding=document.encoding,
+        quoting=_deepest(quotings),
     )
+
+
+def _deepest(quotings: list[Quoting]) -> Quoting | None:
+    """The pages' quoting as one: the deepest prefix, every quoted line."""
+    if not quotings:
+        return None
+    deepest = max(quotings, key=lambda q: (sum(ch in ">|" for ch in q.prefix), q.lines)).prefix
+    return Quoting(deepest, sum(q.lines for q in quotings))
 
 
 def _spans_of(part: str, text: str) -> list[tuple[int, int]]:

@@ -33,6 +33,23 @@ class Page:
     image_text: str = ""
 
 
+@dataclass(frozen=True)
+class TextEncoding:
+    """How a text file was written, as the reader found it (the documents table says so)."""
+
+    encoding: str  # ascii | utf-8 | utf-16-le | utf-16-be | utf-32-le | utf-32-be | cp1252 | latin-1 | mac-roman
+    byte_order_mark: bool
+    line_endings: str | None  # LF | CRLF | CR | mixed; None for a text of one line
+
+
+@dataclass(frozen=True)
+class Quoting:
+    """The quoting prefixes ("> ", "| ", "> > ") taken off the lines of a forwarded letter before it was read."""
+
+    prefix: str  # the deepest prefix taken off, as written
+    lines: int  # how many lines of the file carried one
+
+
 @dataclass
 class SourceDocument:
     path: Path
@@ -44,6 +61,7 @@ class SourceDocument:
     # several letters (pipeline.bundles) drops them letter by letter, since its letters share their edges
     # (a date in December, one signatory) that no running head of one letter would
     pages_as_read: list[Page] = field(default_factory=list)
+    encoding: TextEncoding | None = None  # text files only
 
     @property
     def letter_id(self) -> str:
@@ -66,6 +84,8 @@ class LetterText:
 
     def read_from_image(self, offset: int) -> bool:
         return any(start <= offset < end for start, end in self.image_spans)
+    encoding: TextEncoding | None = None  # the file's, for a text file
+    quoting: Quoting | None = None  # what was taken off the lines of a quoted (forwarded) letter
 
     def page_at(self, offset: int) -> int:
         """Which of this text's pages holds offset, from 1 (see page_number_at for the file's page)."""
@@ -202,6 +222,9 @@ STATISTICS_STATUSES = ("ok", "needs_review")
 # the subject of an issue that doubts a letter's whole text (another program's OCR of a scan), and so every value read from it
 WHOLE_TEXT = "text"
 SOURCE_FORMATS = ("txt", "pdf", "pdf-ocr", "pdf-ocr-layer")
+# what the reader finds a text file written in (read.encodings), as the documents table names it
+ENCODINGS = ("ascii", "utf-8", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be", "cp1252", "latin-1", "mac-roman")
+LINE_ENDINGS = ("LF", "CRLF", "CR", "mixed")
 # what `show --field` takes: a group of values shown in one colour, or one column of letters
 FIELD_GROUPS = ("authority", "letter_date", "rating", "recipient", "salutation", "signatory", "statistic")
 FIELD_CHOICES = (*FIELD_GROUPS, "statistics", *(f for f in LETTER_FIELDS + ["authority_region"] if f not in FIELD_GROUPS))

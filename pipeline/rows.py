@@ -112,7 +112,21 @@ def record_rows(record: LetterRecord) -> dict[str, list[dict]]:
             for f in record.fields.values()
         ],
         "documents": [
-            {"letter_id": record.letter_id, "source_path": record.source_path, "sha256": record.sha256, "pages": record.pages, "n_chars": len(text), "text": text}
+            {"letter_id": record.letter_id, "source_path": record.source_path, "sha256": record.sha256, "pages": record.pages, "n_chars": len(text), "text": text,
+             **_file_form(record)}
         ],
         "errors": [{"letter_id": record.letter_id, "source_path": record.source_path, **e} for e in record.errors],
+    }
+
+
+def _file_form(record: LetterRecord) -> dict[str, object]:
+    """What the reader found a text file written in, and the quoting it took off its lines."""
+    encoding = record.text.encoding if record.text else None
+    quoting = record.text.quoting if record.text else None
+    return {
+        "encoding": encoding.encoding if encoding else None,
+        "byte_order_mark": encoding.byte_order_mark if encoding else None,
+        "line_endings": encoding.line_endings if encoding else None,
+        "quote_prefix": quoting.prefix if quoting else None,
+        "quoted_lines": quoting.lines if quoting else None,
     }

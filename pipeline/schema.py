@@ -13,7 +13,7 @@ from functools import lru_cache
 import pandas as pd
 import pyarrow as pa
 
-from pipeline.records import NUMBER_ROLES, SOURCE_FORMATS, STATISTIC_FORMS, STATISTIC_KINDS, STATISTICS_STATUSES, STATUSES
+from pipeline.records import ENCODINGS, LINE_ENDINGS, NUMBER_ROLES, SOURCE_FORMATS, STATISTIC_FORMS, STATISTIC_KINDS, STATISTICS_STATUSES, STATUSES
 from pipeline import EXTRACTOR_VERSION, __version__
 from pipeline.config import load_toml
 
@@ -186,7 +186,8 @@ TABLES: dict[str, Table] = {
             "segments",
             "The parts of each letter: header, preamble, scale_table, rating, narrative, closing (and improvements in 2010 letters; "
             "copies and enclosures for a copy list or enclosures after the signature; cover for a covering note, cover sheet or fax header "
-            "sent before the letter; furniture for a web page's or print's own lines).",
+            "sent before the letter; wrapper for the e-mail a letter was forwarded in, its headers and note before the letter and its "
+            "footer after it; furniture for a web page's or print's own lines).",
             [
                 LETTER_ID,
                 _c("segment", "string", "Name of the part.", True),
@@ -241,6 +242,14 @@ TABLES: dict[str, Table] = {
                 _c("pages", "integer", "Number of pages of the letter's part of the file (all of them for a file holding one letter; 1 for text files)."),
                 _c("n_chars", "integer", "Length of text."),
                 _c("text", "string", "The normalised text."),
+                _c("encoding", "string", "The encoding a text file was read in, as the reader detected it (`ascii`, `utf-8`, `utf-16-le`, "
+                   "`utf-16-be`, `utf-32-le`, `utf-32-be`, `cp1252` for Windows-1252, `latin-1`, `mac-roman`); empty for a PDF.", enum=ENCODINGS),
+                _c("byte_order_mark", "boolean", "Whether the text file begins with a byte-order mark; empty for a PDF."),
+                _c("line_endings", "string", "The text file's line ends: `LF` (Unix, web), `CRLF` (Windows), `CR` (old Mac) or `mixed`; "
+                   "empty for a PDF or a text of one line.", enum=LINE_ENDINGS),
+                _c("quote_prefix", "string", "The quoting prefix taken off the lines of a letter forwarded by e-mail (`> `, `| `, `> > ` "
+                   "where quoting is nested) before it was read; text holds the lines without it. Empty when there was none."),
+                _c("quoted_lines", "integer", "How many lines of the file carried a quoting prefix; empty when none did."),
             ],
             ["letter_id"],
             _LETTER_FK,

@@ -10,7 +10,7 @@ from pipeline.config import compiled, patterns
 from pipeline.gazetteer import find_authorities
 from pipeline.read.ocr_dump import OCR_DUMP_METHOD
 from pipeline.read.reread import other_reading
-from pipeline.records import WHOLE_TEXT, LetterRecord
+from pipeline.records import WHOLE_TEXT, LetterRecord, Segment
 from pipeline.segment import find_scale_rows, rating_value_score, rating_values_apart
 
 REQUIRED_FIELDS = [
@@ -241,6 +241,17 @@ def check_postcode(record: LetterRecord) -> None:
         record.flag(f"recipient_postcode {postcode!r} is not a valid UK postcode")
 
 
+def check_name_lines(record: LetterRecord) -> None:
+    """A person's name is written on one line: one read over several lines of the address block or signature
+    has taken in what stands beside it (a side column, a letterhead set level with the address)."""
+    text = record.text.text if record.text else ""
+    for name in ("recipient_name", "signatory_name"):
+        fv = record.fields.get(name)
+        if fv is not None and fv.start is not None and fv.end is not None and "\n" in text[fv.start:fv.end]:
+            lines = text[fv.start:fv.end].count("\n") + 1
+            record.flag(f"{name}: {fv.value!r} is read over {lines} lines; a side column or letterhead beside the address may be joined to it")
+
+
 def check_confidence(record: LetterRecord) -> None:
     for fv in record.fields.values():
         if fv.confidence < MIN_CONFIDENCE:
@@ -283,12 +294,21 @@ def _sentence_around(record: LetterRecord, start: int, end: int) -> str:
     return " ".join(text[a:b + 1].split())
 
 
+def without_wrappers(text: str, segments: list[Segment]) -> str:
+    """The text with the e-mail around a forwarded letter blanked out (offsets kept): the forwarder's note
+    and the sender's disclaimer are prose of the e-mail's, not of a report quoting the letter."""
+    for s in segments:
+        if s.segment == "wrapper":
+            text = text[:s.start] + " " * (s.end - s.start) + text[s.end:]
+    return text
+
+
 def validate_letter(record: LetterRecord) -> str:
     """Set and return the record's status (its fields) and set its statistics_status; reasons go into
     record.issues and record.statistics_issues."""
     if record.status == "failed":
         return record.status
-    text = record.text.text if record.text else ""
+    text = without_wrappers(record.text.text if record.text else "", record.segments)
     if not is_rating_letter(text):
         record.status = "not_rating_letter"
         reason = not_rating_reason(text) or "no rating line, scale or Ofsted rating wording found"
@@ -302,6 +322,7 @@ def validate_letter(record: LetterRecord) -> str:
     check_scheme(record, text)
     check_authority_mentions(record, text)
     check_postcode(record)
+    check_name_lines(record)
     check_confidence(record)
     check_ocr_dump(record)
     check_statistics(record)

@@ -266,6 +266,10 @@ def test_council_that_names_the_building_is_not_part_of_the_authority():
     assert (r.value("authority_name"), r.value("authority_as_written")) == ("Wolverhampton", "City of Wolverhampton")
     r = run(letter(address="Mrs Jane Smith\nDirector of Children's Services\nKent County Council\nSessions House\nMaidstone\nME14 1XQ"))
     assert r.value("authority_as_written") == "Kent County Council"
+    # the building on the line under the authority's name: "City of York" / "Council Offices"
+    r = run(letter(address="Mrs Jane Smith\nDirector of Children's Services\nCity of York\nCouncil Offices\nStockwell Close\nYork\nYO6 7RE",
+                   perform="Children's services in the City of York perform well."))
+    assert (r.value("authority_name"), r.value("authority_as_written")) == ("York", "City of York")
 
 
 def test_partitive_with_its_count_lost_by_ocr_is_flagged():

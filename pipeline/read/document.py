@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Mapping
 
 from pipeline.limits import MIB, Limits, default_limits
-from pipeline.read.encodings import decode_text
+from pipeline.read.encodings import read_text
 from pipeline.read.ocr import OcrResult
 from pipeline.read.ocr_dump import OCR_DUMP_METHOD, is_ocr_dump
 from pipeline.read.pdf import pdf_source_format, read_pdf
 from pipeline.read.pdf_text import PDF_HEADER_WINDOW, pdf_header_offset
+from pipeline.read.wrappers import unquote
 from pipeline.records import Page, ReadError, SourceDocument
 
 
@@ -103,5 +104,7 @@ def read_document(
         raise ReadError("corrupt_pdf", f"the file is named .pdf but is not a PDF (no %PDF header in its first {PDF_HEADER_WINDOW // 1024} KiB)")
     if path.suffix.lower() not in TEXT_SUFFIXES:
         raise ReadError("unsupported", f"files of type {path.suffix!r} are not read: give .txt or .pdf files")
-    text = decode_text(data)
-    return SourceDocument(path, "txt", sha, [Page(1, text, OCR_DUMP_METHOD if is_ocr_dump(text) else "text")])
+    decoded = read_text(data)
+    # a forwarded letter's quoting prefixes ("> ") stand at every line's edge as a scan's specks do
+    method = OCR_DUMP_METHOD if is_ocr_dump(unquote(decoded.text).text) else "text"
+    return SourceDocument(path, "txt", sha, [Page(1, decoded.text, method)], encoding=decoded.encoding)

@@ -2,6 +2,8 @@
 pdfplumber's word layout (about 60 ms a page) where PDFium's text looks damaged or reads badly."""
 from __future__ import annotations
 
+from typing import Callable
+
 import regex
 
 from pipeline.read.failures import InternalError, raised_in_library
@@ -106,7 +108,15 @@ def pdfium_pieces(page, page_height: float, merge: bool = True) -> list[Piece]:
 
 
 def _pdfium_pieces(textpage, page_height: float, merge: bool) -> list[Piece]:
+    import pypdfium2.raw as pdfium_c
+
     text = textpage.get_text_range()
+
+    def size_at(start: int, end: int) -> float | None:
+        """The font size of the first character drawn between start and end."""
+        first = next((i for i in range(start, end) if not text[i].isspace()), None)
+        return None if first is None else round(pdfium_c.FPDFText_GetFontSize(textpage.raw, first), 2)
+
     pieces = []
     for line in _TEXT_LINE.finditer(text):
         start, end = line.start(), line.end()
@@ -124,15 +134,16 @@ def _pdfium_pieces(textpage, page_height: float, merge: bool) -> list[Piece]:
             bounds.append(start + low - 1)
         bounds.append(end)
         if merge:
-            pieces.extend(_merge_runs(text, rects, bounds, page_height))
+            pieces.extend(_merge_runs(text, rects, bounds, page_height, size_at))
             continue
         for (left, bottom, right, top), a, b in zip(rects, bounds, bounds[1:]):
             if text[a:b].strip():
-                pieces.append(Piece(left, right, page_height - top, page_height - bottom, text[a:b].strip()))
+                pieces.append(Piece(left, right, page_height - top, page_height - bottom, text[a:b].strip(), size_at(a, b)))
     return pieces
 
 
-def _merge_runs(text: str, rects: list[tuple[float, float, float, float]], bounds: list[int], page_height: float) -> list[Piece]:
+def _merge_runs(text: str, rects: list[tuple[float, float, float, float]], bounds: list[int], page_height: float,
+                size_at: Callable[[int, int], float | None] | None = None) -> list[Piece]:
     """One line's boxes merged into runs wherever they stand close together, each run's text as PDFium
     spaced it: a browser's PDF positions every few glyphs on their own, and rebuilding words from
     those boxes' gaps breaks them apart ("Pe rfo rm s"). Boxes far apart (table cells, a letterhead
@@ -151,7 +162,8 @@ def _merge_runs(text: str, rects: list[tuple[float, float, float, float]], bound
                 run[1], run[2], run[3], run[5] = max(run[1], right), min(run[2], bottom), max(run[3], top), b
                 continue
         runs.append([left, right, bottom, top, a, b, text[a:b]])
-    return [Piece(x0, x1, page_height - top, page_height - bottom, " ".join(chunk.split())) for x0, x1, bottom, top, _, _, chunk in runs]
+    return [Piece(x0, x1, page_height - top, page_height - bottom, " ".join(chunk.split()), size_at(a, b) if size_at else None)
+            for x0, x1, bottom, top, a, b, chunk in runs]
 
 
 def looks_damaged(pieces: list[Piece]) -> bool:
@@ -175,12 +187,12 @@ def pdfplumber_pieces(data: bytes, index: int) -> list[Piece] | None:
         with pdfplumber.open(io.BytesIO(data)) as pdf:
             if index >= len(pdf.pages):
                 return None
-            words = pdf.pages[index].extract_words(keep_blank_chars=False, use_text_flow=False, x_tolerance=1.5)
+            words = pdf.pages[index].extract_words(keep_blank_chars=False, use_text_flow=False, x_tolerance=1.5, extra_attrs=["size"])
     except Exception as exc:
         if not raised_in_library(exc):
             raise InternalError("read", exc) from exc
         return None
-    return [Piece(w["x0"], w["x1"], w["top"], w["bottom"], w["text"]) for w in words]
+    return [Piece(w["x0"], w["x1"], w["top"], w["bottom"], w["text"], round(w["size"], 2)) for w in words]
 
 
 def best_reading(data: bytes, number: int, text: str) -> tuple[str, str]:
