@@ -5,7 +5,9 @@ one line of figures per set, `silent` included (documents marked `ok` that still
 value: it must be 0):
 - the real seed letters (corpus/, gold in ../shared/gold),
 - ../shared/dev-set, letters written and printed by others (when present beside the repository),
-- generated corpora (tests/fixtures/generate.py, scans included) for each --seed;
+- generated corpora (tests/fixtures/generate.py, scans included) for each --seed,
+- generated bundles, files holding several letters (tests/fixtures/bundles.py: text, text PDF, a scan).
+- the shapes around letters (tests/fixtures/wrappers.py: e-mail and fax wrappers, side columns, encodings).
 - generated scans turned on the glass and photographed on a desk (tests/fixtures/scans.py), --scans letters.
 Writes .bench/accuracy.json.
 """
@@ -28,6 +30,10 @@ from pipeline.evaluate import EvaluationResult, evaluate, find_letter_row, load_
 from pipeline.ingest import ingest  # noqa: E402
 from tests.fixtures.generate import generate_corpus  # noqa: E402
 from tests.fixtures.scans import generate_scans  # noqa: E402
+from tests.fixtures.wrappers import generate_shapes  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "tests"))
+from fixtures.bundles import main as bundles_main  # noqa: E402
 
 
 def measure(name: str, letters: Path, gold: Path, work: Path, workers: int) -> tuple[str, EvaluationResult, dict]:
@@ -48,8 +54,8 @@ def readings(gold_dir: Path, out: Path) -> dict:
     by_file = {Path(r["source_path"]).name: r for r in records}
     counts = dict.fromkeys(("matched", "finder_right", "parse_spoke", "parse_right", "confirmed", "confirmed_wrong",
                             "one_reading", "disputed", "disputed_finder_wrong"), 0)
-    for name, g in load_gold([gold_dir]).items():
-        row = find_letter_row(records, by_file, name)
+    for g in load_gold([gold_dir]).values():
+        row = find_letter_row(records, by_file, g["file"], g.get("part"))
         if row is None:
             continue
         preds = stats[stats["letter_id"] == row["letter_id"]].to_dict("records")
@@ -76,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", default="5,11,12", help="seeds of the generated corpora (comma-separated)")
     ap.add_argument("--count", type=int, default=40, help="letters per generated corpus")
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--bundle-letters", type=int, default=6, help="letters in each generated bundle")
     ap.add_argument("--scans", type=int, default=3, help="letters scanned turned and photographed (two documents each); 0 = none")
     args = ap.parse_args(argv)
     results: list[tuple[str, EvaluationResult, dict]] = []
@@ -90,6 +97,11 @@ def main(argv: list[str] | None = None) -> int:
             corpus = work / f"generated-{seed}"
             generate_corpus(corpus, count=args.count, seed=seed)
             results.append(measure(f"generated seed {seed}", corpus / "letters", corpus / "gold", work, args.workers))
+        bundles = work / "bundles"
+        bundles_main([str(bundles), "--letters", str(args.bundle_letters)])
+        results.append(measure("generated bundles", bundles / "letters", bundles / "gold", work, args.workers))
+        generate_shapes(work / "shapes", seed=0)
+        results.append(measure("wrappers, side columns, encodings", work / "shapes" / "letters", work / "shapes" / "gold", work, args.workers))
         if args.scans:
             generate_scans(work / "scans", seed=5, count=args.scans)
             results.append(measure("generated scans, turned and photographed", work / "scans" / "letters", work / "scans" / "gold", work, args.workers))

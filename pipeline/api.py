@@ -1,8 +1,9 @@
 """The pipeline from Python: a notebook or a script gets what the command line gets.
 
-    from pipeline import read_letter, ingest_folder, load_dataset
+    from pipeline import read_letter, read_letters, ingest_folder, load_dataset
 
     record = read_letter("corpus/000_fab9377e44d3ba9b.txt")      # one letter -> LetterRecord
+    records = read_letters("foi-release.pdf")                     # a file holding several -> one each
     summary = ingest_folder("corpus/", "outputs/")                 # a folder -> the dataset files
     data = load_dataset("outputs/")                                # the dataset -> typed DataFrames
     data.letters.groupby("rating_score").size()
@@ -20,7 +21,7 @@ import pandas as pd
 
 from pipeline.dataset import read_table, require_letters
 from pipeline.ingest import RunSummary, ingest
-from pipeline.process import process_document
+from pipeline.process import process_document, process_file
 from pipeline.records import LetterRecord
 from pipeline.rows import record_rows
 from pipeline.schema import TABLES, to_frame
@@ -35,6 +36,12 @@ def read_letter(path: PathLike, *, ocr: str = "auto", layout: str = "auto") -> L
     and `errors`. ocr is auto, off or force; layout is auto, fast or full (as for `ingest`).
     """
     return process_document(Path(path), ocr=ocr, layout=layout)
+
+
+def read_letters(path: PathLike, *, ocr: str = "auto", layout: str = "auto") -> list[LetterRecord]:
+    """Every letter of a file, as read_letter reads one: one record for most files, one per part for a
+    file holding several letters (a bundle), each with its `part` (which, of how many, its pages or lines)."""
+    return process_file(Path(path), ocr=ocr, layout=layout)
 
 
 def letter_frames(record: LetterRecord) -> dict[str, pd.DataFrame]:

@@ -194,8 +194,9 @@ StatisticsStatus = _choices("StatisticsStatus", STATISTICS_STATUSES)
 SourceFormat = _choices("SourceFormat", SOURCE_FORMATS)
 # what --field takes: the groups and fields of records.FIELD_CHOICES, then every other column of
 # letters (pipeline.show.show_fields() says the same from the schema; a test keeps them equal)
-SHOW_FIELDS = (*FIELD_CHOICES, *(c for c in ("letter_id", "source_path", "source_format", "status", "statistics_status", "letter_type",
-                                             "n_statistics", "duplicate_of", "issues", "statistics_issues") if c not in FIELD_CHOICES))
+SHOW_FIELDS = (*FIELD_CHOICES, *(c for c in ("letter_id", "source_path", "source_format", "part", "parts", "page_start", "page_end", "line_start",
+                                             "line_end", "status", "statistics_status", "letter_type", "n_statistics", "duplicate_of", "issues",
+                                             "statistics_issues") if c not in FIELD_CHOICES))
 Field = _choices("Field", SHOW_FIELDS)
 
 
@@ -204,11 +205,11 @@ def _value(choice: Optional[Enum]) -> Optional[str]:
 
 
 def _filters(status: Optional[Enum], source_format: Optional[Enum], year: Optional[int], max_confidence: Optional[float],
-             statistics_status: Optional[Enum] = None) -> Any:
+             statistics_status: Optional[Enum] = None, part: Optional[int] = None) -> Any:
     from pipeline.show import LetterFilter
 
     return LetterFilter(status=_value(status), source_format=_value(source_format), year=year, max_confidence=max_confidence,
-                        statistics_status=_value(statistics_status))
+                        statistics_status=_value(statistics_status), part=part)
 
 
 def status_option() -> Any:
@@ -364,20 +365,23 @@ def show(
     source_format: Optional[SourceFormat] = source_format_option(),
     year: Optional[int] = year_option(),
     max_confidence: Optional[float] = max_confidence_option(),
+    part: Optional[int] = typer.Option(None, "--part", min=1, help="Which letter of a file holding several (letters.part), e.g. --part 3 for the third."),
     as_json: bool = typer.Option(False, "--json", help="Print the letter's row, issues, fields, statistics, segments and text as JSON on stdout."),
 ) -> None:
     """Print a letter with each extracted value highlighted in place, then its fields and issues.
 
-    A name that matches several letters lists them and exits 2: narrow it with the filters.
+    A name that matches several letters (or a file holding several) lists them and exits 2: narrow it
+    with the filters, or --part.
 
     Example:
 
         ofsted-letters show Surrey --year 2010 --out outputs/ --field statistic
+        ofsted-letters show foi-release.pdf --part 3
     """
     from pipeline.show import find_letter, show_letter, view_json
 
     with err.status("looking the letter up", spinner="dots") as spinner:  # shown on a terminal only
-        view = find_letter(doc, _dataset(out), _filters(status, source_format, year, max_confidence, statistics_status), tell=spinner.update)
+        view = find_letter(doc, _dataset(out), _filters(status, source_format, year, max_confidence, statistics_status, part), tell=spinner.update)
     if as_json:
         _print_json(view_json(view, _value(field)))
     else:

@@ -166,7 +166,13 @@ def read_table(out_dir: Path, name: str) -> pd.DataFrame:
     for column in TABLES[name].columns:
         if column.type in ("integer", "number") and column.name in raw and not pd.api.types.is_numeric_dtype(raw[column.name]):
             raw[column.name] = pd.to_numeric(raw[column.name], errors="coerce")
+        elif column.type == "boolean" and column.name in raw and not pd.api.types.is_bool_dtype(raw[column.name]):
+            raw[column.name] = raw[column.name].map(_BOOLEAN_CELLS.get)
     return to_frame(name, raw.to_dict("records"))
+
+
+# how a boolean cell is written in CSV ("true"), JSON lines (true) and SQLite (1)
+_BOOLEAN_CELLS = {"true": True, "false": False, True: True, False: False, 1: True, 0: False}
 
 
 def has_table(out_dir: Path, name: str) -> bool:

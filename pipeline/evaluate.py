@@ -187,8 +187,14 @@ def load_gold(gold_dirs: list[Path]) -> dict[str, dict]:
     for d in gold_dirs:
         for path in sorted(glob.glob(os.path.join(str(d), "*.json"))):
             g = read_gold_file(Path(path))
-            gold[g["file"]] = g
+            gold[gold_name(g)] = g
     return gold
+
+
+def gold_name(gold: dict) -> str:
+    """What a gold file describes, as messages name it: its "file", and for a letter of a file holding
+    several, its "part" ("bundle.pdf (part 3)")."""
+    return gold["file"] if gold.get("part") is None else f"{gold['file']} (part {gold['part']})"
 
 
 def read_gold_file(path: Path) -> dict:
@@ -211,6 +217,9 @@ def read_gold_file(path: Path) -> dict:
         raise DataError(f"gold file {path} lacks {' and '.join(json.dumps(k) for k in missing)}: it must say the letter's status and its fields", hint)
     if not isinstance(gold["status"], str):
         raise DataError(f"gold file {path}: \"status\" should be a string such as \"ok\"", hint)
+    part = gold.get("part")
+    if part is not None and (not isinstance(part, int) or isinstance(part, bool) or part < 1):
+        raise DataError(f"gold file {path}: \"part\" should be a whole number from 1 (which letter of its file it describes)", hint)
     return gold
 
 
@@ -386,13 +395,21 @@ class _Scorer:
         )
 
 
-def find_letter_row(records: list[dict], by_file: dict[str, dict], name: str) -> dict | None:
+def find_letter_row(records: list[dict], by_file: dict[str, dict], name: str, part: int | None = None) -> dict | None:
     """The letters row a gold "file" names: by file name, or, when it holds a "/", by the end of
-    source_path, so same-named letters in year folders (2009/bromley.txt, 2010/bromley.txt) stay apart."""
+    source_path, so same-named letters in year folders (2009/bromley.txt, 2010/bromley.txt) stay apart.
+    A gold "part" names one letter of a file holding several (letters.part)."""
+    if part is not None:
+        return next((r for r in records if _same_file(r, name) and str(r.get("part")).removesuffix(".0") == str(part)), None)
     if "/" not in name:
         return by_file.get(name)
-    want = "/" + name.replace("\\", "/").lstrip("/")
-    return next((r for r in records if ("/" + str(r["source_path"]).replace("\\", "/").lstrip("/")).endswith(want)), None)
+    return next((r for r in records if _same_file(r, name)), None)
+
+
+def _same_file(row: dict, name: str) -> bool:
+    """Whether a gold "file" names the row's file: its name, or the end of its path when it holds a "/"."""
+    path = "/" + str(row["source_path"]).replace("\\", "/").lstrip("/")
+    return path.endswith("/" + name.replace("\\", "/").lstrip("/"))
 
 
 def evaluate(gold_dirs: list[Path], out_dir: Path) -> EvaluationResult:
@@ -416,7 +433,7 @@ def evaluate(gold_dirs: list[Path], out_dir: Path) -> EvaluationResult:
     by_file = {os.path.basename(str(r["source_path"])): r for r in records}
     scorer = _Scorer()
     for name, g in gold.items():
-        row = find_letter_row(records, by_file, name)
+        row = find_letter_row(records, by_file, g["file"], g.get("part"))
         if row is None:
             scorer.missing_letter(name, g)
         else:

@@ -20,7 +20,7 @@ from pipeline.normalise import WORD_EDGES
 from pipeline.quantities import QuantityGrammar
 from pipeline.records import FieldValue, LetterRecord, NumberSpan, ScaleRow, Segment, Statistic
 from pipeline.read.reread import disputed_word, method_suffix, other_reading
-from pipeline.segment import find_scale_rows
+from pipeline.segment import find_scale_rows, rating_value_score, rating_values_apart
 from pipeline.structure import StructureReading, compare_reading, parse_for_structure, read_structure, settled_rules, unread_statistic
 
 _MONTHS = {m[:3]: i for i, m in enumerate(patterns()["dates"]["months"], start=1)}
@@ -29,8 +29,9 @@ _OCR_DIGITS = str.maketrans({"l": "1", "I": "1", "|": "1", "O": "0", "o": "0"})
 _OCR_POSTCODE_DIGITS = str.maketrans("IlO|oSBZG", "110015826")
 _SPACES = regex.compile(r"\s+")
 _YEAR = regex.compile(r"\b(19|20)\d\d\b")
-_FIRST_LINE = regex.compile(r"\S.*")
-_SALUTATION_SURNAME = regex.compile(r"dear\s+(?:\S+\s+)?(?P<surname>[\p{Lu}][\p{L}'\-]+)\s*,?\s*$", regex.IGNORECASE)
+# the first line of words: not a mark a scan left before it (".\nMr A Person")
+_FIRST_LINE = regex.compile(r"[^\s\p{P}\p{S}].*")
+_SALUTATION_SURNAME = regex.compile(r"dear\s+(?:\S+\s+)?(?P<surname>[\p{Lu}][\p{L}'\-]+)\s*[,:;.]?\s*$", regex.IGNORECASE)
 _AUTHORITY_FORM_WORD = regex.compile(r"council|borough|county|city\s+of|metropolitan|royal", regex.IGNORECASE)
 _INITIAL_AT_END = regex.compile(r"\b\p{Lu}\.$")
 _CONTACT_DETAIL = regex.compile(r"[\d@]|www\.")
@@ -101,6 +102,7 @@ def extract_scale(record: LetterRecord, text: str, segments: list[Segment] | Non
     scores = patterns()["scale"]["scores"]
     # the rows were found once to place the scale_table segment: read them there, not in the whole letter
     table = _segments(segments or [], "scale_table")
+    offset = table[0].start if table else 0
     for row in find_scale_rows(table[0].text if table else text):
         label, score_label = _canonical_label(row["label"])
         score_text = (row["score"] or "").translate(_OCR_DIGITS)
@@ -112,7 +114,8 @@ def extract_scale(record: LetterRecord, text: str, segments: list[Segment] | Non
         else:
             # the scale's wording is fixed; a row whose description the scan lost takes the standard one
             description = patterns()["scale"]["descriptions"][labels.index(label)]
-        record.scale.append(ScaleRow(score, label, description))
+        method = "ocr-image" if record.text is not None and record.text.read_from_image(offset + row.start()) else "text"
+        record.scale.append(ScaleRow(score, label, description, method))
         if score != scores[labels.index(label)]:
             record.flag(f"scale: row {score} is labelled {label!r}, which the scale gives score {scores[labels.index(label)]}")
 
@@ -139,12 +142,30 @@ def extract_rating(record: LetterRecord, text: str, segments: list[Segment]) -> 
         closeness = min(closeness, 0.9) if loose else closeness
         record.set(FieldValue("rating_label", label, line.start("label"), line.end("label"), method=method, confidence=round(closeness, 3)))
         record.set(FieldValue("rating_score", int(score_text), line.start("score"), line.end("score"), method="regex", confidence=1.0 if line["score"].isdigit() else 0.8))
-    else:
+    elif not _rating_from_value_line(record, text, segments):
         _rating_from_perform_sentence(record, text, segments)
     heading = compiled("segment", "rating_heading").search(text, start, end) or compiled("segment", "rating_heading").search(text)
     if heading:
         record.set(FieldValue("rating_year", int(heading["year"]), heading.start("year"), heading.end("year"), method="regex"))
     record.letter_type = "annual assessment" if compiled("letter", "annual_assessment").search(text) else "annual rating"
+
+
+def _rating_from_value_line(record: LetterRecord, text: str, segments: list[Segment]) -> bool:
+    """No rating line beside its heading: a scan's table read column by column can leave the rating cell
+    ("Performs well (3)") on a line of its own further down. The one such line outside the scale table
+    gives the rating, and the letter goes to review, since the value stands apart from its heading."""
+    scale = [(s.start, s.end) for s in segments if s.segment in ("scale_table", "preamble")]
+    body_from = max((end for _, end in scale), default=0)
+    found = rating_values_apart(text, body_from)
+    readings = {(_canonical_label(m["label"])[0], rating_value_score(m)) for m in found}
+    if len(readings) != 1:
+        return False
+    line = found[0]
+    label, closeness = _canonical_label(line["label"])
+    record.set(FieldValue("rating_label", label, line.start("label"), line.end("label"), method="regex-fuzzy-apart", confidence=round(min(closeness, 0.7), 3)))
+    record.set(FieldValue("rating_score", rating_value_score(line), line.start("score"), line.end("score"), method="regex-apart", confidence=0.7))
+    record.flag(f"rating: no rating line found; {label!r} is read from a line of its own ({_SPACES.sub(' ', line.group()).strip()!r}) away from the rating heading")
+    return True
 
 
 def _rating_from_perform_sentence(record: LetterRecord, text: str, segments: list[Segment]) -> None:
@@ -163,7 +184,14 @@ def _rating_from_perform_sentence(record: LetterRecord, text: str, segments: lis
     record.flag(f"rating: no rating line found; {label!r} is read from the sentence saying services perform {perform['verb'].lower()}")
 
 
-_LONE_MARK_AT_END = regex.compile(r"\s+[.,;:]+\s*$")
+_LONE_MARK_AT_END = regex.compile(r"\s+[.,;:'\"|~_-]+\s*$")
+_LONE_SPECK_IN_TITLE = regex.compile(r"(?<=\p{L}) [^\p{L}\s&,] (?=\p{L})")
+# marks before a signature line's first word: a scan's specks, a rule drawn for the signature
+_LEADING_MARKS = regex.compile(r"[^\p{L}\d(\s]+[ \t]*")
+# what may stand around a title and is not part of it: spaces, line ends, a comma, a scan's specks
+_TITLE_EDGES = " ,\n.:;'\"|~_-"
+# a line of the address block from its first word
+_NAME_LINE = regex.compile(r"^[^\S\n]*\K[^\s\p{P}\p{S}][^\n]*", regex.MULTILINE)
 
 
 def _person_line(line: str) -> tuple[str, str]:
@@ -261,6 +289,16 @@ def _recipient_name(block: str, salutation: str) -> tuple[int, int] | None:
         hit = regex.search(rf"\b{written}\b", block[first_line.start():first_line.start() + 120])
         if hit:
             return first_line.start(), first_line.start() + hit.end()
+        # OCR misread a letter of the surname in the salutation or the address ("Dear Councillor Tavene"
+        # to "Helen Tavener"), or an unread date left the letterhead before the address: the one line of
+        # the block that names the same surname, one letter apart, from its first word
+        if len(surname["surname"]) >= 5:
+            lines = list(_NAME_LINE.finditer(block))
+            hits = [(line, regex.search(rf"\b(?:{regex.escape(surname['surname'])}){{e<=1}}\b", line.group(), regex.IGNORECASE)) for line in lines]
+            hits = [(line, hit) for line, hit in hits if hit]
+            if len(hits) == 1:
+                line, hit = hits[0]
+                return line.start(), line.start() + hit.end()
     honorific = _honorific_name(block[first_line.start():first_line.start() + 120])
     if honorific:
         name, _ = _person_line(honorific.group())
@@ -276,10 +314,12 @@ def _recipient_title(record: LetterRecord, text: str, offset: int, rest_block: s
     at_authority = False
     if authority and authority.start is not None:
         local = authority.start - (offset + rest_offset)
-        if 0 < local <= len(rest) and rest[:local].strip(" ,\n").count("\n") <= 1:
+        # the title takes a line or two before the authority (blank lines and a scan's specks aside)
+        between = [line for line in rest[:local].split("\n") if line.strip(_TITLE_EDGES)]
+        if 0 < local <= len(rest) and len(between) <= 2:
             stop, at_authority = local, True
     if stop == len(rest):
-        lines = [ln for ln in rest.split("\n") if ln.strip()]
+        lines = [ln for ln in rest.split("\n") if ln.strip(_TITLE_EDGES)]
         if not lines:
             return
         first = rest.index(lines[0])
@@ -293,11 +333,14 @@ def _recipient_title(record: LetterRecord, text: str, offset: int, rest_block: s
         # "...Services\nof Bournemouth" (a scan lost "Borough"), "...Services for the\nCity of X":
         # the linking words belong with the authority, not the title
         chunk = _TRAILING_LINK_WORDS.sub("", chunk.rstrip(" ,\n"))
-    lead = len(chunk) - len(chunk.lstrip(" ,\n"))
-    title = _SPACES.sub(" ", chunk).strip(" ,")
+    lead = len(chunk) - len(chunk.lstrip(_TITLE_EDGES))
+    title = _SPACES.sub(" ", chunk[lead:]).strip(" ,")
+    if _read_by_ocr(record, offset + rest_offset):
+        # a job title has no numbers: a lone digit or mark between its words is a scan's speck
+        title = _LONE_SPECK_IN_TITLE.sub(" ", title)
     if title and len(title) < 150:
         start = offset + rest_offset + lead
-        record.set(FieldValue("recipient_title", title, start, start + len(chunk.strip(" ,\n")), method="regex"))
+        record.set(FieldValue("recipient_title", title, start, start + len(chunk.strip(_TITLE_EDGES)), method="regex"))
 
 
 def _set_authority(record: LetterRecord, match: AuthorityMatch, method_suffix: str = "") -> None:
@@ -357,14 +400,18 @@ def extract_authority(record: LetterRecord, text: str, segments: list[Segment]) 
         )
 
 
+_COUNCIL_AT_END = regex.compile(r"\s+Council$")
+
+
 def _without_building(match: AuthorityMatch, text: str) -> AuthorityMatch:
     """"City of Wolverhampton Council Offices" on one line: the "Council" is the building's, when the
     authority is named as well without it."""
     following = text[match.end:match.end + 30].split()
     written = match.as_written
-    if not (following and following[0] in patterns()["people"]["council_buildings"] and written.endswith(" Council")):
+    council = _COUNCIL_AT_END.search(written)  # "City of York\nCouncil Offices" in an address block too
+    if not (following and following[0] in patterns()["people"]["council_buildings"] and council):
         return match
-    shorter = written[: -len(" Council")]
+    shorter = written[: council.start()]
     again = find_authorities(shorter)
     if not again or again[0].authority.la_code != match.authority.la_code or again[0].as_written != shorter:
         return match
@@ -389,10 +436,12 @@ def extract_signatory(record: LetterRecord, text: str, segments: list[Segment]) 
     lines: list[tuple[int, str]] = []
     pos = closing.start
     for line in closing.text.split("\n"):
-        # a scanner's speck read as a mark standing after the name ("Juliet Winstanley ;")
+        # a scanner's speck read as a mark standing after the name ("Juliet Winstanley ;") or before it ("--Alan Mercer")
         kept = _LONE_MARK_AT_END.sub("", line.strip())
+        lead = _LEADING_MARKS.match(kept)
+        kept = kept[lead.end():] if lead else kept
         if kept:
-            lines.append((pos + len(line) - len(line.lstrip()), kept))
+            lines.append((pos + len(line) - len(line.lstrip()) + (lead.end() if lead else 0), kept))
         pos += len(line) + 1
     signed_off = [i for i, (_, line) in enumerate(lines) if sign_off.match(line)]
     tail: list[tuple[int, str]] = []
@@ -481,7 +530,12 @@ def _looks_like_person(line: str) -> bool:
     """A name, not a title or a body's name ("Her Majesty's Chief Inspector", "Ofsted"): it reads as a
     name and does not open with a word that begins job titles."""
     words = line.split()
-    return bool(words) and words[0].strip(",") not in set(patterns()["people"]["title_words"]) and _looks_like_name(line)
+    people = patterns()["people"]
+    # the acronyms of titles (CAA, HMI) are no part of a name: a line holding one is a title a scan damaged
+    acronyms = {w for w in people["title_vocabulary"] if len(w) > 1 and w.isupper()}
+    if any(w.strip(",.") in acronyms for w in _person_line(line)[0].split()):
+        return False
+    return bool(words) and words[0].strip(",") not in set(people["title_words"]) and _looks_like_name(line)
 
 
 def _looks_like_name(line: str) -> bool:
@@ -648,6 +702,10 @@ def _apply_reader(record: LetterRecord, fv: FieldValue) -> None:
     reader = record.text.page_methods[record.text.page_at(fv.start) - 1]
     if reader in ("pdfplumber", "ocr-layer", "ocr-layer-reread"):
         fv.method = f"{reader}+{fv.method}"
+    if record.text.read_from_image(fv.start):
+        # Tesseract read it from a picture of the part on a text page: held no surer than another OCR's text
+        fv.method = f"{fv.method}+ocr-image"
+        fv.confidence = round(min(fv.confidence, patterns()["people"]["ocr_layer_confidence"]), 3)
     if reader == "ocr-layer":
         fv.confidence = round(min(fv.confidence, patterns()["people"]["ocr_layer_confidence"]), 3)
 

@@ -42,6 +42,7 @@ log.addHandler(logging.NullHandler())  # nothing on stderr unless --verbose or -
 class RunSummary:
     out_dir: Path
     n_documents: int = 0
+    n_letters: int = 0  # rows of letters: more than documents when a file holds several letters
     by_status: Counter = field(default_factory=Counter)
     duplicates: int = 0
     conflicts: int = 0  # letters flagged for disagreeing with another for the same authority and year
@@ -99,16 +100,16 @@ def _work(task: Task, ocr_pages: Mapping[int, OcrResult] | None = None, defer_oc
 
     The document has limits.max_seconds: past it, it gets a failed row (not cached, since the
     time depends on the machine as much as on the file)."""
-    from pipeline.process import process_document
+    from pipeline.process import process_file
     from pipeline.read import OcrDeferred
-    from pipeline.rows import record_rows
+    from pipeline.rows import file_rows
 
     path, sha, ocr, layout, cache, limits = task
     timings: dict[str, float] = {}
     try:
         with time_limit(limits.max_seconds):
-            record = process_document(Path(path), ocr=ocr, layout=layout, sha256=sha or None, ocr_pages=ocr_pages, defer_ocr=defer_ocr,
-                                      timings=timings, limits=limits)
+            records = process_file(Path(path), ocr=ocr, layout=layout, sha256=sha or None, ocr_pages=ocr_pages, defer_ocr=defer_ocr,
+                                   timings=timings, limits=limits)
     except OcrDeferred as deferred:
         return deferred.pages
     except DocumentTimeout as stopped:
@@ -116,7 +117,7 @@ def _work(task: Task, ocr_pages: Mapping[int, OcrResult] | None = None, defer_oc
     finally:
         if path.lower().endswith(".pdf"):
             release_memory()
-    rows = record_rows(record)
+    rows = file_rows(records)
     if cache:
         _store(Path(cache), rows)
     rows[TIMING] = [timings]
@@ -476,8 +477,8 @@ def _timeout_rows(task: Task, seconds: float) -> Rows:
 
 
 def _failed_rows(path: str, sha: str, error: str, message: str) -> Rows:
-    """The rows of a document that failed outside process_document: keyed on its content, or on its
-    path when it could not be read (as process_document keys it)."""
+    """The rows of a document that failed outside process_file: keyed on its content, or on its
+    path when it could not be read (as process_file keys it)."""
     from pipeline.process import path_letter_id, source_format_of
     from pipeline.records import LetterRecord
     from pipeline.rows import record_rows
@@ -487,30 +488,37 @@ def _failed_rows(path: str, sha: str, error: str, message: str) -> Rows:
     return record_rows(record.fail("read", error, message))
 
 
-def _mark_duplicate(rows: dict[str, list[dict]], seen_bytes: dict[str, str], seen_texts: dict[str, str], sha: str) -> bool:
-    """Give a repeated document its own letter_id and point duplicate_of at the first one: the same
-    bytes, or the same normalised text (pipeline.dedup; letters that only agree are not duplicates)."""
-    letter = rows["letters"][0]
+def _mark_duplicate(rows: dict[str, list[dict]], seen_bytes: dict[str, list[str]], seen_texts: dict[str, str], sha: str) -> int:
+    """Give a repeated document its own letter_ids and point each letter's duplicate_of at the first
+    copy's: the same bytes, or the same normalised text (pipeline.dedup; letters that only agree are
+    not duplicates). The letters of one file (a bundle's parts) are never copies of each other by its
+    bytes, only by their text. Returns how many letters are duplicates."""
+    letters = rows["letters"]
     if not sha:  # a file that could not be read is not a copy of anything
-        return False
-    original = seen_bytes.get(sha)
-    if original is not None:
+        return 0
+    originals = seen_bytes.get(sha)
+    if originals is not None:
         n = sum(1 for k in seen_bytes if k.startswith(sha + "#")) + 2
-        seen_bytes[f"{sha}#{n}"] = original
-        new_id = f"{sha[:16]}-{n}"
+        seen_bytes[f"{sha}#{n}"] = originals
         for table_rows in rows.values():
             for row in table_rows:
-                row["letter_id"] = new_id
-        letter["duplicate_of"] = original
-        return True
-    seen_bytes[sha] = letter["letter_id"]
-    key = text_key(rows) if letter["status"] != "failed" else None
-    if key is not None:
+                row["letter_id"] = f"{sha[:16]}-{n}{row['letter_id'][16:]}"
+        for letter, original in zip(letters, originals):
+            letter["duplicate_of"] = original
+        return len(letters)
+    seen_bytes[sha] = [letter["letter_id"] for letter in letters]
+    texts = {document["letter_id"]: document.get("text") for document in rows.get("documents") or []}
+    duplicates = 0
+    for letter in letters:
+        key = text_key(texts.get(letter["letter_id"])) if letter["status"] != "failed" else None
+        if key is None:
+            continue
         if key in seen_texts:
             letter["duplicate_of"] = seen_texts[key]
-            return True
-        seen_texts[key] = letter["letter_id"]
-    return False
+            duplicates += 1
+        else:
+            seen_texts[key] = letter["letter_id"]
+    return duplicates
 
 
 def check_arguments(paths: list[Path], out_dir: Path, formats: tuple[str, ...]) -> None:
@@ -644,7 +652,7 @@ def _ingest_inputs(
             run.close(cancel=True)
         raise
     try:
-        seen_bytes: dict[str, str] = {}
+        seen_bytes: dict[str, list[str]] = {}
         seen_texts: dict[str, str] = {}
         # letters rows are held to the end, where letters that disagree with another are flagged on both sides
         held_letters: list[dict] = []
@@ -678,6 +686,7 @@ def _ingest_inputs(
             watch.document(i, rows, timing, cached=i in cached, copy_of=inputs[copy_of[i]].source if i in copy_of else None)
         summary.conflicts = mark_conflicts(held_letters)
         summary.by_status.update(letter["status"] for letter in held_letters)
+        summary.n_letters = len(held_letters)
         writer.add({"letters": held_letters})
         summary.seconds = time.perf_counter() - started
         run_info = {
@@ -687,6 +696,7 @@ def _ingest_inputs(
             "extractor_version": EXTRACTOR_VERSION,
             "inputs": [str(p) for p in paths],
             "n_documents": len(files),
+            "n_letters": summary.n_letters,
             "counts_by_status": dict(sorted(summary.by_status.items())),
             "duplicates": summary.duplicates,
             "conflicts": summary.conflicts,
@@ -792,9 +802,8 @@ class _Watch:
         if i in self.done:
             return
         self.done.add(i)
-        document = rows["documents"][0] if rows.get("documents") else {}
         if i in self.pages:
-            pages = int(document.get("pages") or 1)
+            pages = max(sum(int(document.get("pages") or 0) for document in rows.get("documents") or []), 1)
             self.state.pages += pages - self.pages[i]
             self.state.pages_done += pages - len(self.ocr.get(i, []))
         self.state.documents_done += 1
@@ -804,18 +813,21 @@ class _Watch:
         self.state.ocr_pages_pending = sum(max(self.pages[j] - len(done), 0) for j, done in self.ocr.items() if j not in self.done)
 
     def document(self, i: int, rows: Rows, timing: dict[str, float] | None, cached: bool, copy_of: str | None = None) -> None:
-        letter = rows["letters"][0]
-        document = rows["documents"][0] if rows.get("documents") else {}
+        letters = rows["letters"]
+        pages = sum(int(document.get("pages") or 0) for document in rows.get("documents") or [])
         self._count(i, rows)
         self._current(i + 1)
         source = self.inputs[i].source
-        what = f"{letter['status']}, {letter.get('source_format') or '?'}, {document.get('pages') or 0} page(s)"
+        status = letters[0]["status"]
+        if len(letters) > 1:
+            status = f"{len(letters)} letters (" + ", ".join(f"{n} {s}" for s, n in Counter(letter["status"] for letter in letters).items()) + ")"
+        what = f"{status}, {letters[0].get('source_format') or '?'}, {pages} page(s)"
         if cached:
             log.info("%s: %s, reused from the cache", source, what)
         elif copy_of is not None:
             log.info("%s: %s, the same bytes as %s (read once)", source, what, copy_of)
         elif timing is None:
-            log.info("%s: %s, not read: %s", source, what, letter.get("issues"))
+            log.info("%s: %s, not read: %s", source, what, letters[0].get("issues"))
         else:
             stages = dict(timing)
             ocr = self.ocr.pop(i, [])

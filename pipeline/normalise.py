@@ -11,7 +11,9 @@ from functools import lru_cache
 import regex
 
 from pipeline.config import alternation, compiled, patterns
-from pipeline.records import LetterText, SourceDocument
+from pipeline.read.ocr_dump import OCR_DUMP_METHOD, clear_line_specks
+from pipeline.read.wrappers import unquote
+from pipeline.records import LetterText, Quoting, SourceDocument
 
 _CHARACTERS = str.maketrans(
     {
@@ -203,8 +205,10 @@ def split_scale_cells(text: str) -> str:
 
 
 def _is_heading(line: str) -> bool:
-    """Lines that stand alone in every letter: the rating heading, subject line, list heading, sign-off."""
-    return any(compiled(section, key).match(line) for section, key in (("segment", "rating_heading"), ("segment", "subject_line"), ("segment", "improvements"), ("people", "sign_off")))
+    """Lines that stand alone in every letter: the rating heading, subject line, list heading, sign-off; and
+    the header lines of an e-mail around a forwarded letter ("Date: ...", "To: ...")."""
+    return any(compiled(section, key).match(line) for section, key in (("segment", "rating_heading"), ("segment", "subject_line"), ("segment", "improvements"),
+                                                                      ("people", "sign_off"), ("wrapper", "header")))
 
 
 def _unwrap(text: str) -> str:
@@ -264,6 +268,12 @@ _OCR_STOP_BEFORE_LOWER = regex.compile(r"(?<=\p{Ll}{2})\.(?= \p{Ll}{2})")
 _OCR_GLUED_OF = regex.compile(r"(?<![\w.,])(\d+)(?=of\b)")
 # an apostrophe OCR read in place of the space between two words ("Divisional'Manager"); not O'Connor
 _OCR_GLUED_APOSTROPHE = regex.compile(r"(?<=\p{Ll}{2})'(?=\p{Lu}\p{Ll})")
+# a first name and surname OCR read without the space between them ("AlanMercer"); not a name whose
+# prefix is capitalised inside it ("MacLeod", "McDonald", "DeVries")
+_OCR_GLUED_NAME = regex.compile(r"\b(?!(?:Mac|Mc|Fitz|De|Di|Da|Du|La|Le|Van|Von)\p{Lu})(\p{Lu}\p{Ll}{2,})(\p{Lu}\p{Ll}{2,})\b")
+# a speck read as an apostrophe after a capitalised word, before the next ("Plymouth City' Council"); a
+# plural possessive ("Parents' Council") ends in s
+_OCR_SPECK_APOSTROPHE = regex.compile(r"(?<=\b\p{Lu}\p{Ll}+(?<!s))'(?= \p{Lu}\p{Ll})")
 
 
 def repair_ocr_specks(text: str) -> str:
@@ -271,17 +281,29 @@ def repair_ocr_specks(text: str) -> str:
     where the sentence goes on, and full stops read in place of a space."""
     text = _OCR_SPECK_AT_LINE_END.sub("", _OCR_SPECK.sub(" ", text))
     text = _OCR_GLUED_APOSTROPHE.sub(" ", text)
+    text = _OCR_SPECK_APOSTROPHE.sub("", text)
+    text = _OCR_GLUED_NAME.sub(r"\1 \2", text)
     text = _OCR_GLUED_OF.sub(r"\1 ", text)
     text = _OCR_STOP_BEFORE_LOWER.sub("", text)
     return _OCR_GLUED_STOP.sub(r"\1 \2", text)
 
 
 def normalise_document(document: SourceDocument) -> LetterText:
-    """All pages normalised and joined by a blank line, remembering where each page starts."""
+    """All pages normalised and joined by a blank line, remembering where each page starts. The quoting
+    prefixes of a forwarded letter are taken off first (not on a scan's page: OCR reads table borders as bars)."""
     starts: list[int] = []
+    image_spans: list[tuple[int, int]] = []
     text = ""
+    quotings: list[Quoting] = []
     for page in document.pages:
-        page_text = normalise_text(page.text)
+        page_text = page.text
+        if page.method == OCR_DUMP_METHOD:
+            page_text = clear_line_specks(page_text)
+        elif not page.method.startswith("ocr"):
+            unquoted = unquote(page_text)
+            page_text = unquoted.text
+            quotings += [unquoted.quoting] if unquoted.quoting else []
+        page_text = normalise_text(page_text)
         if page.method.startswith("ocr"):
             page_text = repair_ocr_specks(page_text)
         if text:
@@ -292,6 +314,7 @@ def normalise_document(document: SourceDocument) -> LetterText:
             else:
                 text += "\n" if _RUNS_ON.search(text) and _LOWER_START.match(page_text) else "\n\n"
         starts.append(len(text))
+        image_spans.extend((len(text) + a, len(text) + b) for a, b in _spans_of(normalise_text(page.image_text), page_text))
         text += page_text
     return LetterText(
         text=text,
@@ -299,4 +322,26 @@ def normalise_document(document: SourceDocument) -> LetterText:
         page_methods=[p.method for p in document.pages] or ["text"],
         page_confidences=[p.ocr_confidence for p in document.pages] or [None],
         page_word_confidences=[p.word_confidences for p in document.pages] or [{}],
+        image_spans=image_spans,
+        encoding=document.encoding,
+        quoting=_deepest(quotings),
     )
+
+
+def _deepest(quotings: list[Quoting]) -> Quoting | None:
+    """The pages' quoting as one: the deepest prefix, every quoted line."""
+    if not quotings:
+        return None
+    deepest = max(quotings, key=lambda q: (sum(ch in ">|" for ch in q.prefix), q.lines)).prefix
+    return Quoting(deepest, sum(q.lines for q in quotings))
+
+
+def _spans_of(part: str, text: str) -> list[tuple[int, int]]:
+    """Where each line of part stands in text (both normalised), found in order."""
+    spans, at = [], 0
+    for line in filter(None, (ln.strip() for ln in part.split("\n"))):
+        found = text.find(line, at)
+        if found >= 0:
+            spans.append((found, found + len(line)))
+            at = found + len(line)
+    return spans

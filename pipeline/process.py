@@ -1,4 +1,5 @@
-"""One document through every stage: read, normalise, segment, extract, validate.
+"""One document through every stage: read, split (a file holding several letters), normalise,
+segment, extract, validate.
 
 A document that fails at any stage still comes back as a LetterRecord (status `failed`, with
 the stage and the reason), so a bad file never stops a run or loses another file's row.
@@ -10,21 +11,22 @@ import logging
 import time
 import traceback
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Mapping
 
+from pipeline.bundles import split_bundle
 from pipeline.extract import extract_letter
 from pipeline.normalise import normalise_document
 from pipeline.read import file_sha256
 from pipeline.limits import Limits
 from pipeline.read import InternalError, OcrDeferred, OcrResult, check_regular_file, read_document
-from pipeline.records import LetterRecord, ReadError
+from pipeline.records import FilePart, LetterRecord, ReadError, SourceDocument
 from pipeline.segment import segment_letter
 from pipeline.validate import validate_letter
 
 log = logging.getLogger("ofsted_letters")
 
 
-def process_document(
+def process_file(
     path: Path,
     *,
     ocr: str = "auto",
@@ -34,13 +36,14 @@ def process_document(
     defer_ocr: bool = False,
     limits: Limits | None = None,
     timings: dict[str, float] | None = None,
-) -> LetterRecord:
-    """The complete record of one input file; never raises for bad input.
+) -> list[LetterRecord]:
+    """The complete record of each letter an input file holds: one for most files, one per part for a
+    file holding several letters (pipeline.bundles); never raises for bad input.
 
     ocr_pages and defer_ocr are passed to read_document: with defer_ocr, a long scan raises
     OcrDeferred so that ingest can spread its pages over the workers. limits bound the work.
-    timings, when given, gets the seconds each stage took (read, normalise, segment, extract,
-    validate), for --verbose.
+    timings, when given, gets the seconds each stage took (read, split, normalise, segment,
+    extract, validate), for --verbose.
     """
     lap = _Laps(timings)
     path = Path(path)
@@ -50,7 +53,7 @@ def process_document(
     except (ReadError, OSError) as exc:
         error, message = (exc.error, exc.message) if isinstance(exc, ReadError) else ("unreadable", f"cannot open the file: {exc.strerror or exc}")
         record = LetterRecord(letter_id=path_letter_id(path), source_path=str(path), source_format=source_format_of(path))
-        return record.fail("read", error, message)
+        return [record.fail("read", error, message)]
     record = LetterRecord(letter_id=sha[:16], source_path=str(path), sha256=sha)
     try:
         document = read_document(path, ocr=ocr, layout=layout, ocr_pages=ocr_pages, defer_ocr=defer_ocr, limits=limits)
@@ -58,13 +61,38 @@ def process_document(
     except ReadError as exc:
         lap("read")
         record.source_format = source_format_of(path)
-        return record.fail("read", exc.error, exc.message)
+        return [record.fail("read", exc.error, exc.message)]
     except OcrDeferred:
         raise
     except Exception as exc:  # our own bug while reading (InternalError), never the file's fault
         lap("read")
         record.source_format = source_format_of(path)
-        return _internal_error(record, "read", exc.original if isinstance(exc, InternalError) else exc, path)
+        return [_internal_error(record, "read", exc.original if isinstance(exc, InternalError) else exc, path)]
+    try:
+        parts = split_bundle(document)
+        lap("split")
+    except Exception as exc:  # a bug must cost this file's rows, not the run
+        lap("split")
+        record.source_format = document.source_format
+        return [_internal_error(record, "split", exc, path)]
+    return [_process_part(path, sha, part, part_document, lap) for part, part_document in parts]
+
+
+def process_document(path: Path, **options: Any) -> LetterRecord:
+    """The complete record of a file holding one letter (for a file holding several, its first part:
+    process_file gives them all); never raises for bad input. Takes process_file's options."""
+    return process_file(path, **options)[0]
+
+
+def part_letter_id(sha: str, part: FilePart) -> str:
+    """A letter's stable identifier: the first 16 hex digits of its file's SHA-256, and for a letter
+    of a file holding several, `-p` and its part's number (`c7a15615fcdc9a66-p3`)."""
+    return sha[:16] if part.count == 1 else f"{sha[:16]}-p{part.index}"
+
+
+def _process_part(path: Path, sha: str, part: FilePart, document: SourceDocument, lap: _Laps) -> LetterRecord:
+    """One letter of the file (all of it, for most files) through normalise, segment, extract and validate."""
+    record = LetterRecord(letter_id=part_letter_id(sha, part), source_path=str(path), sha256=sha, part=part)
     record.source_format = document.source_format
     record.pages = len(document.pages)
     for warning in document.warnings:
@@ -72,6 +100,7 @@ def process_document(
     stage = "normalise"
     try:
         record.text = normalise_document(document)
+        record.text.first_page = document.pages[0].number if document.pages else 1
         lap(stage)
         stage = "segment"
         record.segments = segment_letter(record.text.text)

@@ -182,7 +182,8 @@ def stop_logging(handlers: list[logging.Handler]) -> None:
 
 
 def print_summary(console: Console, summary: RunSummary) -> None:
-    table = Table(title=f"ofsted-letters: {summary.n_documents} documents -> {summary.out_dir}", show_header=True)
+    letters = f" ({summary.n_letters} letters)" if summary.n_letters > summary.n_documents else ""
+    table = Table(title=f"ofsted-letters: {summary.n_documents} documents{letters} -> {summary.out_dir}", show_header=True)
     table.add_column("status")
     table.add_column("letters", justify="right")
     for status in STATUS_ORDER + sorted(set(summary.by_status) - set(STATUS_ORDER)):

@@ -29,6 +29,25 @@ class Page:
     ocr_confidence: float | None = None  # mean Tesseract word confidence, 0-100
     # OCR pages: each word read (punctuation stripped) and the best confidence it was read with anywhere on the page
     word_confidences: dict[str, float] = field(default_factory=dict)
+    # text pages: what Tesseract read from pictures of the letter's parts on the page (read/ocr_image.py)
+    image_text: str = ""
+
+
+@dataclass(frozen=True)
+class TextEncoding:
+    """How a text file was written, as the reader found it (the documents table says so)."""
+
+    encoding: str  # ascii | utf-8 | utf-16-le | utf-16-be | utf-32-le | utf-32-be | cp1252 | latin-1 | mac-roman
+    byte_order_mark: bool
+    line_endings: str | None  # LF | CRLF | CR | mixed; None for a text of one line
+
+
+@dataclass(frozen=True)
+class Quoting:
+    """The quoting prefixes ("> ", "| ", "> > ") taken off the lines of a forwarded letter before it was read."""
+
+    prefix: str  # the deepest prefix taken off, as written
+    lines: int  # how many lines of the file carried one
 
 
 @dataclass
@@ -38,6 +57,11 @@ class SourceDocument:
     sha256: str
     pages: list[Page]
     warnings: list[str] = field(default_factory=list)
+    # a PDF's pages before running heads and page numbers were dropped across all of them: a file holding
+    # several letters (pipeline.bundles) drops them letter by letter, since its letters share their edges
+    # (a date in December, one signatory) that no running head of one letter would
+    pages_as_read: list[Page] = field(default_factory=list)
+    encoding: TextEncoding | None = None  # text files only
 
     @property
     def letter_id(self) -> str:
@@ -53,9 +77,23 @@ class LetterText:
     page_methods: list[str] = field(default_factory=lambda: ["text"])
     page_confidences: list[float | None] = field(default_factory=lambda: [None])
     page_word_confidences: list[dict[str, float]] = field(default_factory=lambda: [{}])
+    # where the text read from pictures of the letter's parts stands (start, end)
+    image_spans: list[tuple[int, int]] = field(default_factory=list)
+    # the file's number of the first page: a letter of a bundle may start on page 5
+    first_page: int = 1
+
+    def read_from_image(self, offset: int) -> bool:
+        return any(start <= offset < end for start, end in self.image_spans)
+    encoding: TextEncoding | None = None  # the file's, for a text file
+    quoting: Quoting | None = None  # what was taken off the lines of a quoted (forwarded) letter
 
     def page_at(self, offset: int) -> int:
+        """Which of this text's pages holds offset, from 1 (see page_number_at for the file's page)."""
         return bisect.bisect_right(self.page_starts, offset)
+
+    def page_number_at(self, offset: int) -> int:
+        """The file's page that holds offset."""
+        return self.page_at(offset) + self.first_page - 1
 
     def ocr_confidence_at(self, offset: int) -> float | None:
         return self.page_confidences[self.page_at(offset) - 1]
@@ -79,6 +117,7 @@ class ScaleRow:
     score: int
     label: str
     description: str
+    method: str = "text"  # text: the page's text (a scan's OCR included) | ocr-image: a picture of the table on a text page
 
 
 @dataclass
@@ -148,6 +187,19 @@ class NumberSpan:
     statistic: Statistic | None = None
 
 
+@dataclass(frozen=True)
+class FilePart:
+    """Where a letter stands in its file: which part of how many, and its pages (a PDF) or lines (a
+    text file), from 1 and inclusive. A file holding one letter is part 1 of 1, all of it."""
+
+    index: int
+    count: int
+    page_start: int | None = None
+    page_end: int | None = None
+    line_start: int | None = None
+    line_end: int | None = None
+
+
 LETTER_FIELDS = [
     "authority_name",
     "authority_as_written",
@@ -167,7 +219,12 @@ LETTER_FIELDS = [
 ]
 STATUSES = ("ok", "needs_review", "failed", "not_rating_letter")
 STATISTICS_STATUSES = ("ok", "needs_review")
+# the subject of an issue that doubts a letter's whole text (another program's OCR of a scan), and so every value read from it
+WHOLE_TEXT = "text"
 SOURCE_FORMATS = ("txt", "pdf", "pdf-ocr", "pdf-ocr-layer")
+# what the reader finds a text file written in (read.encodings), as the documents table names it
+ENCODINGS = ("ascii", "utf-8", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be", "cp1252", "latin-1", "mac-roman")
+LINE_ENDINGS = ("LF", "CRLF", "CR", "mixed")
 # what `show --field` takes: a group of values shown in one colour, or one column of letters
 FIELD_GROUPS = ("authority", "letter_date", "rating", "recipient", "salutation", "signatory", "statistic")
 FIELD_CHOICES = (*FIELD_GROUPS, "statistics", *(f for f in LETTER_FIELDS + ["authority_region"] if f not in FIELD_GROUPS))
@@ -189,6 +246,7 @@ class LetterRecord:
     statistics_issues: list[str] = field(default_factory=list)
     duplicate_of: str | None = None
     letter_type: str | None = None  # annual rating | annual assessment
+    part: FilePart | None = None  # where in its file the letter stands; None for a file not read
     text: LetterText | None = None
     pages: int = 0
     fields: dict[str, FieldValue] = field(default_factory=dict)
@@ -207,7 +265,7 @@ class LetterRecord:
         if fv.value is None or fv.value == "":
             return
         if self.text is not None and fv.start is not None and fv.page is None:
-            fv.page = self.text.page_at(fv.start)
+            fv.page = self.text.page_number_at(fv.start)
         self.fields[fv.field] = fv
 
     def flag(self, reason: str) -> None:

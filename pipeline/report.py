@@ -30,7 +30,9 @@ import pandas as pd
 import pyarrow as pa
 from spacy.displacy.render import EntityRenderer
 
+from pipeline.coverage import CoverageReport, YearCoverage, coverage
 from pipeline.dataset import read_table, require_letters
+from pipeline.rows import part_phrase
 
 STATUSES = ["ok", "needs_review", "failed", "not_rating_letter"]
 GRADE_LABELS = {4: "Performs excellently", 3: "Performs well", 2: "Performs adequately", 1: "Performs poorly"}
@@ -141,7 +143,7 @@ def _load(out_dir: Path) -> list[_LetterData]:
 
 
 def _display_name(letter: dict) -> str:
-    return letter.get("authority_name") or Path(str(letter["source_path"])).name
+    return letter.get("authority_name") or ", ".join(filter(None, [Path(str(letter["source_path"])).name, part_phrase(letter)]))
 
 
 def _letter_anchor(letter: dict | str) -> str:
@@ -446,7 +448,8 @@ def _letter_section(data: _LetterData, names: dict[str, str]) -> str:
     """One letter's article: what was found, its issues, and its text with every value highlighted."""
     letter = data.letter
     meta = [
-        ("source", letter.get("source_path")), ("letter_id", letter.get("letter_id")), ("format", letter.get("source_format")),
+        ("source", ", ".join(filter(None, [str(letter.get("source_path") or ""), part_phrase(letter)]))), ("letter_id", letter.get("letter_id")),
+        ("format", letter.get("source_format")),
         ("type", letter.get("letter_type")), ("authority as written", letter.get("authority_as_written")),
         ("codes", " / ".join(str(c) for c in (letter.get("authority_la_code"), letter.get("authority_gss_code")) if c)),
         ("region", letter.get("authority_region")), ("date", letter.get("letter_date")),
@@ -592,6 +595,87 @@ def _issues_section(letters: list[_LetterData]) -> str:
     return f'<section id="issues"><h2>Issues</h2>{body}</section>'
 
 
+def _source_cell(report: CoverageReport, key: str | None) -> str:
+    """A published figure's source: its publisher and date, linked to the full reference under Sources."""
+    source = report.sources.get(key) if key else None
+    return f'<a href="#{_anchor("source", source.key)}">{_esc(source.publisher)}, {_esc(source.date)}</a>' if source else ""
+
+
+def _letter_link(letter_id: str, names: dict[str, str]) -> str:
+    return f'<a href="#{_letter_anchor(letter_id)}">{_esc(names.get(letter_id, letter_id))}</a>' if letter_id in names else _esc(letter_id)
+
+
+def _coverage_year(year: YearCoverage, report: CoverageReport) -> str:
+    left_out = f", {year.duplicates} duplicate{'s' if year.duplicates != 1 else ''} left out" if year.duplicates else ""
+    several = "".join([f", {len(year.agreeing)} with agreeing copies" if year.agreeing else "",
+                       f", {len(year.conflicting)} with conflicting letters" if year.conflicting else ""])
+    rows = "".join(
+        f'<tr data-score="{"" if row.score is None else row.score}"><td>{_esc(f"{row.score} {row.label}" if row.score is not None else row.label)}</td>'
+        f'<td class="num">{row.archive}</td><td class="num">{"not known" if row.published is None else row.published}</td>'
+        f"<td>{_source_cell(report, row.source)}</td></tr>"
+        for row in year.ratings
+    )
+    published = [row.published for row in year.ratings]
+    total = "" if any(p is None for p in published) else str(sum(p or 0 for p in published))
+    lists = "; ".join(
+        f'{_esc(GRADE_LABELS[found.score].lower())}: {found.named} of {found.total if found.total is not None else "?"} named'
+        f'{" (complete)" if found.complete else ""}, {_source_cell(report, found.source)}' for found in year.published_lists
+    ) or "none known"
+    missing = ", ".join(_esc(a.name) for a in year.missing)
+    return (
+        f'<div class="coverage-year" id="coverage-{year.year}"><h3>{year.year}</h3>'
+        f"<p>Letters for {year.found} of {year.expected} authorities ({year.letters} letter{'s' if year.letters != 1 else ''}{left_out}); "
+        f"{len(year.missing)} missing{several}.</p>"
+        f'<table class="coverage-ratings"><caption>The archive\'s authorities by rating (each once, by its preferred letter) beside Ofsted\'s published totals, {year.year}</caption>'
+        '<thead><tr><th>rating</th><th class="num">archive</th><th class="num">published</th><th>source</th></tr></thead>'
+        f'<tbody>{rows}</tbody><tfoot><tr><th>all</th><th class="num">{sum(r.archive for r in year.ratings)}</th><th class="num">{total}</th><th></th></tr></tfoot></table>'
+        f"<p>Published lists of authorities: {lists}. {year.checked} letter{'s' if year.checked != 1 else ''} checked against the lists.</p>"
+        + (f"<details><summary>Missing for {year.year} ({len(year.missing)})</summary><p>{missing}</p></details>" if year.missing else "")
+        + "</div>"
+    )
+
+
+def _coverage_section(report: CoverageReport, names: dict[str, str]) -> str:
+    """What the archive holds and lacks, year by year, beside what Ofsted published (as `ofsted-letters coverage`)."""
+    years = "".join(_coverage_year(year, report) for year in report.years) or '<p class="muted">No rating letters with an authority and a year.</p>'
+    conflicts = "".join(
+        f"<tr><td>{_esc(c.authority.name)} {c.year}</td><td>{'<br>'.join(_letter_link(letter.letter_id, names) for letter in c.letters)}</td>"
+        f"<td>{_letter_link(c.preferred, names)}</td><td>{'<br>'.join(_esc(d.field) for d in c.differences)}</td></tr>"
+        for c in report.conflicts
+    )
+    conflicts_html = (
+        '<table class="coverage-conflicts"><thead><tr><th>authority and year</th><th>letters</th><th>preferred</th><th>fields that differ</th></tr></thead>'
+        f"<tbody>{conflicts}</tbody></table>" if conflicts else "<p>No letters for one authority and year disagree.</p>"
+    )
+    wrong = "".join(
+        f'<tr><td class="num">{w.year}</td><td>{_esc(w.authority.name)}</td><td>{_letter_link(w.letter.letter_id, names)}</td>'
+        f"<td>{w.rating_score} {_esc(GRADE_LABELS.get(w.rating_score, ''))}</td><td>{_esc(w.reason)}</td><td>{_source_cell(report, w.source)}</td></tr>"
+        for w in report.disagreements
+    )
+    checked = sum(year.checked for year in report.years)
+    wrong_html = (
+        '<table class="coverage-disagreements"><thead><tr><th class="num">year</th><th>authority</th><th>letter</th><th>letter says</th>'
+        f"<th>why</th><th>source</th></tr></thead><tbody>{wrong}</tbody></table>" if wrong
+        else f"<p>No letter's rating is contradicted by a published list ({checked} letter{'s' if checked != 1 else ''} checked against the lists).</p>"
+    )
+    sources = "".join(
+        f'<li id="{_anchor("source", s.key)}"><b>{_esc(s.publisher)}</b>, &ldquo;{_esc(s.title)}&rdquo; ({_esc(s.kind)}), {_esc(s.date)}. '
+        f"<code>{_esc(s.url)}</code>{f' &mdash; {_esc(s.says)}' if s.says else ''}</li>"
+        for s in report.sources.values()
+    )
+    notes = "".join(f"<li>{_esc(note)}</li>" for note in report.notes)
+    return (
+        '<section id="coverage"><h2>Coverage</h2>'
+        '<p class="muted">Which authorities have a letter each year, the archive\'s ratings beside Ofsted\'s published totals, '
+        "letters a published list contradicts, and letters for one authority and year that disagree (the same as <code>ofsted-letters coverage</code>).</p>"
+        + years
+        + f"<h3>Letters a published list contradicts</h3>{wrong_html}"
+        + f"<h3>Conflicting letters</h3>{conflicts_html}"
+        + (f'<h3>Sources of the published figures</h3><ul class="sources">{sources}</ul>' if sources else "")
+        + f'<h3>Notes</h3><ul class="notes">{notes}</ul></section>'
+    )
+
+
 def _packed(value: object) -> str:
     """JSON, gzipped and in base64: a letter's article is mostly markup, which packs tenfold, so the
     page stays small to mail and quick to open; the page unpacks it with DecompressionStream."""
@@ -618,6 +702,7 @@ def render_report(out_dir: Path) -> str:
     body = "".join([
         _summary_section(letters),
         _charts_section(letters),
+        _coverage_section(coverage(out_dir), names),
         _authorities_section(letters, names),
         _issues_section(letters),
         _letters_section(letters, names),

@@ -25,6 +25,7 @@ from pipeline.errors import PipelineError
 from pipeline.evaluate import find_letter_row, read_gold_file
 from pipeline.gazetteer import load_authorities
 from pipeline.records import LETTER_FIELDS, STATUSES
+from pipeline.rows import part_phrase
 from pipeline.schema import column
 from pipeline.show import LetterView, read_dataset, show_letter, view_from_dataset
 
@@ -183,7 +184,7 @@ def gold_file_names(letters: pd.DataFrame, inputs: list[str]) -> dict[str, str]:
     file given by itself), lengthened by parent folders while another letter's path ends the same."""
     paths = {str(r["letter_id"]): PurePath(str(r["source_path"]).replace("\\", "/")) for r in letters.to_dict("records")}
     folders = [PurePath(p.replace("\\", "/")) for p in inputs]
-    tails = [tuple(p.parts) for p in paths.values()]
+    tails = [tuple(p.parts) for p in set(paths.values())]  # a file holding several letters counts once
     names: dict[str, str] = {}
     for letter_id, path in paths.items():
         below = [len(path.relative_to(f).parts) for f in folders if path.is_relative_to(f) and path != f]
@@ -212,7 +213,7 @@ def reviewed_letters(gold_dir: Path, letters: pd.DataFrame) -> dict[str, Path]:
         gold = read_gold_file(Path(name))
         letter_id = gold.get("letter_id")
         if letter_id not in ids:
-            row = find_letter_row(records, by_file, gold["file"])
+            row = find_letter_row(records, by_file, gold["file"], gold.get("part"))
             letter_id = None if row is None else str(row["letter_id"])
         if letter_id is not None:
             found[letter_id] = Path(name)
@@ -227,8 +228,11 @@ def gold_from_view(view: LetterView, scale: list[dict] | None = None, file: str 
         if value is None:
             continue
         fields[name] = _optional_number(value) if name in INTEGER_FIELDS else str(value)[:10] if name == "letter_date" else str(value)
+    parts = _optional_number(view.letter.get("parts"))
     return {
         "file": file or Path(str(view.letter["source_path"])).name,
+        # which letter of a file holding several (evaluate and review find it by file and part)
+        **({"part": _optional_number(view.letter.get("part"))} if parts is not None and parts > 1 else {}),
         "letter_id": view.letter["letter_id"],
         "status": view.letter["status"],
         "fields": fields,
@@ -462,7 +466,8 @@ def review(out_dir: Path, gold_dir: Path, console: Console, ask: Ask | None = No
             gold = gold_from_view(view, scale[scale["letter_id"] == letter_id].to_dict("records"), names[letter_id])
         show_letter(view, console)
         statistics_status = f", statistics {view.letter['statistics_status']}" if view.letter.get("statistics_status") else ""
-        prompter.say(f"letter {position} of {len(order)}: {names[letter_id]} ({view.letter['status']}{statistics_status})")
+        where = ", ".join(filter(None, [names[letter_id], part_phrase(view.letter)]))
+        prompter.say(f"letter {position} of {len(order)}: {where} ({view.letter['status']}{statistics_status})")
         try:
             action = _review_letter(gold, prompter, view.text)
         except EndOfInput:

@@ -13,7 +13,7 @@ from functools import lru_cache
 import pandas as pd
 import pyarrow as pa
 
-from pipeline.records import NUMBER_ROLES, SOURCE_FORMATS, STATISTIC_FORMS, STATISTIC_KINDS, STATISTICS_STATUSES, STATUSES
+from pipeline.records import ENCODINGS, LINE_ENDINGS, NUMBER_ROLES, SOURCE_FORMATS, STATISTIC_FORMS, STATISTIC_KINDS, STATISTICS_STATUSES, STATUSES
 from pipeline import EXTRACTOR_VERSION, __version__
 from pipeline.config import load_toml
 
@@ -53,7 +53,9 @@ def _c(name: str, type_: str, description: str, required: bool = False, enum: tu
     return Column(name, type_, description, required, enum)
 
 
-LETTER_ID = _c("letter_id", "string", "Stable identifier of the document: the first 16 hex digits of the SHA-256 of its bytes.", True)
+LETTER_ID = _c("letter_id", "string", "Stable identifier of the letter: the first 16 hex digits of the SHA-256 of its file's bytes; for a "
+               "letter of a file holding several (a bundle), those digits, `-p` and its part's number (`c7a15615fcdc9a66-p3`). A second "
+               "copy of a file's bytes has `-2` after the digits (`-3` for a third ...).", True)
 _LETTER_FK = [(["letter_id"], "letters", ["letter_id"])]
 
 TABLES: dict[str, Table] = {
@@ -61,11 +63,20 @@ TABLES: dict[str, Table] = {
     for t in [
         Table(
             "letters",
-            "One row per input document, with the values extracted from it and its validation status.",
+            "One row per letter: per input document, or per part of a document holding several letters (see `part`), with the values extracted from it and its validation status.",
             [
                 LETTER_ID,
                 _c("source_path", "string", "Path of the input file as given on the command line.", True),
                 _c("source_format", "string", "How the text was obtained: `txt`, `pdf` (text layer), `pdf-ocr` (at least one page read by OCR) or `pdf-ocr-layer` (a scan with another program's OCR text layer); empty for a file of another kind.", enum=SOURCE_FORMATS),
+                _c("part", "integer", "Which part of its file the row is, from 1: a file holding several letters (a bundle: a "
+                   "freedom-of-information release, a bound volume scanned in one go, a council's pack) gives one row per letter, and one per "
+                   "stretch of other matter (a covering note, an index page: `not_rating_letter`); 1 for a file holding one letter; empty for a "
+                   "file that could not be read."),
+                _c("parts", "integer", "How many parts (rows) its file gave: 1 for a file holding one letter."),
+                _c("page_start", "integer", "First page of the file the row's letter stands on (PDF); 1 for a PDF holding one letter."),
+                _c("page_end", "integer", "Last page of the file the row's letter stands on (PDF), inclusive."),
+                _c("line_start", "integer", "First line of the file the row's letter stands on (text file, lines counted from 1 as an editor counts them)."),
+                _c("line_end", "integer", "Last line of the file the row's letter stands on (text file), inclusive."),
                 _c("status", "string", "Vouches for the letter's fields (authority, date, rating, recipient, signatory): `ok`, `needs_review` "
                    "(see issues), `failed` (could not be read) or `not_rating_letter`.", True, STATUSES),
                 _c("statistics_status", "string", "Vouches for the letter's statistics apart from its fields: `ok` (every number of the narrative "
@@ -175,7 +186,8 @@ TABLES: dict[str, Table] = {
             "segments",
             "The parts of each letter: header, preamble, scale_table, rating, narrative, closing (and improvements in 2010 letters; "
             "copies and enclosures for a copy list or enclosures after the signature; cover for a covering note, cover sheet or fax header "
-            "sent before the letter; furniture for a web page's or print's own lines).",
+            "sent before the letter; wrapper for the e-mail a letter was forwarded in, its headers and note before the letter and its "
+            "footer after it; furniture for a web page's or print's own lines).",
             [
                 LETTER_ID,
                 _c("segment", "string", "Name of the part.", True),
@@ -197,6 +209,8 @@ TABLES: dict[str, Table] = {
                 _c("score", "integer", "Score, 1 to 4.", True),
                 _c("label", "string", "Label, e.g. `Performs well`."),
                 _c("description", "string", "Description, e.g. `An organisation that exceeds minimum requirements`."),
+                _c("method", "string", "How the row was read: `text` (the page's text, a scan's OCR included) or `ocr-image` "
+                   "(Tesseract on a picture of the table in a text PDF; see `fields.method` `+ocr-image`).", True, ("text", "ocr-image")),
             ],
             ["letter_id", "score"],
             _LETTER_FK,
@@ -211,7 +225,7 @@ TABLES: dict[str, Table] = {
                 _c("start", "integer", "Start offset of the evidence in documents.text; empty when derived (e.g. codes from the gazetteer)."),
                 _c("end", "integer", "End offset (exclusive) of the evidence."),
                 _c("page", "integer", "Page of the evidence (1-based); 1 for text files."),
-                _c("method", "string", "How the value was found: `regex`, `spacy`, `gazetteer`, `gazetteer-fuzzy`, `layout`, `ocr` ...; a prefix names the page's reader where it was not the usual one (`ocr+`, `ocr-layer+`, `pdfplumber+`), a suffix a repair (`+vocabulary`, `+rejoined`, `+space-restored`) or a second reading of a scan (`+reread`: two readings agreed; `+line-found`: from a line the page reading lost)."),
+                _c("method", "string", "How the value was found: `regex`, `spacy`, `gazetteer`, `gazetteer-fuzzy`, `layout`, `ocr` ...; a prefix names the page's reader where it was not the usual one (`ocr+`, `ocr-layer+`, `pdfplumber+`), a suffix a repair (`+vocabulary`, `+rejoined`, `+space-restored`) or a second reading of a scan (`+reread`: two readings agreed; `+line-found`: from a line the page reading lost); `+ocr-image`: Tesseract read it from a picture of the part (the scale table, the rating row) on a text page; `-apart`: a rating value on a line of its own, away from its heading."),
                 _c("confidence", "number", "0-1: how sure the extractor is (fuzzy match score, OCR confidence)."),
             ],
             ["letter_id", "field"],
@@ -220,14 +234,22 @@ TABLES: dict[str, Table] = {
         ),
         Table(
             "documents",
-            "The normalised text of each document, into which every offset points.",
+            "The normalised text of each letter (of its part of the file, for a file holding several), into which every offset points.",
             [
                 LETTER_ID,
                 _c("source_path", "string", "Path of the input file."),
                 _c("sha256", "string", "SHA-256 of the file's bytes."),
-                _c("pages", "integer", "Number of pages (1 for text files)."),
+                _c("pages", "integer", "Number of pages of the letter's part of the file (all of them for a file holding one letter; 1 for text files)."),
                 _c("n_chars", "integer", "Length of text."),
                 _c("text", "string", "The normalised text."),
+                _c("encoding", "string", "The encoding a text file was read in, as the reader detected it (`ascii`, `utf-8`, `utf-16-le`, "
+                   "`utf-16-be`, `utf-32-le`, `utf-32-be`, `cp1252` for Windows-1252, `latin-1`, `mac-roman`); empty for a PDF.", enum=ENCODINGS),
+                _c("byte_order_mark", "boolean", "Whether the text file begins with a byte-order mark; empty for a PDF."),
+                _c("line_endings", "string", "The text file's line ends: `LF` (Unix, web), `CRLF` (Windows), `CR` (old Mac) or `mixed`; "
+                   "empty for a PDF or a text of one line.", enum=LINE_ENDINGS),
+                _c("quote_prefix", "string", "The quoting prefix taken off the lines of a letter forwarded by e-mail (`> `, `| `, `> > ` "
+                   "where quoting is nested) before it was read; text holds the lines without it. Empty when there was none."),
+                _c("quoted_lines", "integer", "How many lines of the file carried a quoting prefix; empty when none did."),
             ],
             ["letter_id"],
             _LETTER_FK,

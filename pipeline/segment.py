@@ -1,4 +1,5 @@
-"""Split a letter into header, preamble, scale_table, rating, narrative, improvements and closing.
+"""Split a letter into header, preamble, scale_table, rating, narrative, improvements and closing, and
+the document around it into furniture (a web page's), wrapper (an e-mail's) and cover (a cover sheet).
 
 The parts are found from anchors every letter of the family has (the salutation, the scale
 rows, the rating line, the statutory closing paragraph), not from line counts, so the order
@@ -7,15 +8,16 @@ of paragraphs and the letterhead's shape do not matter.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import regex
 
-from pipeline.config import compiled
+from pipeline.config import compiled, patterns
 from pipeline.records import Segment
 
 _FIRST_LINE = regex.compile(r"\s*(.*)")
 
-SEGMENT_ORDER = ["furniture", "cover", "header", "preamble", "scale_table", "rating", "narrative", "improvements", "closing", "copies", "enclosures"]
+SEGMENT_ORDER = ["furniture", "wrapper", "cover", "header", "preamble", "scale_table", "rating", "narrative", "improvements", "closing", "copies", "enclosures"]
 
 # One row of the scale: score (which OCR may lose or garble), label, description. Written to survive
 # run-together cells, OCR'd borders ("|") and a description lost to the scanner.
@@ -62,6 +64,26 @@ def _sentence_start(text: str, pos: int) -> int:
     start = _paragraph_start(text, pos)
     ends = list(SENTENCE_END.finditer(text, start, pos))
     return ends[-1].end() if ends else start
+
+
+def rating_values_apart(text: str, start: int = 0) -> list[regex.Match]:
+    """The lines after start that are a rating value and nothing else ("Performs well (3)", a speck or two
+    after it): a scan's rating cell read apart from its heading, or a second rating a letter gives."""
+    return list(_standalone_value().finditer(text, start))
+
+
+def rating_value_score(match: regex.Match) -> int:
+    """The score of a rating value as written, OCR's letters for a 1 read as 1."""
+    return int(match["score"].translate(_OCR_ONE))
+
+
+_OCR_ONE = str.maketrans({"l": "1", "I": "1", "|": "1"})
+
+
+@lru_cache(maxsize=1)
+def _standalone_value() -> regex.Pattern:
+    value = patterns()["segment"]["rating_value"]
+    return regex.compile(rf"^[^\S\n]*{value}[^\n\p{{L}}]{{0,12}}(?:\p{{Ll}}{{1,2}}[^\n\p{{L}}]{{0,6}})*$", regex.IGNORECASE | regex.MULTILINE)
 
 
 def find_scale_rows(text: str) -> list[regex.Match]:
@@ -120,6 +142,52 @@ def find_cover_end(text: str, start: int = 0) -> int:
     if compiled("cover", "note").search(text, end, paragraph_end):
         end = paragraph_end
     return end
+
+
+def _body_start(text: str, start: int) -> int:
+    """Where the letter's body shows itself: its rating heading or line, scale table, subject line or
+    "perform" sentence, whichever comes first; the end of the text when none does."""
+    found = [m.start() for m in (compiled("segment", key).search(text, start) for key in ("rating_heading", "rating_line", "subject_line", "perform_sentence")) if m]
+    rows = find_scale_rows(text[start:])
+    found += [start + rows[0].start()] if rows else []
+    return min(found, default=len(text))
+
+
+def _email_headers(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The e-mail header blocks between start and end, as (start, end): runs of header lines ("From:",
+    "Sent:", "To:", "Subject:") with a Subject, or a From and its date; a To/From/"Date sent" cover sheet is no e-mail."""
+    rules = patterns()["wrapper"]
+    blocks: list[tuple[int, int, set[str]]] = []
+    for line in compiled("wrapper", "header").finditer(text, start, end):
+        key = line["key"].lower()
+        if blocks and text[blocks[-1][1]:line.start()].strip() == "":
+            first, _, keys = blocks[-1]
+            blocks[-1] = (first, line.end(), keys | {key})
+        else:
+            blocks.append((line.start(), line.end(), {key}))
+    return [(a, b) for a, b, keys in blocks
+            if len(keys) >= 2 and (keys & set(rules["header_keys"]) or any(set(pair) <= keys for pair in rules["header_pairs"]))]
+
+
+def find_wrapper_end(text: str, start: int = 0) -> int:
+    """Where the e-mail a letter was forwarded in ends and the letter begins: after the last header block or
+    forwarding line ("-----Original Message-----", "... wrote:") before the letter's body; start when the
+    letter came in no e-mail. The forwarder's note and its "Dear all" lie inside the wrapper."""
+    limit = _body_start(text, start)
+    ends = [b for _, b in _email_headers(text, start, limit)]
+    ends += [m.end() for m in compiled("wrapper", "separator").finditer(text, start, limit)]
+    return max(ends, default=start)
+
+
+def find_wrapper_tail(text: str, start: int, end: int) -> int:
+    """Where the e-mail's own lines after the letter begin ("Sent from my iPhone", a signature separator, a
+    disclaimer), looked for after the letter's sign-off; end when there are none."""
+    closing = compiled("segment", "closing").search(text, start, end)
+    if closing is None:
+        return end
+    sign_offs = list(compiled("people", "sign_off").finditer(text, closing.start(), end))
+    footer = compiled("wrapper", "footer").search(text, sign_offs[-1].end() if sign_offs else _line_end(text, closing.end()), end)
+    return footer.start() if footer else end
 
 
 def find_anchors(text: str, start: int = 0) -> Anchors:
@@ -202,12 +270,15 @@ def segment_letter(text: str) -> list[Segment]:
     A preamble split by the scale table (lead-in sentence before or after it) gives two
     `preamble` rows.
     """
-    letter_start, letter_end = find_letter_bounds(text)
-    cover_end = find_cover_end(text[:letter_end], letter_start)
+    letter_start, site_end = find_letter_bounds(text)
+    wrapper_end = find_wrapper_end(text[:site_end], letter_start)
+    letter_end = find_wrapper_tail(text, wrapper_end, site_end)
+    cover_end = find_cover_end(text[:letter_end], wrapper_end)
     a = find_anchors(text[:letter_end], cover_end)
     if a.rating_start < 0 and a.scale_start < 0 and a.closing_start < 0:
         return []
-    segments: list[Segment | None] = [_span(text, "furniture", 0, letter_start), _span(text, "cover", letter_start, cover_end)]
+    segments: list[Segment | None] = [_span(text, "furniture", 0, letter_start), _span(text, "wrapper", letter_start, wrapper_end),
+                                      _span(text, "cover", wrapper_end, cover_end)]
     letter_start = cover_end
     header_end = max(a.header_end, letter_start)
     segments.append(_span(text, "header", letter_start, header_end))
@@ -230,7 +301,8 @@ def segment_letter(text: str) -> list[Segment]:
         after = after_signature(text, a.closing_start, letter_end)
         segments.append(_span(text, "closing", a.closing_start, after[0][1] if after else letter_end))
         segments += [_span(text, name, start, end) for name, start, end in after]
-    segments.append(_span(text, "furniture", letter_end, len(text)))
+    segments.append(_span(text, "wrapper", letter_end, site_end))
+    segments.append(_span(text, "furniture", site_end, len(text)))
     return [s for s in segments if s is not None]
 
 

@@ -22,7 +22,7 @@ from pipeline.read import file_sha256
 from pipeline.dataset import has_table, read_table, require_letters
 from pipeline.errors import UsageError
 from pipeline.records import FIELD_CHOICES
-from pipeline.rows import ISSUE_SEPARATOR, record_rows
+from pipeline.rows import ISSUE_SEPARATOR, file_rows, part_phrase, record_rows
 from pipeline.schema import TABLES as TABLES_SCHEMA, column
 
 FIELD_STYLES = {
@@ -104,6 +104,7 @@ class LetterFilter:
     year: int | None = None
     max_confidence: float | None = None
     statistics_status: str | None = None
+    part: int | None = None  # which letter of a file holding several
 
     def __post_init__(self) -> None:
         for name in ("status", "source_format", "statistics_status"):
@@ -113,9 +114,11 @@ class LetterFilter:
                 raise UsageError(f"unknown {name} {value!r}", f"choose from {', '.join(allowed)}")
         if self.max_confidence is not None and not 0 <= self.max_confidence <= 1:
             raise UsageError(f"max_confidence {self.max_confidence} is not between 0 and 1", "give a confidence such as 0.9")
+        if self.part is not None and self.part < 1:
+            raise UsageError(f"part {self.part} is not a part of a file", "parts are counted from 1: --part 1 is a file's first letter")
 
     def __bool__(self) -> bool:
-        return any(v is not None for v in (self.status, self.source_format, self.year, self.max_confidence, self.statistics_status))
+        return any(v is not None for v in (self.status, self.source_format, self.year, self.max_confidence, self.statistics_status, self.part))
 
     def select(self, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
         """The rows of letters that pass every filter given."""
@@ -127,6 +130,8 @@ class LetterFilter:
             keep &= letters["source_format"] == self.source_format
         if self.statistics_status is not None:
             keep &= letters["statistics_status"] == self.statistics_status
+        if self.part is not None:
+            keep &= letters["part"] == self.part
         if self.year is not None:
             dated = pd.to_datetime(letters["letter_date"], errors="coerce").dt.year.astype("Int64")
             keep &= letters["rating_year"].fillna(dated) == self.year
@@ -146,8 +151,10 @@ class AmbiguousLetter(UsageError):
     def __init__(self, doc: str, candidates: pd.DataFrame) -> None:
         lines = [f"{doc!r} matches {len(candidates)} letters:"]
         for r in candidates.to_dict("records"):
-            lines.append(f"  {r['letter_id']}  {_clean(r['authority_name']) or '?'}  {_clean(r['letter_date']) or '?'}  {r['status']}  {r['source_path']}")
-        super().__init__("\n".join(lines), "give one letter_id (or its first 6+ characters) or a file path, or narrow with --year, --status or --source-format")
+            where = ", ".join(filter(None, [str(r["source_path"]), part_phrase({k: _clean(v) for k, v in r.items()})]))
+            lines.append(f"  {r['letter_id']}  {_clean(r['authority_name']) or '?'}  {_clean(r['letter_date']) or '?'}  {r['status']}  {where}")
+        super().__init__("\n".join(lines), "give one letter_id (or its first 6+ characters) or a file path, or narrow with --year, --status, "
+                                          "--source-format or (a file holding several letters) --part")
         self.candidates = candidates
 
 
@@ -178,17 +185,18 @@ def _candidates(doc: str, letters: pd.DataFrame) -> pd.DataFrame:
     return letters.iloc[0:0]
 
 
-def read_file(path: Path, tell: Callable[[str], None] | None = None) -> LetterView:
+def read_file(path: Path, tell: Callable[[str], None] | None = None, part: int | None = None) -> LetterView:
     """A letter file never ingested, read here; tell hears what is being done, page by page while
-    a scan of several pages is OCR'd (seconds a page), so a person is not left waiting blind."""
+    a scan of several pages is OCR'd (seconds a page), so a person is not left waiting blind.
+    Of a file holding several letters, part says which (AmbiguousLetter lists them without it)."""
     from pipeline.limits import default_limits
-    from pipeline.process import process_document  # spaCy: loaded only for a letter not yet ingested
+    from pipeline.process import process_file  # spaCy: loaded only for a letter not yet ingested
     from pipeline.read import OcrDeferred, ocr_pdf_page
 
     tell = tell or (lambda message: None)
     tell(f"reading {path.name}")
     try:
-        record = process_document(path, defer_ocr=True)
+        records = process_file(path, defer_ocr=True)
     except OcrDeferred as deferred:
         limits = default_limits()
         pages: dict | None = {}
@@ -200,8 +208,14 @@ def read_file(path: Path, tell: Callable[[str], None] | None = None) -> LetterVi
                 pages = None
                 break
         tell(f"reading {path.name}")
-        record = process_document(path, ocr_pages=pages)
-    return LetterView.from_rows(record_rows(record))
+        records = process_file(path, ocr_pages=pages)
+    if part is not None:
+        records = [r for r in records if r.part is not None and r.part.index == part]
+        if not records:
+            raise LetterNotFound(f"{path} has no part {part}", "give a part the file has (`show FILE` without --part lists them)")
+    if len(records) > 1:
+        raise AmbiguousLetter(str(path), pd.DataFrame(file_rows(records)["letters"]))
+    return LetterView.from_rows(record_rows(records[0]))
 
 
 def find_letter(doc: str, out_dir: Path | None, only: LetterFilter = LetterFilter(), tell: Callable[[str], None] | None = None) -> LetterView:
@@ -216,10 +230,15 @@ def find_letter(doc: str, out_dir: Path | None, only: LetterFilter = LetterFilte
         if tables is not None:
             letters = tables["letters"]
             sha = file_sha256(path)[:16]
-            hit = letters[(letters["letter_id"] == sha) | (letters["source_path"] == str(path))]
+            ids = letters["letter_id"].astype(str)
+            hit = letters[(ids == sha) | ids.str.startswith(f"{sha}-p") | (letters["source_path"] == str(path))]
+            if only.part is not None:
+                hit = hit[(hit["part"] == only.part).fillna(False).astype(bool)]
+            if hit["part"].dropna().nunique() > 1:  # the letters of a file holding several
+                raise AmbiguousLetter(doc, hit)
             if len(hit):
                 return view_from_dataset(tables, hit.iloc[0]["letter_id"])
-        return read_file(path, tell)
+        return read_file(path, tell, only.part)
     if tables is None:
         raise LetterNotFound(f"{doc!r} is not a file, and there is no dataset in {out_dir} to look it up in", "give a letter file, or the dataset folder with --out")
     letters = only.select(tables)
@@ -335,7 +354,8 @@ def show_letter(view: LetterView, console: Console, only: str | None = None) -> 
     letter = view.letter
     statistics_status = f" · statistics {letter['statistics_status']}" if letter.get("statistics_status") else ""
     console.print(Rule(f"{letter.get('authority_name') or '?'} · {letter.get('letter_date') or '?'} · {letter['status']}{statistics_status} · {letter['letter_id']}"))
-    console.print(f"source: {letter.get('source_path')} ({letter.get('source_format') or '?'})")
+    where = ", ".join(filter(None, [str(letter.get("source_path")), part_phrase(letter)]))
+    console.print(f"source: {where} ({letter.get('source_format') or '?'})")
     lists = (("issues", view.issues), ("statistics issues", view.statistics_issues))
     if _column_only(only):  # one column of letters: its value, and the reasons behind a status
         value = letter.get(only)

@@ -8,9 +8,10 @@ import regex
 
 from pipeline.config import compiled, patterns
 from pipeline.gazetteer import find_authorities
-from pipeline.records import LetterRecord
+from pipeline.read.ocr_dump import OCR_DUMP_METHOD
 from pipeline.read.reread import other_reading
-from pipeline.segment import find_scale_rows
+from pipeline.records import WHOLE_TEXT, LetterRecord, Segment
+from pipeline.segment import find_scale_rows, rating_value_score, rating_values_apart
 
 REQUIRED_FIELDS = [
     "authority_name",
@@ -61,12 +62,29 @@ def not_rating_reason(text: str) -> str | None:
         found = other.search(part)
         if found and not ofsted.search(part):
             return f"the letter is from {found.group()!r}, not Ofsted"
+    scheme = _other_scheme(text, salutation)
+    if scheme:
+        return f"it is a letter of another of Ofsted's schemes: its heading names the {scheme!r}, and it has no rating line"
     if len(compiled("letter", "committee_report").findall(text)) >= patterns()["letter"]["committee_min_headings"]:
         return "it is a committee report (report headings), which may quote a letter but is not one"
     quoting = _quoting_prose(text, salutation, sign_off)
     if quoting:
         return f"it quotes a letter inside prose of its own ({quoting}), as a report, minutes or an article does"
     return None
+
+
+def _other_scheme(text: str, salutation: regex.Match | None) -> str | None:
+    """The neighbouring scheme (the 2008 annual performance assessment, an unannounced inspection of contact,
+    referral and assessment) that a letter's head or subject line names, where the subject line does not
+    name the children's services rating or assessment and the letter has no rating line of its own."""
+    if salutation is None or compiled("segment", "rating_line").search(text) or compiled("segment", "rating_value").search(text):
+        return None
+    subject = _SUBJECT_LINE.search(text, salutation.end())
+    subject_text = subject.group() if subject else ""
+    if compiled("schemes", "named").search(subject_text):
+        return None
+    found = compiled("letter", "other_schemes").search(text[: salutation.start()]) or compiled("letter", "other_schemes").search(subject_text)
+    return " ".join(found.group().split()) if found else None
 
 
 _PARAGRAPH_BREAK = regex.compile(r"\n[ \t]*\n")
@@ -85,16 +103,21 @@ def _prose(paragraph: str) -> int:
     return len(flat) if lower >= 0.6 * len(words) else 0
 
 
+def prose_chars(text: str) -> int:
+    """How many characters of running prose a stretch of text holds, paragraph by paragraph."""
+    return sum(_prose(p) for p in _PARAGRAPH_BREAK.split(text))
+
+
 def _quoting_prose(text: str, salutation: regex.Match | None, sign_off: list[regex.Match]) -> str | None:
     """Where a document has prose of its own around the letter it quotes: before the salutation, or after
     the last sign-off and the signature under it."""
     least = patterns()["letter"]["quoting_min_prose_chars"]
     if salutation is not None:
-        before = sum(_prose(p) for p in _PARAGRAPH_BREAK.split(text[: salutation.start()]))
+        before = prose_chars(text[: salutation.start()])
         if before >= least:
             return f"{before} characters of prose before the salutation"
     if sign_off:
-        after = sum(_prose(p) for p in _PARAGRAPH_BREAK.split(text[sign_off[-1].end():]))
+        after = prose_chars(text[sign_off[-1].end():])
         if after >= least:
             return f"{after} characters of prose after the sign-off"
     return None
@@ -119,6 +142,12 @@ def check_rating(record: LetterRecord, text: str) -> None:
             record.flag(f"rating: the rating line says {label!r} but the narrative says services perform {verb}")
     elif perform and label is None:
         record.flag(f"rating: no rating line found; the narrative says services perform {perform['verb'].lower()}")
+    if score is not None:
+        # a second rating the letter gives on a line of its own, outside its scale table
+        after_scale = max((seg.end for seg in record.segments if seg.segment in ("scale_table", "preamble")), default=0)
+        for value in rating_values_apart(text, after_scale):
+            if rating_value_score(value) != score and value.start("score") != record.fields["rating_score"].start:
+                record.flag(f"rating: the letter also gives {' '.join(value.group().split())!r} on a line of its own, which differs from score {score}")
 
 
 def _rating_confirmed(record: LetterRecord, text: str) -> bool:
@@ -212,6 +241,17 @@ def check_postcode(record: LetterRecord) -> None:
         record.flag(f"recipient_postcode {postcode!r} is not a valid UK postcode")
 
 
+def check_name_lines(record: LetterRecord) -> None:
+    """A person's name is written on one line: one read over several lines of the address block or signature
+    has taken in what stands beside it (a side column, a letterhead set level with the address)."""
+    text = record.text.text if record.text else ""
+    for name in ("recipient_name", "signatory_name"):
+        fv = record.fields.get(name)
+        if fv is not None and fv.start is not None and fv.end is not None and "\n" in text[fv.start:fv.end]:
+            lines = text[fv.start:fv.end].count("\n") + 1
+            record.flag(f"{name}: {fv.value!r} is read over {lines} lines; a side column or letterhead beside the address may be joined to it")
+
+
 def check_confidence(record: LetterRecord) -> None:
     for fv in record.fields.values():
         if fv.confidence < MIN_CONFIDENCE:
@@ -219,6 +259,16 @@ def check_confidence(record: LetterRecord) -> None:
             other = other_reading(record.text, str(fv.value), fv.start, fv.end) if record.text and fv.start is not None and fv.end is not None else None
             shown = f"{fv.value!r} or {other!r} (two readings of the scan disagree)" if other else repr(fv.value)
             record.flag(f"{fv.field}: {shown} was read with low confidence ({fv.confidence:.2f}, {fv.method})")
+
+
+def check_ocr_dump(record: LetterRecord) -> None:
+    """A text file that is another program's OCR of a scan has no word confidences to say which readings
+    are sure, and its specks and misread letters reach every value: both sides go to a person."""
+    if record.text is None or OCR_DUMP_METHOD not in record.text.page_methods:
+        return
+    why = "the file is another program's OCR of a scan (scanner specks at the edges of its lines), with no confidences to say which words were read right"
+    record.flag(f"{WHOLE_TEXT}: {why}: check the fields against the paper")
+    record.flag_statistics(f"{WHOLE_TEXT}: {why}: check the statistics against the paper")
 
 
 def check_statistics(record: LetterRecord) -> None:
@@ -244,12 +294,21 @@ def _sentence_around(record: LetterRecord, start: int, end: int) -> str:
     return " ".join(text[a:b + 1].split())
 
 
+def without_wrappers(text: str, segments: list[Segment]) -> str:
+    """The text with the e-mail around a forwarded letter blanked out (offsets kept): the forwarder's note
+    and the sender's disclaimer are prose of the e-mail's, not of a report quoting the letter."""
+    for s in segments:
+        if s.segment == "wrapper":
+            text = text[:s.start] + " " * (s.end - s.start) + text[s.end:]
+    return text
+
+
 def validate_letter(record: LetterRecord) -> str:
     """Set and return the record's status (its fields) and set its statistics_status; reasons go into
     record.issues and record.statistics_issues."""
     if record.status == "failed":
         return record.status
-    text = record.text.text if record.text else ""
+    text = without_wrappers(record.text.text if record.text else "", record.segments)
     if not is_rating_letter(text):
         record.status = "not_rating_letter"
         reason = not_rating_reason(text) or "no rating line, scale or Ofsted rating wording found"
@@ -263,7 +322,9 @@ def validate_letter(record: LetterRecord) -> str:
     check_scheme(record, text)
     check_authority_mentions(record, text)
     check_postcode(record)
+    check_name_lines(record)
     check_confidence(record)
+    check_ocr_dump(record)
     check_statistics(record)
     if not any(seg.segment == "narrative" for seg in record.segments):
         record.flag_statistics("narrative: not found, so the letter's statistics could not be read")

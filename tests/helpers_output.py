@@ -267,7 +267,7 @@ def _letter_tables(letter: SampleLetter) -> dict[str, list[dict]]:
         "letters": [row],
         "statistics": statistics,
         "segments": segments,
-        "scale": [{"letter_id": lid, "score": s, "label": label, "description": d} for s, label, d in SCALE],
+        "scale": [{"letter_id": lid, "score": s, "label": label, "description": d, "method": "text"} for s, label, d in SCALE],
         "fields": fields,
         "documents": [{"letter_id": lid, "source_path": row["source_path"], "sha256": sha, "pages": 1,
                        "n_chars": len(text), "text": text}],

@@ -6,7 +6,7 @@ import pandas as pd
 
 from test_extract import letter
 
-from pipeline.dedup import differences, mark_conflicts, preference
+from pipeline.dedup import Evidence, contradicts_itself, differences, evidence, mark_conflicts, preference
 from pipeline.ingest import ingest
 
 
@@ -67,3 +67,42 @@ def test_the_same_name_punctuated_otherwise_is_no_conflict():
     a = {"letter_id": "a", "status": "ok", "authority_la_code": "886", "rating_year": 2010, "recipient_name": "Mr Christopher Lane", "issues": None}
     b = {**a, "letter_id": "b", "recipient_name": "Mr. Christopher  Lane"}
     assert differences(a, b) == [] and mark_conflicts([a, b]) == 0
+
+
+def test_a_letter_whose_whole_text_is_doubted_casts_no_conflict_on_a_clean_copy():
+    """Another program's OCR of the letter misread the signature: its letter doubts every value it read,
+    so the clean copy stands and is not sent to review by it."""
+    from pipeline.records import WHOLE_TEXT
+
+    clean = {"letter_id": "a", "status": "ok", "authority_la_code": "801", "rating_year": 2009, "signatory_name": "Juliet Winstanley", "issues": None}
+    dump = {**clean, "letter_id": "b", "status": "needs_review", "signatory_name": "Drona Wowie",
+            "issues": f"{WHOLE_TEXT}: the file is another program's OCR of a scan"}
+    assert differences(clean, dump) == []
+    assert mark_conflicts([clean, dump]) == 0 and clean["status"] == "ok"
+
+
+def test_between_copies_equally_in_doubt_the_better_evidence_wins_over_path_order():
+    """Both copies flagged only by their conflict: the one whose rating line and narrative agree, then the one
+    whose values were read more confidently, stands for them, wherever it is filed."""
+    base = {"status": "needs_review", "authority_la_code": "886", "rating_year": 2009, "issues": "conflict: the other copy differs"}
+    first = {**base, "letter_id": "a", "source_path": "a.txt"}
+    second = {**base, "letter_id": "b", "source_path": "b.txt"}
+    assert sorted([second, first], key=preference)[0] is first  # no evidence: path order
+    rated = {"field": "rating_label", "value": "Performs well", "method": "regex", "confidence": 1.0}
+    text = "Children's services rating\tPerforms well (3)\n\nChildren's services in Kent County Council perform well."
+    confirmed = evidence(second, [rated], text)
+    unconfirmed = evidence(first, [rated], text.replace("perform well.", "are improving."))
+    assert confirmed.rating_confirmed and not unconfirmed.rating_confirmed
+    found = {"a": unconfirmed, "b": confirmed}
+    assert sorted([first, second], key=lambda x: preference(x, found[x["letter_id"]]))[0] is second
+    found = {"a": Evidence(True, 0.62), "b": Evidence(True, 0.97)}  # both confirmed: the surer reading
+    assert sorted([first, second], key=lambda x: preference(x, found[x["letter_id"]]))[0] is second
+
+
+def test_a_rating_the_narrative_contradicts_is_no_evidence():
+    letter = {"letter_id": "a", "issues": "rating: the rating line says 'Performs poorly' but the narrative says services perform well"}
+    assert contradicts_itself(letter) and not contradicts_itself({"issues": "conflict: x | recipient_name: not found"})
+    rated = [{"field": "rating_label", "value": "Performs poorly", "method": "regex", "confidence": 1.0}]
+    assert not evidence(letter, rated, "Children's services in Kent perform poorly.").rating_confirmed
+    read_from_the_sentence = [{"field": "rating_label", "value": "Performs poorly", "method": "perform-sentence", "confidence": 0.9}]
+    assert not evidence({"letter_id": "b"}, read_from_the_sentence, "Children's services in Kent perform poorly.").rating_confirmed

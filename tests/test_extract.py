@@ -266,6 +266,10 @@ def test_council_that_names_the_building_is_not_part_of_the_authority():
     assert (r.value("authority_name"), r.value("authority_as_written")) == ("Wolverhampton", "City of Wolverhampton")
     r = run(letter(address="Mrs Jane Smith\nDirector of Children's Services\nKent County Council\nSessions House\nMaidstone\nME14 1XQ"))
     assert r.value("authority_as_written") == "Kent County Council"
+    # the building on the line under the authority's name: "City of York" / "Council Offices"
+    r = run(letter(address="Mrs Jane Smith\nDirector of Children's Services\nCity of York\nCouncil Offices\nStockwell Close\nYork\nYO6 7RE",
+                   perform="Children's services in the City of York perform well."))
+    assert (r.value("authority_name"), r.value("authority_as_written")) == ("York", "City of York")
 
 
 def test_partitive_with_its_count_lost_by_ocr_is_flagged():
@@ -374,3 +378,56 @@ def test_a_number_glued_to_a_word_is_unexplained():
 def test_a_rating_row_as_scans_read_its_table_cell(rating_line):
     r = run(letter(rating_line=rating_line))
     assert r.value("rating_label") == "Performs well" and r.value("rating_score") == 3 and r.status == "ok", r.issues
+
+
+# --------------------------------------------------------------------------- a scan's damage around landmarks
+
+
+@pytest.mark.parametrize("salutation", [": ~ Dear Mrs Smith", "bee 'Dear Mrs Smith", "_ Dear Mrs Smith :"])
+def test_a_salutation_behind_a_scan_s_specks_is_found_and_the_specks_are_not_in_it(salutation):
+    r = run(letter(salutation=salutation))
+    assert r.status != "not_rating_letter"
+    assert r.value("salutation").startswith("Dear Mrs Smith") and r.value("recipient_name") == "Mrs Jane Smith"
+
+
+def test_a_rating_cell_read_apart_from_its_heading_gives_the_rating_and_sends_the_letter_to_review():
+    """A scan's table read column by column: the heading stands above the narrative and the value after it."""
+    narrative = "Nine of the ten special schools are good. " + "The fostering service and the adoption agency are good. " * 6
+    text = letter(rating_line="", narrative=f"{narrative}\n\nPerforms well (3) ee")
+    r = run(text)
+    assert (r.value("rating_label"), r.value("rating_score")) == ("Performs well", 3)
+    assert r.fields["rating_score"].method == "regex-apart" and r.status == "needs_review"
+    assert any("away from the rating heading" in issue for issue in r.issues)
+
+
+def test_two_rating_values_that_disagree_never_pass():
+    """Beside the heading or apart from it, a second rating value that differs sends the letter to
+    review; two values apart that differ give no rating at all."""
+    near = run(letter(rating_line="", perform="", narrative="Performs well (3)\n\nNine of the ten special schools are good.\n\nPerforms poorly (1)"))
+    assert near.value("rating_score") == 3 and near.status == "needs_review"
+    assert any("'Performs poorly (1)' on a line of its own, which differs from score 3" in issue for issue in near.issues)
+    narrative = "Nine of the ten special schools are good. " + "The fostering service and the adoption agency are good. " * 6
+    apart = run(letter(rating_line="", perform="", narrative=f"{narrative}\n\nPerforms well (3)\n\n{narrative}\n\nPerforms poorly (1)"))
+    assert apart.value("rating_score") is None and apart.status == "needs_review"
+
+
+@pytest.mark.parametrize("address, salutation", [
+    # the salutation lost the surname's last letter, and its colon is a speck
+    ("Councillor Helen Tavener\nExecutive Member for Children\nKent County Council\nSessions House\nMaidstone\nME14 1XQ", "Dear Councillor Tavene:"),
+    # no date was read, so the letterhead stands before the address
+    ("Aviation House\n125 Kingsway\nLondon\nWC2B 6SE\nT 08456 404040\nwww.ofsted.gov.uk\nDirect T 0300 013 1247\n\nCouncillor Helen Tavener\nExecutive Member for Children\nKent County Council\nMaidstone\nME14 1XQ", "Dear Councillor Tavener"),
+])
+def test_the_addressee_is_found_by_the_salutation_s_surname_one_letter_apart(address, salutation):
+    r = run(letter(date="", address=address, salutation=salutation))
+    assert r.value("recipient_name") == "Councillor Helen Tavener"
+
+
+def test_a_scan_s_specks_around_the_title_are_not_part_of_it():
+    page = Page(1, letter(address="Mrs Jane Smith :\n\nDirector of Children 2 and Young People's Services\n'Kent County Council\nMaidstone\nME14 1XQ"), "ocr", 90.0, {})
+    r = run("", page)
+    assert r.value("recipient_title") == "Director of Children and Young People's Services"
+
+
+def test_title_acronyms_are_never_a_signatory_s_name():
+    r = run(letter(signature="Yours sincerely\n\nS ate Wowie a an\nDrona CAA"))
+    assert r.value("signatory_name") is None

@@ -75,7 +75,7 @@ def _assert_gold_in(text: str, gold: dict, where: str) -> None:
 
 def test_corpus_has_every_kind_and_a_manifest(corpus):
     out, manifest = corpus
-    assert manifest["summary"] == {"text": 12, "pdf": 12, "scan": 3, "bad": 10, "duplicate": 7, "browser": 1, "ghostscript": 1, "ocr_layer": 1, "web": 1}
+    assert manifest["summary"] == {"text": 12, "pdf": 12, "scan": 3, "bad": 12, "duplicate": 7, "browser": 1, "ghostscript": 1, "ocr_layer": 1, "web": 1}
     stored = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert stored["files"] == manifest["files"]
     for f in manifest["files"]:
@@ -229,7 +229,8 @@ def test_statistics_vary_in_shape(golds):
 def test_bad_inputs_are_bad_in_the_way_the_manifest_says(corpus):
     out, manifest = corpus
     bad = {f["reason"]: f for f in _files(manifest, "bad")}
-    assert set(bad) == {"empty", "whitespace", "binary", "truncated", "corrupt", "encrypted", "press_release", "school_inspection", "unrelated", "oversized"}
+    assert set(bad) == {"empty", "whitespace", "binary", "truncated", "corrupt", "encrypted", "press_release", "school_inspection", "unrelated", "oversized",
+                        "apa_2008", "unannounced_cra"}
     data = {reason: (out / f["file"]).read_bytes() for reason, f in bad.items()}
     assert data["empty"] == b"" and data["whitespace"].strip() == b""
     assert b"\x00" in data["binary"]
@@ -241,8 +242,12 @@ def test_bad_inputs_are_bad_in_the_way_the_manifest_says(corpus):
     doc = pdfium.PdfDocument(data["encrypted"], password="user-secret")
     assert "perform" in doc[0].get_textpage().get_text_range()
     doc.close()
-    for reason in ("press_release", "school_inspection", "unrelated"):
+    for reason in ("press_release", "school_inspection", "unrelated", "apa_2008", "unannounced_cra"):
         assert bad[reason]["expected_status"] == "not_rating_letter"
+    assert b"Grade 4" in data["apa_2008"] and b"Dear " in data["apa_2008"]
+    doc = pdfium.PdfDocument(data["unannounced_cra"])
+    assert "contact, referral and assessment" in doc[0].get_textpage().get_text_range()
+    doc.close()
 
 
 def test_duplicates_point_at_their_originals(corpus, golds):
@@ -320,8 +325,8 @@ def test_benchmark_helpers_write_letters_and_gold(tmp_path):
 def test_command_line(tmp_path, capsys):
     assert gen.main([str(tmp_path / "cli"), "--count", "2", "--seed", "5", "--kinds", "text,bad"]) == 0
     manifest = json.loads((tmp_path / "cli" / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["summary"] == {"text": 1, "bad": 10}
-    assert "wrote 11 files" in capsys.readouterr().err
+    assert manifest["summary"] == {"text": 1, "bad": 12}
+    assert "wrote 13 files" in capsys.readouterr().err
     with pytest.raises(ValueError):
         gen.generate_corpus(tmp_path / "x", kinds={"nonsense"})
 

@@ -168,15 +168,15 @@ def test_workers_never_import_pandas_or_pyarrow():
 
 
 def _die_on_crash_files(path, **kwargs):
-    """Stands in for process_document in forked workers: the process dies on files named crash*."""
+    """Stands in for process_file in forked workers: the process dies on files named crash*."""
     import os
 
     if Path(path).name.startswith("crash"):
         os._exit(70)
-    return _real_process_document(path, **kwargs)
+    return _real_process_file(path, **kwargs)
 
 
-from pipeline.process import process_document as _real_process_document  # noqa: E402
+from pipeline.process import process_file as _real_process_file  # noqa: E402
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="the stand-in reaches the workers by fork")
@@ -185,7 +185,7 @@ def test_a_document_that_kills_its_worker_gets_a_failed_row_and_the_run_goes_on(
 
     (folder / "crash.txt").write_text("a file whose reader dies")
     expected = ingest([folder], tmp_path / "one", workers=1)
-    monkeypatch.setattr(process, "process_document", _die_on_crash_files)
+    monkeypatch.setattr(process, "process_file", _die_on_crash_files)
     summary = ingest([folder], tmp_path / "two", workers=2)
     letters = pd.read_csv(tmp_path / "two" / "letters.csv", dtype=str, keep_default_na=False)
     crashed = letters[letters["source_path"].str.endswith("crash.txt")].iloc[0]
@@ -268,7 +268,7 @@ def test_progress_counts_pages_and_corrects_the_estimate(tmp_path, seed_dir):
 
 
 def _segfault_on_crash_files(path, **kwargs):
-    """Stands in for process_document in forked workers: a segmentation fault, as PDFium can have on a damaged file."""
+    """Stands in for process_file in forked workers: a segmentation fault, as PDFium can have on a damaged file."""
     import faulthandler
     import os
     import signal
@@ -276,7 +276,7 @@ def _segfault_on_crash_files(path, **kwargs):
     if Path(path).name.startswith("crash"):
         faulthandler.disable()  # pytest's, inherited by the fork: its dump of the fault would fill the test's output
         os.kill(os.getpid(), signal.SIGSEGV)
-    return _real_process_document(path, **kwargs)
+    return _real_process_file(path, **kwargs)
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="the stand-in reaches the workers by fork")
@@ -285,7 +285,7 @@ def test_with_one_worker_a_segfault_costs_that_document_s_row_not_the_run(folder
     from pipeline import process
 
     (folder / "crash.txt").write_text("a file whose reader dies")
-    monkeypatch.setattr(process, "process_document", _segfault_on_crash_files)
+    monkeypatch.setattr(process, "process_file", _segfault_on_crash_files)
     summary = ingest([folder], tmp_path / "out", workers=1)
     letters = pd.read_csv(tmp_path / "out" / "letters.csv", dtype=str, keep_default_na=False)
     crashed = letters[letters["source_path"].str.endswith("crash.txt")].iloc[0]

@@ -308,12 +308,13 @@ def test_blank_pages_are_not_ocrd_and_the_message_says_they_are_blank(tmp_path, 
 @needs_ocr
 def test_a_page_that_renders_blank_skips_tesseract_and_no_text_does_not_blame_a_text_layer(tmp_path, monkeypatch):
     from PIL import Image
-    import pytesseract
+
+    from pipeline.read import tesseract
 
     def no_tesseract(*args, **kwargs):
         raise AssertionError("a blank render went to Tesseract")
 
-    monkeypatch.setattr(pytesseract, "image_to_data", no_tesseract)
+    monkeypatch.setattr(tesseract, "run_tesseract", no_tesseract)
     path = tmp_path / "white_scan.pdf"
     Image.new("L", (850, 1100), 255).save(path, "PDF", resolution=100.0)
     with pytest.raises(ReadError) as info:

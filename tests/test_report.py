@@ -392,3 +392,32 @@ def test_a_report_of_1500_letters_opens_in_chromium_in_under_3_seconds(tmp_path:
     assert int(_attribute(dom, "data-search-found")) == min(expected, 100) and f"{expected} of 1500 letters match" in _attribute(dom, "data-search-count")
     assert _attribute(dom, "data-fit") == "ok" and _attribute(dom, "data-years-shown") == "2010"
     assert _attribute(dom, "data-opened") == f"letter-{duplicate['letter_id']}"
+
+
+def test_the_coverage_section_sets_the_archive_beside_what_ofsted_published(tmp_path: Path) -> None:
+    """Per year the archive's ratings beside the published totals, each source named (as text, never a link
+    out), the letter a published list contradicts and the conflicting copies, each linked to its letter."""
+    tables = sample_tables()
+    bromley = letter_id_of(tables, BROMLEY.file)
+    copy = {**next(r for r in tables["letters"] if r["letter_id"] == bromley), "letter_id": "b0000000000000c1",
+            "source_path": "letters/bromley rated 1.txt", "rating_score": 1, "rating_label": "Performs poorly"}
+    tables["letters"].append(copy)
+    from pipeline.dedup import mark_conflicts
+
+    assert mark_conflicts(tables["letters"]) == 2
+    page = build_report(write_output(tmp_path / "out", tables)).read_text(encoding="utf-8")
+    assert '<a href="#coverage">Coverage</a>' in page
+    section = page[page.index('<section id="coverage">'):page.index("</section>", page.index('<section id="coverage">'))]
+    year = section[section.index('id="coverage-2009"'):section.index('id="coverage-2010"')]
+    assert re.search(r'<tr data-score="3"><td>3 Performs well</td><td class="num">2</td><td class="num">93</td><td><a href="#source-bbc-2009">BBC News, 2009-12-09</a>', year)
+    assert "Letters for 2 of 152 authorities (3 letters); 150 missing, 1 with conflicting letters." in year
+    assert "performs poorly: 9 of 9 named (complete)" in year and "<summary>Missing for 2009 (150)</summary>" in year
+    wrong = section[section.index('class="coverage-disagreements"'):]
+    assert 'href="#letter-b0000000000000c1"' in wrong and "does not name Bromley" in wrong
+    conflicts = section[section.index('class="coverage-conflicts"'):]
+    assert f'href="#letter-{bromley}"' in conflicts and "rating_score" in conflicts
+    assert '<li id="source-bbc-2009">' in section and "<code>https://www.newssniffer.co.uk/" in section
+    assert "2010: published lists of authorities" in section
+    parsed = parse(expanded(page))
+    assert parsed.problems == [] and all(h[1:] in set(parsed.ids) for h in parsed.hrefs if h.startswith("#"))
+    assert not re.search(r"""href\s*=\s*["']?\s*https?:""", page)

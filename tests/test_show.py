@@ -160,9 +160,9 @@ def test_show_a_scan_never_ingested_tells_its_pages_as_they_are_ocrd(tmp_path, m
         calls.append(ocr_pages)
         if defer_ocr:
             raise pipeline.read.OcrDeferred([1, 2, 3])
-        return LetterRecord(letter_id="abc", source_path=str(path), source_format="pdf-ocr")
+        return [LetterRecord(letter_id="abc", source_path=str(path), source_format="pdf-ocr")]
 
-    monkeypatch.setattr(pipeline.process, "process_document", process)
+    monkeypatch.setattr(pipeline.process, "process_file", process)
     monkeypatch.setattr(pipeline.read, "ocr_pdf_page", lambda path, number, limits: f"page {number}")
     told: list[str] = []
     view = read_file(scan, told.append)

@@ -143,3 +143,25 @@ def test_letterhead_web_page_lines_and_a_cover_note_are_not_prose_around_a_lette
     assert run(head + letter()).status == "ok"
     footer = "\n\nWas this page useful?\nContact us\nCrown copyright 2009\nPrivacy | Cookies | Accessibility"
     assert run(letter() + footer).status == "ok"
+
+
+# ---- Ofsted's other letters to the same directors (the generator makes them: tests/test_neighbours.py)
+
+
+def test_a_rating_letter_that_mentions_the_neighbouring_schemes_in_its_text_stays_a_rating_letter():
+    narrative = ("Since the 2008 annual performance assessment the council has improved. The unannounced inspection of contact, "
+                 "referral and assessment arrangements in June found no areas for priority action. Nine of the ten special schools are good.")
+    assert run(letter(narrative=narrative)).status == "ok"
+
+
+def test_a_letter_headed_by_another_scheme_but_with_a_rating_line_is_still_read_as_a_rating_letter():
+    # a rating letter filed under the old scheme's heading by a council's records system: its rating line decides
+    head = "Annual performance assessment correspondence\n\n"
+    assert run(head + letter()).status == "ok"
+
+
+def test_a_subject_line_naming_another_scheme_makes_a_letter_that_scheme_s():
+    text = letter().replace("Children's services annual rating\n", "Inspection of contact, referral and assessment arrangements in Kent\n")
+    text = text.replace("Children's services rating\tPerforms well (3)", "Findings\tno areas for priority action")
+    assert not is_rating_letter(text)
+    assert "contact, referral and assessment arrangements" in not_rating_reason(text)

@@ -10,10 +10,12 @@ from pathlib import Path
 from typing import Mapping
 
 from pipeline.limits import MIB, Limits, default_limits
-from pipeline.read.encodings import decode_text
+from pipeline.read.encodings import read_text
 from pipeline.read.ocr import OcrResult
+from pipeline.read.ocr_dump import OCR_DUMP_METHOD, is_ocr_dump
 from pipeline.read.pdf import pdf_source_format, read_pdf
 from pipeline.read.pdf_text import PDF_HEADER_WINDOW, pdf_header_offset
+from pipeline.read.wrappers import unquote
 from pipeline.records import Page, ReadError, SourceDocument
 
 
@@ -29,10 +31,8 @@ def file_sha256(path: Path) -> str:
 TEXT_SUFFIXES = {".txt", ".text", ""}
 
 
-
 _SPECIAL_FILES = [(stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
                   (stat.S_ISBLK, "a block device"), (stat.S_ISDIR, "a folder")]
-
 
 
 def check_regular_file(path: Path) -> None:
@@ -47,7 +47,6 @@ def check_regular_file(path: Path) -> None:
             raise ReadError("not_a_regular_file", f"the path is {what}, not a regular file: it was not opened")
 
 
-
 def _unreadable(path: Path, exc: OSError) -> ReadError:
     """The reason a path cannot be opened, in words: a dangling link, a loop of links, no permission."""
     if path.is_symlink():
@@ -60,7 +59,6 @@ def _unreadable(path: Path, exc: OSError) -> ReadError:
         if exc.errno == errno.ELOOP:
             return ReadError("unreadable", f"the path is a loop of symbolic links (it points to {target!r})")
     return ReadError("unreadable", f"cannot open the file: {exc.strerror or exc}")
-
 
 
 def read_document(
@@ -98,11 +96,15 @@ def read_document(
         warnings: list[str] = []
         if data[:header].strip():
             warnings.append(f"repaired: {header:,} bytes of junk before the %PDF header were skipped")
-        pages = read_pdf(data[header:], ocr=ocr, layout=layout, ocr_pages=ocr_pages, defer_ocr=defer_ocr, limits=limits, warnings=warnings)
+        as_read: list[Page] = []
+        pages = read_pdf(data[header:], ocr=ocr, layout=layout, ocr_pages=ocr_pages, defer_ocr=defer_ocr, limits=limits, warnings=warnings, as_read=as_read)
         source_format = pdf_source_format(pages)
-        return SourceDocument(path, source_format, sha, pages, warnings)
+        return SourceDocument(path, source_format, sha, pages, warnings, as_read)
     if path.suffix.lower() == ".pdf":
         raise ReadError("corrupt_pdf", f"the file is named .pdf but is not a PDF (no %PDF header in its first {PDF_HEADER_WINDOW // 1024} KiB)")
     if path.suffix.lower() not in TEXT_SUFFIXES:
         raise ReadError("unsupported", f"files of type {path.suffix!r} are not read: give .txt or .pdf files")
-    return SourceDocument(path, "txt", sha, [Page(1, decode_text(data), "text")])
+    decoded = read_text(data)
+    # a forwarded letter's quoting prefixes ("> ") stand at every line's edge as a scan's specks do
+    method = OCR_DUMP_METHOD if is_ocr_dump(unquote(decoded.text).text) else "text"
+    return SourceDocument(path, "txt", sha, [Page(1, decoded.text, method)], encoding=decoded.encoding)

@@ -17,10 +17,8 @@ class InternalError(Exception):
         self.original = exc
 
 
-
 # the libraries whose exceptions, raised inside them, mean the file is damaged
 _LIBRARY_PACKAGES = ("pypdfium2", "pdfplumber", "pdfminer", "PIL", "charset_normalizer")
-
 
 
 def raised_in_library(exc: BaseException) -> bool:
@@ -36,7 +34,6 @@ def raised_in_library(exc: BaseException) -> bool:
     return any(name in parts for name in _LIBRARY_PACKAGES)
 
 
-
 def library_failure(exc: Exception, what: str) -> ReadError:
     """A library's failure on a damaged file as a corrupt_pdf ReadError; our own bug as InternalError."""
     if not raised_in_library(exc):
@@ -44,12 +41,10 @@ def library_failure(exc: Exception, what: str) -> ReadError:
     return ReadError("corrupt_pdf", f"{what}: {type(exc).__name__}: {exc}")
 
 
-
 def check_page_count(n: int, limits: Limits) -> None:
     """The page cap, met before any page is read or OCR'd."""
     if n > limits.max_pages:
         raise ReadError("too_many_pages", f"the PDF has {n:,} pages, over the limit of {limits.max_pages} pages for one letter (--max-pages); a rating letter has 1-4")
-
 
 
 def pages_phrase(n: int) -> str:

@@ -28,7 +28,6 @@ if TYPE_CHECKING:  # PIL and numpy are imported where a page is rendered, not wh
 OcrResult = tuple[str, "float | None", dict[str, float]]
 
 
-
 class OcrDeferred(Exception):
     """Raised instead of OCR-ing a scan's pages in place, so a caller with a pool of workers can
     OCR them one page a task and read the document again with the results (`ocr_pages`)."""
@@ -36,7 +35,6 @@ class OcrDeferred(Exception):
     def __init__(self, pages: list[int]) -> None:
         super().__init__(f"pages {pages} need OCR")
         self.pages = pages
-
 
 
 @lru_cache(maxsize=1)
@@ -48,15 +46,12 @@ def settings() -> dict[str, Any]:
 OCR_DPI = int(settings()["max_dpi"])
 
 
-
 # a rendered page with fewer dark pixels than this share (once specks are averaged away) is blank
 BLANK_INK_SHARE = 0.0001
 
 
-
 def ocr_available() -> bool:
     return tesseract.available()
-
 
 
 def scan_resolution(page) -> float | None:
@@ -104,14 +99,12 @@ def ocr_resolution(page, number: int, limits: Limits) -> tuple[float, str | None
     return dpi, f"{size}: OCR'd at {dpi} dpi instead of {wanted:g}, to stay within {limit}"
 
 
-
 def blank_render(image: "Image.Image") -> bool:
     """Whether a rendered page has no ink once isolated specks are averaged away (3 x 3 boxes)."""
     import numpy as np
 
     small = np.asarray(image.convert("L").reduce(3))
     return bool((small < 128).mean() < BLANK_INK_SHARE)
-
 
 
 def ocr_pdf_page(path: Path, number: int, limits: Limits | None = None) -> OcrResult:
@@ -122,7 +115,6 @@ def ocr_pdf_page(path: Path, number: int, limits: Limits | None = None) -> OcrRe
         return ocr_page(pdf[number - 1], limits=limits, number=number)
     finally:
         pdf.close()
-
 
 
 def ocr_page(page, limits: Limits | None = None, number: int = 1) -> OcrResult:
@@ -171,7 +163,6 @@ def ocr_page(page, limits: Limits | None = None, number: int = 1) -> OcrResult:
     return text, round(statistics.fmean(confidences), 1) if confidences else None, OcrWords(words, rereads)
 
 
-
 def join_row_numbers(lines: list[list[Piece]]) -> list[list[Piece]]:
     """Tesseract's lines, with a line of one short word (a table's row number, '4', that Tesseract
     read as a block of its own) joined to the line it stands level with on its right, which it
@@ -190,10 +181,8 @@ def join_row_numbers(lines: list[list[Piece]]) -> list[list[Piece]]:
     return out
 
 
-
 def _row_number(line: list[Piece]) -> bool:
     return len(line) == 1 and len(line[0].text.strip()) <= 2
-
 
 
 def _time_left() -> float | None:
@@ -201,12 +190,10 @@ def _time_left() -> float | None:
     return None if left is None else max(left, 0.5)
 
 
-
 def render_grey(page, dpi: float) -> "Image.Image":
     """The page rendered in grey (one byte a pixel: a third of the memory and time of colour)."""
     image = page.render(scale=dpi / 72, grayscale=True).to_pil()
     return image if image.mode == "L" else image.convert("L")
-
 
 
 @dataclass
@@ -216,7 +203,6 @@ class Prepared:
 
     image: "Image.Image"
     rules: "np.ndarray"
-
 
 
 def prepare_scan(image: "Image.Image", dpi: float = OCR_DPI) -> Prepared:
@@ -229,7 +215,6 @@ def prepare_scan(image: "Image.Image", dpi: float = OCR_DPI) -> Prepared:
     pixels = straighten(pixels, estimate_skew(pixels, ink))
     pixels, rules = wipe_rules(pixels, dpi, ink + settings()["rule_lift"] * (paper - ink))
     return Prepared(Image.fromarray(pixels), rules)
-
 
 
 def grey_levels(pixels: "np.ndarray") -> tuple[float, float]:
@@ -246,12 +231,10 @@ def grey_levels(pixels: "np.ndarray") -> tuple[float, float]:
     return float(np.argmax(between)), float(np.searchsorted(weight, 0.9 * weight[-1]))
 
 
-
 def _median3(a: "np.ndarray", b: "np.ndarray", c: "np.ndarray") -> "np.ndarray":
     import numpy as np
 
     return np.maximum(np.minimum(a, b), np.minimum(np.maximum(a, b), c))
-
 
 
 def despeckle(pixels: "np.ndarray", band: int = 512) -> "np.ndarray":
@@ -274,7 +257,6 @@ def despeckle(pixels: "np.ndarray", band: int = 512) -> "np.ndarray":
         high = np.minimum(np.minimum(hi[:, :-2], hi[:, 1:-1]), hi[:, 2:])
         out[start:stop] = _median3(low, _median3(middle[:, :-2], middle[:, 1:-1], middle[:, 2:]), high)
     return out
-
 
 
 def estimate_skew(pixels: "np.ndarray", ink: float | None = None) -> float:
@@ -306,7 +288,6 @@ def estimate_skew(pixels: "np.ndarray", ink: float | None = None) -> float:
     return max((coarse + i * step for i in range(-int(0.25 / step), int(0.25 / step) + 1)), key=sharpness)
 
 
-
 def straighten(pixels: "np.ndarray", angle: float) -> "np.ndarray":
     """The page's text lines levelled: each column moved up or down by its distance from the middle
     times the angle's tangent (a shear, which for the few degrees a scan is tilted levels the lines
@@ -329,13 +310,14 @@ def straighten(pixels: "np.ndarray", angle: float) -> "np.ndarray":
     return out
 
 
-
-def wipe_rules(pixels: "np.ndarray", dpi: float = OCR_DPI, level: float | None = None) -> tuple["np.ndarray", "np.ndarray"]:
+def wipe_rules(pixels: "np.ndarray", dpi: float = OCR_DPI, level: float | None = None,
+               lengths: tuple[int, int] | None = None) -> tuple["np.ndarray", "np.ndarray"]:
     """The page with the ruling lines of bordered tables and boxes (which Tesseract reads as text)
     whitened, and where: only the rules' own pixels and their soft edges go, and not where a letter's
     stroke crosses a rule (ink just beyond the rule on both sides), so a word that a table's line
     runs through keeps its letters. A pixel darker than level counts (a hairline rule scanned at
-    150 dpi is grey, lighter than text's ink; no run of text is a rule's length however light)."""
+    150 dpi is grey, lighter than text's ink; no run of text is a rule's length however light).
+    lengths: the shortest horizontal and vertical rules, if not rule_width and rule_height of the page."""
     import numpy as np
 
     cfg = settings()
@@ -344,8 +326,9 @@ def wipe_rules(pixels: "np.ndarray", dpi: float = OCR_DPI, level: float | None =
     reach = max(2, round(cfg["rule_reach"] * dpi / 300))
     thickest = max(2, round(cfg["rule_thickest"] * dpi / 300))
     rules = np.zeros(dark.shape, dtype=np.uint8)
-    across = _rule_pixels(dark, max(int(w * cfg["rule_width"]), 16), cfg["rule_fill"], axis=1)
-    down = _rule_pixels(dark, max(int(h * cfg["rule_height"]), 16), cfg["rule_fill"], axis=0)
+    wide, tall = lengths or (int(w * cfg["rule_width"]), int(h * cfg["rule_height"]))
+    across = _rule_pixels(dark, max(wide, 16), cfg["rule_fill"], axis=1)
+    down = _rule_pixels(dark, max(tall, 16), cfg["rule_fill"], axis=0)
     rules[_wiped(across, dark, down, reach, thickest)] |= 1
     rules[_wiped(down.T, dark.T, across.T, reach, thickest).T] |= 2
     if not rules.any():
@@ -353,7 +336,6 @@ def wipe_rules(pixels: "np.ndarray", dpi: float = OCR_DPI, level: float | None =
     out = pixels.copy()
     out[rules > 0] = 255
     return out, rules
-
 
 
 def _rule_pixels(dark: "np.ndarray", length: int, fill: float, axis: int, block: int = 8) -> "np.ndarray":
@@ -396,7 +378,6 @@ def _rule_pixels(dark: "np.ndarray", length: int, fill: float, axis: int, block:
     return ruled & dark
 
 
-
 def _grow(mask: "np.ndarray", r: int) -> "np.ndarray":
     """The mask grown by r pixels each way."""
     out = mask.copy()
@@ -406,7 +387,6 @@ def _grow(mask: "np.ndarray", r: int) -> "np.ndarray":
         out[:, k:] |= mask[:, :-k]
         out[:, :-k] |= mask[:, k:]
     return out
-
 
 
 def _wiped(rule: "np.ndarray", dark: "np.ndarray", other: "np.ndarray", reach: int, thickest: int) -> "np.ndarray":
@@ -447,7 +427,6 @@ def _wiped(rule: "np.ndarray", dark: "np.ndarray", other: "np.ndarray", reach: i
     return out
 
 
-
 def standing_words(data: dict[str, list]) -> float:
     """The share of a reading's longer words (four characters or more) whose boxes are taller than
     wide: Tesseract reads the lines of a page lying on its side as vertical text, every word right
@@ -456,7 +435,6 @@ def standing_words(data: dict[str, list]) -> float:
 
     longer = [i for i, text in enumerate(data["text"]) if len(text.strip()) >= 4 and kept_word(text, float(data["conf"][i]))]
     return sum(data["height"][i] > data["width"][i] for i in longer) / len(longer) if longer else 0.0
-
 
 
 def known_words(data: dict[str, list]) -> tuple[int, float]:
@@ -474,7 +452,6 @@ def known_words(data: dict[str, list]) -> tuple[int, float]:
     return known, known / len(words) if words else 0.0
 
 
-
 def osd_upright(image: "Image.Image") -> "Image.Image | None":
     """The page turned as Tesseract's orientation detection (OSD) says it must be to stand upright;
     None when OSD finds it upright, cannot tell, or is unsure (under osd_confidence)."""
@@ -485,7 +462,6 @@ def osd_upright(image: "Image.Image") -> "Image.Image | None":
         return None
     # OSD's turn is clockwise; PIL's transpositions are counter-clockwise
     return image.transpose({90: Image.Transpose.ROTATE_270, 180: Image.Transpose.ROTATE_180, 270: Image.Transpose.ROTATE_90}[found[0]])
-
 
 
 def on_its_side(image: "Image.Image") -> bool:
@@ -501,7 +477,6 @@ def on_its_side(image: "Image.Image") -> bool:
     if len(ys) < 200:
         return False
     return float(np.var(np.bincount(xs))) > settings()["side_ratio"] * float(np.var(np.bincount(ys)))
-
 
 
 def turn_upright(rendered: "Image.Image", data: dict[str, list], dpi: float) -> tuple[Prepared, dict[str, list]] | None:
@@ -523,7 +498,6 @@ def turn_upright(rendered: "Image.Image", data: dict[str, list], dpi: float) -> 
     return (prepared, again) if better else None
 
 
-
 def _spread_max(a: "np.ndarray", r: int) -> "np.ndarray":
     """Each pixel the brightest within r pixels (a square): the paper under the text."""
     import numpy as np
@@ -536,7 +510,6 @@ def _spread_max(a: "np.ndarray", r: int) -> "np.ndarray":
     return out
 
 
-
 def paper_light(image: "Image.Image") -> tuple["np.ndarray", int]:
     """How bright the bare paper is across the page, at about 1/300 of its width a pixel (text and
     rules filled in from the paper around them), and the factor it was shrunk by."""
@@ -545,7 +518,6 @@ def paper_light(image: "Image.Image") -> tuple["np.ndarray", int]:
     factor = max(1, round(image.width / 300))
     small = np.asarray(image.reduce(factor) if factor > 1 else image, dtype=np.float32)
     return _spread_max(small, 3), factor
-
 
 
 def flatten_photograph(image: "Image.Image") -> "Image.Image":
@@ -573,7 +545,6 @@ def flatten_photograph(image: "Image.Image") -> "Image.Image":
     full = np.asarray(Image.fromarray(np.clip(light, 1, 255).astype(np.uint8)).resize(image.size, Image.BILINEAR), dtype=np.float32)
     even = np.asarray(image, dtype=np.float32) * (paper / full)
     return Image.fromarray(np.clip(even, 0, 255).astype(np.uint8))
-
 
 
 def paper_corners(small: "np.ndarray") -> list[tuple[float, float]] | None:
@@ -613,7 +584,6 @@ def paper_corners(small: "np.ndarray") -> list[tuple[float, float]] | None:
     return corners
 
 
-
 def _fit_line(t: "np.ndarray", v: "np.ndarray") -> tuple[float, float]:
     """v = a*t + b fitted by least squares, then again without the points more than 2 pixels off."""
     import numpy as np
@@ -623,7 +593,6 @@ def _fit_line(t: "np.ndarray", v: "np.ndarray") -> tuple[float, float]:
     if near.sum() >= 2:
         a, b = np.polyfit(t[near], v[near], 1)
     return float(a), float(b)
-
 
 
 def unwarp(image: "Image.Image", corners: list[tuple[float, float]]) -> "Image.Image":

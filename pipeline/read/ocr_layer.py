@@ -34,7 +34,6 @@ def is_ocr_layer(page) -> bool:
     return invisible >= 0.8 * len(texts) or texts[0] < full_image_at
 
 
-
 def read_ocr_layer(page, number: int, text: str, ocr_result: OcrResult | None, limits: Limits | None = None) -> Page:
     """A page whose text another program's OCR made: kept as OCR ("ocr-layer"), or read again with
     Tesseract when it reads badly, keeping whichever of the two reads better ("ocr-layer-reread")."""

@@ -8,6 +8,7 @@ from pipeline.limits import Limits, default_limits
 from pipeline.read.failures import InternalError, check_page_count, library_failure, pages_phrase
 from pipeline.read.layout import Piece, drop_running_furniture, pieces_to_text
 from pipeline.read.ocr import OcrDeferred, OcrResult, ocr_available, ocr_page, ocr_resolution
+from pipeline.read.ocr_image import with_image_parts
 from pipeline.read.ocr_layer import is_ocr_layer, read_ocr_layer
 from pipeline.read.pdf_text import best_reading, looks_damaged, open_pdf, page_draws_nothing, pdfium_pieces, pdfplumber_pieces
 from pipeline.read.salvage import salvage_pdf, xref_damaged
@@ -16,7 +17,6 @@ from pipeline.records import Page, ReadError
 
 # a page with fewer characters than this in its text layer is treated as a scan
 MIN_PAGE_CHARS = 25
-
 
 
 def read_pdf(
@@ -28,8 +28,10 @@ def read_pdf(
     defer_ocr: bool = False,
     limits: Limits | None = None,
     warnings: list[str] | None = None,
+    as_read: list[Page] | None = None,
 ) -> list[Page]:
-    """The PDF's pages; what was repaired or lowered on the way is appended to warnings."""
+    """The PDF's pages; what was repaired or lowered on the way is appended to warnings, and the pages
+    before running heads were dropped across them to as_read (not for a salvaged PDF)."""
     limits = limits or default_limits()
     warnings = warnings if warnings is not None else []
     try:
@@ -62,6 +64,7 @@ def read_pdf(
         if defer_ocr and len(to_read) > 1:
             raise OcrDeferred(to_read)
         pages: list[Page] = []
+        part_carried = False  # the page before ended naming a part (the scale, the rating row) no picture followed
         for number, pieces in enumerate(raw_pages, start=1):
             if number in blank:
                 pages.append(Page(number, "", "blank"))
@@ -81,9 +84,15 @@ def read_pdf(
                 pages.append(read_ocr_layer(opened[number - 1], number, words, ocr_pages.get(number), limits))
                 continue
             text = pieces_to_text(pieces)
+            from_pieces = True
             if layout == "auto" and method == "pdfium":
                 text, method = best_reading(data, number, text)
-            pages.append(Page(number, text, method))
+                from_pieces = method == "pdfium"
+            image_text = ""
+            if ocr != "off" and from_pieces and ocr_available():
+                # a scale table or rating row pasted in as a picture is read where it stands
+                text, image_text, part_carried = with_image_parts(opened[number - 1], text, pieces, part_carried)
+            pages.append(Page(number, text, method, image_text=image_text))
     except (ReadError, OcrDeferred, InternalError):
         raise
     except Exception as exc:  # a library's failure on a damaged file; a bug of ours is an InternalError
@@ -95,8 +104,9 @@ def read_pdf(
     if not any(p.text.strip() for p in pages):
         # what was lowered or repaired on the way is part of why nothing was found
         raise ReadError("no_text", "; ".join([no_text_message(pages, ocr), *warnings]))
+    if as_read is not None:
+        as_read.extend(pages)
     return drop_running_furniture(pages)
-
 
 
 def no_text_message(pages: list[Page], ocr: str) -> str:
@@ -110,7 +120,6 @@ def no_text_message(pages: list[Page], ocr: str) -> str:
         return f"{what}: nothing is drawn on {'it' if n_blank == 1 else 'them'} (or the content is damaged)"
     blanks = f"; {pages_phrase(n_blank)} blank" if n_blank else ""
     return f"OCR found no words on the {pages_phrase(n_ocr).replace('page', 'scanned page')} (blank or unreadable){blanks}"
-
 
 
 def pdf_source_format(pages: list[Page]) -> str:

@@ -2,6 +2,8 @@
 pdfplumber's word layout (about 60 ms a page) where PDFium's text looks damaged or reads badly."""
 from __future__ import annotations
 
+from typing import Callable
+
 import regex
 
 from pipeline.read.failures import InternalError, raised_in_library
@@ -15,18 +17,14 @@ from pipeline.records import ReadError
 PDF_HEADER_WINDOW = 64 * 1024
 
 
-
 PDF_HEADER_WINDOW_OTHER = 1024
-
 
 
 # replacement and private-use characters: glyphs a PDF's font gave no Unicode for
 _DAMAGED_CHAR = regex.compile(r"[\ufffd\ue000-\uf8ff]")
 
 
-
 _TEXT_LINE = regex.compile(r"[^\r\n]+")
-
 
 
 def pdf_header_offset(data: bytes, named_pdf: bool) -> int | None:
@@ -39,11 +37,9 @@ def pdf_header_offset(data: bytes, named_pdf: bool) -> int | None:
     return found if found >= 0 else None
 
 
-
 # what PDFium's FPDF_GetLastError says after a load that failed (fpdfview.h)
 _PDFIUM_LOAD_ERRORS = {1: "unknown error", 2: "file not found or could not be opened", 3: "not a PDF or damaged",
                        4: "password required or incorrect", 5: "unsupported security scheme", 6: "page not found or content error"}
-
 
 
 def open_pdf(data: bytes):
@@ -73,7 +69,6 @@ def open_pdf(data: bytes):
     return pdf
 
 
-
 def fresh_pdfium() -> None:
     """Start PDFium afresh, so that a document reads the same whatever the process read before it
     (rendering a page fills PDFium's font caches, and the character boxes of a later document
@@ -90,14 +85,12 @@ def fresh_pdfium() -> None:
     _library_scope.init_lib()
 
 
-
 def page_draws_nothing(page) -> bool:
     """A page with no objects at all (no text, image or drawing) and no annotations (which render too)
     is blank: it is not rendered or OCR'd."""
     import pypdfium2.raw as pdfium_c
 
     return pdfium_c.FPDFPage_CountObjects(page.raw) == 0 and pdfium_c.FPDFPage_GetAnnotCount(page.raw) == 0
-
 
 
 def pdfium_pieces(page, page_height: float, merge: bool = True) -> list[Piece]:
@@ -114,9 +107,16 @@ def pdfium_pieces(page, page_height: float, merge: bool = True) -> list[Piece]:
         textpage.close()
 
 
-
 def _pdfium_pieces(textpage, page_height: float, merge: bool) -> list[Piece]:
+    import pypdfium2.raw as pdfium_c
+
     text = textpage.get_text_range()
+
+    def size_at(start: int, end: int) -> float | None:
+        """The font size of the first character drawn between start and end."""
+        first = next((i for i in range(start, end) if not text[i].isspace()), None)
+        return None if first is None else round(pdfium_c.FPDFText_GetFontSize(textpage.raw, first), 2)
+
     pieces = []
     for line in _TEXT_LINE.finditer(text):
         start, end = line.start(), line.end()
@@ -134,16 +134,16 @@ def _pdfium_pieces(textpage, page_height: float, merge: bool) -> list[Piece]:
             bounds.append(start + low - 1)
         bounds.append(end)
         if merge:
-            pieces.extend(_merge_runs(text, rects, bounds, page_height))
+            pieces.extend(_merge_runs(text, rects, bounds, page_height, size_at))
             continue
         for (left, bottom, right, top), a, b in zip(rects, bounds, bounds[1:]):
             if text[a:b].strip():
-                pieces.append(Piece(left, right, page_height - top, page_height - bottom, text[a:b].strip()))
+                pieces.append(Piece(left, right, page_height - top, page_height - bottom, text[a:b].strip(), size_at(a, b)))
     return pieces
 
 
-
-def _merge_runs(text: str, rects: list[tuple[float, float, float, float]], bounds: list[int], page_height: float) -> list[Piece]:
+def _merge_runs(text: str, rects: list[tuple[float, float, float, float]], bounds: list[int], page_height: float,
+                size_at: Callable[[int, int], float | None] | None = None) -> list[Piece]:
     """One line's boxes merged into runs wherever they stand close together, each run's text as PDFium
     spaced it: a browser's PDF positions every few glyphs on their own, and rebuilding words from
     those boxes' gaps breaks them apart ("Pe rfo rm s"). Boxes far apart (table cells, a letterhead
@@ -162,8 +162,8 @@ def _merge_runs(text: str, rects: list[tuple[float, float, float, float]], bound
                 run[1], run[2], run[3], run[5] = max(run[1], right), min(run[2], bottom), max(run[3], top), b
                 continue
         runs.append([left, right, bottom, top, a, b, text[a:b]])
-    return [Piece(x0, x1, page_height - top, page_height - bottom, " ".join(chunk.split())) for x0, x1, bottom, top, _, _, chunk in runs]
-
+    return [Piece(x0, x1, page_height - top, page_height - bottom, " ".join(chunk.split()), size_at(a, b) if size_at else None)
+            for x0, x1, bottom, top, a, b, chunk in runs]
 
 
 def looks_damaged(pieces: list[Piece]) -> bool:
@@ -171,7 +171,6 @@ def looks_damaged(pieces: list[Piece]) -> bool:
     text = "".join([p.text for p in pieces])
     bad = len(_DAMAGED_CHAR.findall(text))
     return bool(text) and bad > 0.01 * len(text)
-
 
 
 def pdfplumber_pieces(data: bytes, index: int) -> list[Piece] | None:
@@ -188,13 +187,12 @@ def pdfplumber_pieces(data: bytes, index: int) -> list[Piece] | None:
         with pdfplumber.open(io.BytesIO(data)) as pdf:
             if index >= len(pdf.pages):
                 return None
-            words = pdf.pages[index].extract_words(keep_blank_chars=False, use_text_flow=False, x_tolerance=1.5)
+            words = pdf.pages[index].extract_words(keep_blank_chars=False, use_text_flow=False, x_tolerance=1.5, extra_attrs=["size"])
     except Exception as exc:
         if not raised_in_library(exc):
             raise InternalError("read", exc) from exc
         return None
-    return [Piece(w["x0"], w["x1"], w["top"], w["bottom"], w["text"]) for w in words]
-
+    return [Piece(w["x0"], w["x1"], w["top"], w["bottom"], w["text"], round(w["size"], 2)) for w in words]
 
 
 def best_reading(data: bytes, number: int, text: str) -> tuple[str, str]:

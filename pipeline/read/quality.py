@@ -32,27 +32,21 @@ class TextQuality:
         return self.words >= QUALITY_MIN_WORDS and (self.fragments > QUALITY_MAX_FRAGMENTS or self.known < QUALITY_MIN_KNOWN)
 
 
-
 # a page with fewer words than this is not judged (a short covering page, a signature page)
 QUALITY_MIN_WORDS = 25
-
 
 
 QUALITY_MAX_FRAGMENTS = 0.04
 
 
-
 QUALITY_MIN_KNOWN = 0.7
-
 
 
 # the score of a reading with no words: below the worst a reading with words can score (known 0, all fragments: -2)
 NO_WORDS_SCORE = -3.0
 
 
-
 _WORD = regex.compile(r"\p{L}+")
-
 
 
 @lru_cache(maxsize=1)
@@ -63,7 +57,6 @@ def letter_vocabulary() -> frozenset[str]:
         for row in csv.DictReader(fh):
             words.update(w.lower() for w in _WORD.findall(f"{row['name']} {row['aliases']}"))
     return frozenset(words)
-
 
 
 def text_quality(text: str) -> TextQuality:

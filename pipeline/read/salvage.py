@@ -12,9 +12,7 @@ from pipeline.records import Page, ReadError
 _STARTXREF = regex.compile(rb"startxref\s+(\d+)")
 
 
-
 _XREF_AT = regex.compile(rb"\s*(xref|\d+\s+\d+\s+obj)")
-
 
 
 def xref_damaged(data: bytes) -> bool:
@@ -26,7 +24,6 @@ def xref_damaged(data: bytes) -> bool:
         return True
     offset = int(found[1])
     return offset >= len(data) or not _XREF_AT.match(data[offset:offset + 64])
-
 
 
 def salvage_pdf(data: bytes, error: ReadError, limits: Limits, warnings: list[str]) -> list[Page]:
