@@ -19,7 +19,7 @@ from pipeline.parse import load_parser
 from pipeline.normalise import WORD_EDGES
 from pipeline.quantities import QuantityGrammar
 from pipeline.records import FieldValue, LetterRecord, NumberSpan, ScaleRow, Segment, Statistic
-from pipeline.read.reread import disputed_word, method_suffix, other_reading
+from pipeline.read.reread import disputed_word, method_suffix, notes_for, other_reading
 from pipeline.segment import find_scale_rows, rating_value_score, rating_values_apart
 from pipeline.structure import StructureReading, compare_reading, parse_for_structure, read_structure, settled_rules, unread_statistic
 
@@ -810,14 +810,20 @@ def _apply_ocr_confidence(record: LetterRecord, fv: FieldValue) -> None:
 
 def _postcode_grammar_decides(record: LetterRecord, fv: FieldValue, end: int) -> None:
     """Two readings of a scanned postcode that disagree ("BS1 5TR" or "BS1 STR") where only one is a
-    postcode at all: the postcode's grammar (an inward code is a digit and two letters) settles it."""
+    postcode at all: the postcode's grammar (an inward code is a digit and two letters) settles it.
+    It settles only the word in dispute: the postcode stays no surer than its other words
+    ("{P1" read at 28 beside a disputed "2BX" is still unsure)."""
     if fv.field != "recipient_postcode" or fv.start is None:
         return
     other = other_reading(record.text, str(fv.value), fv.start, end)
     strict = compiled("people", "postcode_strict", 0)
     if other and strict.match(str(fv.value)) and not strict.match(other):
+        disputed = {key for key, note in notes_for(record.text, fv.start, end) if note.kind == "disputed"}
+        rest = [record.text.ocr_word_confidence(key, fv.start) for key in (w.strip(WORD_EDGES) for w in record.text.text[fv.start:end].split())
+                if key and key not in disputed]
+        surest = min((c / 100 for c in rest if c is not None), default=1.0)
         fv.method += "+postcode-grammar"
-        fv.confidence = max(fv.confidence, patterns()["people"]["postcode_grammar_confidence"])
+        fv.confidence = max(fv.confidence, min(patterns()["people"]["postcode_grammar_confidence"], surest))
 
 
 def check_ocr_statistic(record: LetterRecord, stat: Statistic) -> None:

@@ -74,11 +74,14 @@ def test_ruling_lines_are_wiped_and_the_strokes_crossing_them_kept():
     assert (out[112:130, 5:30] < 100).all()  # not the whole row: ink beside the rule stays
 
 
-def test_a_thick_dark_bar_is_not_a_rule():
+def test_a_thick_dark_bar_is_not_a_rule_and_does_not_hide_one():
     page = np.full((3508, 700), 235, dtype=np.uint8)
     page[100:130, 40:660] = 30  # a black box 30 px high: no rule at 300 dpi
+    page[300:400, 200:230] = 30  # a logo's stem, 30 px wide ...
+    page[2000:2200, 214:217] = 30  # ... above a table's rule in the same columns
     out, rules = ocr.wipe_rules(page, dpi=300, level=140)
-    assert not rules.any() and (out == page).all()
+    assert (out[100:130, 40:660] == 30).all() and (out[300:400, 200:230] == 30).all()
+    assert (out[2000:2200, 214:217] == 255).all()
 
 
 # ------------------------------------------------------------------ resolution

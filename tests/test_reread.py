@@ -188,6 +188,22 @@ def test_a_postcode_reading_that_is_no_postcode_loses_to_the_one_that_is():
     assert fv.method.endswith("+postcode-grammar") and fv.confidence >= 0.9 and not record.issues
 
 
+def test_the_postcode_grammar_settles_only_the_word_in_dispute():
+    """'IP1 2BX' read '{P1 2BX': the outward code at 28, the inward one disputed ('2BX' or '2Bx').
+    The grammar says which inward code is a postcode's; the outward code is as unsure as it was."""
+    from pipeline.extract import _apply_ocr_confidence
+    from pipeline.records import FieldValue
+    from pipeline.validate import check_confidence
+
+    text = "Ipswich\nP1 2BX\n"
+    record = ocr_record(text, OcrWords({"Ipswich": 94, "P1": 28.0, "2BX": 65.0}, {"2BX": Reread("disputed", 65, 90, "2Bx", "2BX")}))
+    fv = FieldValue("recipient_postcode", "P1 2BX", 8, 14, method="regex")
+    _apply_ocr_confidence(record, fv)
+    record.set(fv)
+    check_confidence(record)
+    assert fv.confidence <= 0.28 and record.issues
+
+
 def test_a_value_a_second_reading_confirmed_or_found_says_so_in_its_method():
     from pipeline.extract import _apply_ocr_confidence
     from pipeline.records import FieldValue

@@ -184,8 +184,11 @@ def second_reading(image: "Image.Image", data: dict[str, list], timeout: float |
 def _drop_columns_read_across(data: dict[str, list], kept: list[int], height: float) -> list[int]:
     """The kept words, less the lines Tesseract made of a column: a table's column of row numbers
     ('4', '3', '2', '1', one to a row, a wide gap either side) can come back as one line as tall as
-    the column ('WwW YPN'). Such a line (taller than column_line line heights) is dropped from the
-    reading, so its ink is uncovered and read again row by row as lost pieces."""
+    the column ('WwW YPN'). The unsure words of such a line (taller than column_line line heights)
+    are dropped from the reading, so their ink is uncovered and read again row by row as lost
+    pieces; a sure word stands (a letterhead's logo that Tesseract put on one line with the two
+    address lines beside it)."""
+    cfg = settings()
     lines: dict[tuple[int, int, int], list[int]] = {}
     for i in kept:
         lines.setdefault((data["block_num"][i], data["par_num"][i], data["line_num"][i]), []).append(i)
@@ -193,8 +196,8 @@ def _drop_columns_read_across(data: dict[str, list], kept: list[int], height: fl
     for words in lines.values():
         top = min(data["top"][i] for i in words)
         bottom = max(data["top"][i] + data["height"][i] for i in words)
-        if bottom - top > settings()["column_line"] * height:
-            dropped.update(words)
+        if bottom - top > cfg["column_line"] * height:
+            dropped.update(i for i in words if float(data["conf"][i]) < cfg["unsure_below"])
     for i in dropped:
         data["text"][i], data["conf"][i] = "", -1
     return [i for i in kept if i not in dropped]
