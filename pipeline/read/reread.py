@@ -165,6 +165,8 @@ def second_reading(image: "Image.Image", data: dict[str, list], timeout: float |
     if rules is None:
         rules = np.zeros(pixels.shape, dtype=np.uint8)
     crops = lost_lines(pixels, data, kept, height, rules) + unsure_words(data, kept, height, pixels.shape)
+    # words whose boxes overlap leave an unsure word's piece no width: nothing to read there
+    crops = [c for c in crops if c.x1 - c.x0 > 1 and c.y1 - c.y0 > 1]
     if not crops:
         return data, {}
     crops = crops[: cfg["max_crops"]]
