@@ -186,6 +186,8 @@ def _rating_from_perform_sentence(record: LetterRecord, text: str, segments: lis
 
 _LONE_MARK_AT_END = regex.compile(r"\s+[.,;:'\"|~_-]+\s*$")
 _LONE_SPECK_IN_TITLE = regex.compile(r"(?<=\p{L}) [^\p{L}\s&,] (?=\p{L})")
+# a scan's speck read as a stop inside an authority's name ("Oxfordshire. Council"); "St. Helens" keeps its stop
+_STOP_IN_NAME = regex.compile(r"(?<=\p{L}{4})\.(?=[ \t]+\p{Lu})")
 # marks before a signature line's first word: a scan's specks, a rule drawn for the signature
 _LEADING_MARKS = regex.compile(r"[^\p{L}\d(\s]+[ \t]*")
 # what may stand around a title and is not part of it: spaces, line ends, a comma, a scan's specks
@@ -347,7 +349,11 @@ def _set_authority(record: LetterRecord, match: AuthorityMatch, method_suffix: s
     a = match.authority
     conf = round(match.score, 3)
     method = match.method + method_suffix
-    record.set(FieldValue("authority_as_written", match.as_written, match.start, match.end, method=method, confidence=conf))
+    as_written, written_by = match.as_written, method
+    if _read_by_ocr(record, match.start) and _STOP_IN_NAME.search(as_written):
+        # the name matched without its marks; the speck a scan put in it is no part of how it is written
+        as_written, written_by = _STOP_IN_NAME.sub("", as_written), method + "+speck-removed"
+    record.set(FieldValue("authority_as_written", as_written, match.start, match.end, method=written_by, confidence=conf))
     for name, value in (("authority_name", a.name), ("authority_la_code", a.la_code), ("authority_gss_code", a.gss_code), ("authority_region", a.region)):
         record.set(FieldValue(name, value, match.start, match.end, method=method, confidence=conf))
 

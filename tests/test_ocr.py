@@ -242,3 +242,25 @@ def test_the_character_error_rate_command_on_a_small_sample(tmp_path):
     assert set(pages) == {"300-jpeg-p2", "200-turned90-p1"}
     assert pages["300-jpeg-p2"]["tool_cer"] <= 0.01  # at 300 dpi, at most 1%
     assert pages["200-turned90-p1"]["tool_cer"] <= 0.02  # turned upright before it is read
+
+
+def test_a_speck_read_as_a_stop_inside_a_scanned_authority_name_is_not_how_it_is_written():
+    """'Oxfordshire. Council' in a scan's address: the gazetteer matches the name, and the stop a speck
+    left in it is no part of authority_as_written; a text letter's words are kept as written."""
+    from pipeline.extract import _set_authority
+    from pipeline.gazetteer import lookup_authority
+    from pipeline.records import LetterRecord, LetterText
+
+    def record_of(text: str, method: str) -> LetterRecord:
+        record = LetterRecord("x", "x.pdf")
+        record.text = LetterText(text, page_methods=[method])
+        return record
+
+    for method, expected in (("ocr", "Oxfordshire Council"), ("pdfium", "Oxfordshire. Council")):
+        record = record_of("Oxfordshire. Council\nCivic Offices\n", method)
+        _set_authority(record, lookup_authority("Oxfordshire. Council"))
+        assert record.fields["authority_as_written"].value == expected
+        assert record.fields["authority_name"].value == "Oxfordshire"
+    record = record_of("St. Helens Council\n", "ocr")
+    _set_authority(record, lookup_authority("St. Helens Council"))
+    assert record.fields["authority_as_written"].value == "St. Helens Council"
