@@ -21,4 +21,4 @@ def __getattr__(name: str) -> Any:
 
 __version__ = "0.1.0"
 # Bumped whenever extraction changes, so cached results of older extractors are redone.
-EXTRACTOR_VERSION = "15"
+EXTRACTOR_VERSION = "16"
