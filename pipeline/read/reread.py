@@ -363,8 +363,6 @@ def unsure_words(data: dict[str, list], kept: list[int], height: float, shape: t
 
 def _near(mask: "np.ndarray", r: int) -> "np.ndarray":
     """The mask grown by r pixels each way (a square)."""
-    import numpy as np
-
     out = mask.copy()
     for k in range(1, r + 1):
         out[k:] |= mask[:-k]
