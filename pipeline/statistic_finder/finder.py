@@ -22,10 +22,11 @@ from pipeline.statistic_finder.forms.partitive import PartitiveForm
 from pipeline.statistic_finder.forms.amounts import AmountForm
 from pipeline.statistic_finder.forms.counts import CountForm
 from pipeline.statistic_finder.forms.refer_back import ReferBackForm
+from pipeline.statistic_finder.forms.trailing_base import TrailingBaseForm
 from pipeline.statistic_finder.sentence import CLAUSE_STARTS, Base, Sentence, phrase_index, rule_index
 
 
-class StatisticFinder(WordReading, DistractorRules, StatisticChecks, JudgementAssignment, RangeForm, FrontedForm, PartitiveForm, AmountForm, CountForm, ReferBackForm):
+class StatisticFinder(WordReading, DistractorRules, StatisticChecks, JudgementAssignment, RangeForm, FrontedForm, PartitiveForm, AmountForm, CountForm, TrailingBaseForm, ReferBackForm):
     """Finds statistics and accounts for numbers: doc._.statistics and doc._.numbers."""
 
 
@@ -41,6 +42,7 @@ class StatisticFinder(WordReading, DistractorRules, StatisticChecks, JudgementAs
         self.pronouns = set(q["pronouns"])
         self.links = phrase_index(q["links"])
         self.refer_back_after = phrase_index(q["refer_back_after"])
+        self.trailing_base_after = phrase_index(q["trailing_base_after"])
         self.vague = set(q["vague"])
         self.remainder = set(q["remainder"])
         self.qualifiers = phrase_index(v["qualifiers"]["words"])
@@ -194,7 +196,7 @@ class StatisticFinder(WordReading, DistractorRules, StatisticChecks, JudgementAs
         if q is not None and q.start in done:
             return q.end
         if q is not None:
-            for form in (self._range, self._partitive, self._percentage_or_fraction, self._count, self._refer_back):
+            for form in (self._range, self._partitive, self._percentage_or_fraction, self._count, self._trailing_base, self._refer_back):
                 end = form(s, i, done)
                 if end > i:
                     return end
