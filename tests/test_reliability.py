@@ -366,6 +366,17 @@ def test_pdfplumber_recovers_what_pdfium_cannot_open(tmp_path):
 # --------------------------------------------------------------------------- killed outright
 
 
+def _two_workers(run: subprocess.Popen) -> set[int]:
+    """The worker processes of a run started with --workers 2, once both are up (a minute at most)."""
+    deadline = time.monotonic() + 60
+    workers: set[int] = set()
+    while time.monotonic() < deadline and len(workers) < 2:
+        workers = _descendants(run.pid)
+        time.sleep(0.05)
+    assert len(workers) >= 2, "the workers never started"
+    return workers
+
+
 def _descendants(pid: int) -> set[int]:
     found: set[int] = set()
     todo = [pid]
@@ -397,12 +408,7 @@ def test_sigkill_of_the_run_ends_its_workers_and_the_next_run_cleans_up(tmp_path
     out = tmp_path / "out"
     run = subprocess.Popen(cli("ingest", str(folder), "--out", str(out), "--workers", "2", "--quiet"), cwd=ROOT)
     try:
-        deadline = time.monotonic() + 60
-        workers: set[int] = set()
-        while time.monotonic() < deadline and len(workers) < 2:
-            workers = _descendants(run.pid)
-            time.sleep(0.05)
-        assert len(workers) >= 2, "the workers never started"
+        workers = _two_workers(run)
     finally:
         run.kill()
         run.wait()
@@ -431,12 +437,7 @@ def test_sigterm_stops_the_run_as_ctrl_c_does_and_keeps_the_previous_dataset(tmp
     run = subprocess.Popen(cli("ingest", str(folder), "--out", str(out), "--workers", "2", "--quiet"), cwd=ROOT,
                            stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 60
-        workers: set[int] = set()
-        while time.monotonic() < deadline and len(workers) < 2:
-            workers = _descendants(run.pid)
-            time.sleep(0.05)
-        assert len(workers) >= 2, "the workers never started"
+        workers = _two_workers(run)
         run.send_signal(signal.SIGTERM)
         _, stderr = run.communicate(timeout=30)
     finally:

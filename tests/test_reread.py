@@ -160,47 +160,35 @@ def test_a_statistic_whose_number_two_readings_disagree_on_stays_flagged_and_nam
     assert stat.problem and "'18' or '13'" in stat.problem
 
 
-def test_a_field_two_readings_disagree_on_is_flagged_with_both_readings():
+def read_postcode(text: str, words: OcrWords, postcode: str, start: int, end: int):
+    """The record of a scanned address whose postcode stands at start-end, and that postcode's value,
+    after its OCR confidence and the letter's checks."""
     from pipeline.extract import _apply_ocr_confidence
     from pipeline.records import FieldValue
     from pipeline.validate import check_confidence
 
-    text = "London\nTS18 1LD\n"
-    record = ocr_record(text, OcrWords({"London": 96, "TS18": 79.0, "1LD": 95}, {"TS18": Reread("disputed", 90, 88, "TS13", "TS18")}))
-    fv = FieldValue("recipient_postcode", "TS18 1LD", 7, 15, method="regex")
+    record = ocr_record(text, words)
+    fv = FieldValue("recipient_postcode", postcode, start, end, method="regex")
     _apply_ocr_confidence(record, fv)
     record.set(fv)
     check_confidence(record)
+    return record, fv
+
+
+def test_a_field_two_readings_disagree_on_is_flagged_with_both_readings():
+    record, fv = read_postcode("London\nTS18 1LD\n", OcrWords({"London": 96, "TS18": 79.0, "1LD": 95}, {"TS18": Reread("disputed", 90, 88, "TS13", "TS18")}), "TS18 1LD", 7, 15)
     assert any("'TS18 1LD' or 'TS13 1LD'" in issue for issue in record.issues)
 
 
 def test_a_postcode_reading_that_is_no_postcode_loses_to_the_one_that_is():
-    from pipeline.extract import _apply_ocr_confidence
-    from pipeline.records import FieldValue
-    from pipeline.validate import check_confidence
-
-    text = "Bristol\nBS1 5TR\n"
-    record = ocr_record(text, OcrWords({"Bristol": 96, "BS1": 96, "5TR": 79.0}, {"5TR": Reread("disputed", 90, 88, "STR", "5TR")}))
-    fv = FieldValue("recipient_postcode", "BS1 5TR", 8, 15, method="regex")
-    _apply_ocr_confidence(record, fv)
-    record.set(fv)
-    check_confidence(record)
+    record, fv = read_postcode("Bristol\nBS1 5TR\n", OcrWords({"Bristol": 96, "BS1": 96, "5TR": 79.0}, {"5TR": Reread("disputed", 90, 88, "STR", "5TR")}), "BS1 5TR", 8, 15)
     assert fv.method.endswith("+postcode-grammar") and fv.confidence >= 0.9 and not record.issues
 
 
 def test_the_postcode_grammar_settles_only_the_word_in_dispute():
     """'IP1 2BX' read '{P1 2BX': the outward code at 28, the inward one disputed ('2BX' or '2Bx').
     The grammar says which inward code is a postcode's; the outward code is as unsure as it was."""
-    from pipeline.extract import _apply_ocr_confidence
-    from pipeline.records import FieldValue
-    from pipeline.validate import check_confidence
-
-    text = "Ipswich\nP1 2BX\n"
-    record = ocr_record(text, OcrWords({"Ipswich": 94, "P1": 28.0, "2BX": 65.0}, {"2BX": Reread("disputed", 65, 90, "2Bx", "2BX")}))
-    fv = FieldValue("recipient_postcode", "P1 2BX", 8, 14, method="regex")
-    _apply_ocr_confidence(record, fv)
-    record.set(fv)
-    check_confidence(record)
+    record, fv = read_postcode("Ipswich\nP1 2BX\n", OcrWords({"Ipswich": 94, "P1": 28.0, "2BX": 65.0}, {"2BX": Reread("disputed", 65, 90, "2Bx", "2BX")}), "P1 2BX", 8, 14)
     assert fv.confidence <= 0.28 and record.issues
 
 

@@ -17,43 +17,33 @@ from pipeline.read.quality import letter_vocabulary
 OCR_DUMP_METHOD = "ocr-dump"
 
 
+_TOKEN = regex.compile(r"[^ \t]+")  # a form feed stays inside its token: it is a page break, not a space
+
+
 @lru_cache(maxsize=1)
-def _speck_edges() -> tuple[regex.Pattern, regex.Pattern]:
-    marks = patterns()["ocr_dump"]["speck_marks"]
-    token = rf"(?:{marks}{{1,3}}|\p{{Ll}}{{1,2}})"
-    before = regex.compile(rf"^[ \t]*(?P<specks>(?:{token}[ \t]+)+)(?=\S)")
-    after = regex.compile(rf"(?P<specks>(?:[ \t]+{token})+)[ \t]*$")
-    return before, after
+def _speck_shape() -> regex.Pattern:
+    """A token shaped like a speck: one to three marks, or one or two lower-case letters."""
+    return regex.compile(rf"(?:{patterns()['ocr_dump']['speck_marks']}){{1,3}}|\p{{Ll}}{{1,2}}")
 
 
 def _is_speck(token: str) -> bool:
-    return not token.isalpha() or token not in letter_vocabulary()
+    return bool(_speck_shape().fullmatch(token)) and (not token.isalpha() or token not in letter_vocabulary())
 
 
 def line_specks(line: str) -> tuple[int, int]:
-    """Where a line's words start and end once the specks at its edges are left out: (start, end)."""
-    before, after = _speck_edges()
-    start, end = 0, len(line.rstrip())
-    found = before.match(line)
-    if found:
-        tokens = found["specks"].split()
-        kept = 0
-        while kept < len(tokens) and _is_speck(tokens[kept]):
-            kept += 1
-        if kept:
-            start = found.start("specks") + len(" ".join(tokens[:kept])) if kept < len(tokens) else found.end()
-            start = len(line) - len(line[start:].lstrip())
-    found = after.search(line, start)
-    if found:
-        tokens = found["specks"].split()
-        dropped = 0
-        while dropped < len(tokens) and _is_speck(tokens[-1 - dropped]):
-            dropped += 1
-        if dropped:
-            cut = found.start("specks")
-            for token in tokens[: len(tokens) - dropped]:
-                cut = line.index(token, cut) + len(token)
-            end = cut
+    """Where a line's words start and end once the specks at its edges are left out: (start, end). The
+    last token standing is never a speck (a line of marks alone keeps its last)."""
+    tokens = list(_TOKEN.finditer(line))
+    first = 0
+    while first < len(tokens) - 1 and _is_speck(tokens[first].group()):
+        first += 1
+    while first and not tokens[first].group()[0].strip():  # a form feed opens no words: the specks stand
+        first -= 1
+    last = len(tokens)
+    while last - 1 > first and _is_speck(tokens[last - 1].group()):
+        last -= 1
+    start = tokens[first].start() if first else 0
+    end = min(tokens[last - 1].end(), len(line.rstrip())) if tokens else 0
     return start, max(end, start)
 
 

@@ -18,8 +18,9 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from contextlib import contextmanager
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterator
 
 from pipeline.limits import timed_out
 from pipeline.records import ReadError
@@ -103,7 +104,7 @@ def run_tesseract(image: "Image.Image | np.ndarray", psm: int, timeout: float | 
     api.SetImageBytes(pixels.tobytes(), pixels.shape[1], pixels.shape[0], 1, pixels.shape[1])
     api.SetSourceResolution(int(round(dpi)))
     try:
-        done = api.Recognize(timeout=0 if timeout is None else int(max(timeout, 0.5) * 1000))
+        done = api.Recognize(timeout=int(_seconds(timeout) * 1000))
         if not done:
             if timeout is not None:
                 raise timed_out()
@@ -131,10 +132,20 @@ def _program_data(pixels: "np.ndarray", psm: int, timeout: float | None, dpi: fl
     """The `tesseract` program's reading of the image, handed over as a PGM."""
     import pytesseract
 
+    with _program_image(pixels, timeout) as path:
+        return pytesseract.image_to_data(path, lang="eng", config=f"--psm {psm} --dpi {int(round(dpi))}",
+                                         output_type=pytesseract.Output.DICT, timeout=_seconds(timeout))
+
+
+@contextmanager
+def _program_image(pixels: "np.ndarray", timeout: float | None) -> Iterator[str]:
+    """The image as a PGM for the `tesseract` program, removed after; the program's failures in our
+    terms: not installed (ReadError), past the time limit (DocumentTimeout)."""
+    import pytesseract
+
     path = write_image(pixels)
     try:
-        return pytesseract.image_to_data(path, lang="eng", config=f"--psm {psm} --dpi {int(round(dpi))}",
-                                         output_type=pytesseract.Output.DICT, timeout=0 if timeout is None else max(timeout, 0.5))
+        yield path
     except pytesseract.TesseractNotFoundError as exc:
         raise ReadError("ocr_unavailable", _MISSING) from exc
     except RuntimeError as exc:
@@ -143,6 +154,11 @@ def _program_data(pixels: "np.ndarray", psm: int, timeout: float | None, dpi: fl
         raise
     finally:
         os.unlink(path)
+
+
+def _seconds(timeout: float | None) -> float:
+    """pytesseract's timeout for the time left: 0 is none; never under half a second."""
+    return 0 if timeout is None else max(timeout, 0.5)
 
 
 def write_image(pixels: "np.ndarray") -> str:
@@ -180,18 +196,9 @@ def orientation(image: "Image.Image | np.ndarray", timeout: float | None) -> tup
 def _program_orientation(pixels: "np.ndarray", timeout: float | None) -> tuple[int, float] | None:
     import pytesseract
 
-    path = write_image(pixels)
-    try:
-        report = pytesseract.image_to_osd(path, config="--psm 0", output_type=pytesseract.Output.DICT,
-                                          timeout=0 if timeout is None else max(timeout, 0.5))
-    except pytesseract.TesseractNotFoundError as exc:
-        raise ReadError("ocr_unavailable", _MISSING) from exc
-    except pytesseract.TesseractError:
-        return None
-    except RuntimeError as exc:
-        if timeout is not None and "timeout" in str(exc).lower():
-            raise timed_out() from exc
-        raise
-    finally:
-        os.unlink(path)
+    with _program_image(pixels, timeout) as path:
+        try:
+            report = pytesseract.image_to_osd(path, config="--psm 0", output_type=pytesseract.Output.DICT, timeout=_seconds(timeout))
+        except pytesseract.TesseractError:
+            return None
     return int(report.get("rotate", 0)) % 360, float(report.get("orientation_conf", 0.0))
