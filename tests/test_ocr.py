@@ -146,12 +146,6 @@ def test_a_photographed_page_is_warped_flat_and_its_light_evened_out():
     assert ocr.flatten_photograph(scanned) is scanned  # a scan, evenly lit with no desk, is left alone
 
 
-def test_a_page_on_its_side_is_told_from_an_upright_one_by_its_ink():
-    page = scans.scanned(scans.clean_pages(scans.letter(3)[0], 100)[0], random.Random(1), "grey")
-    assert not ocr.on_its_side(page)
-    assert ocr.on_its_side(scans.turned(page, 1)) and ocr.on_its_side(scans.turned(page, 3))
-
-
 @needs_ocr
 @pytest.mark.ocr
 def test_an_upright_page_is_not_asked_for_its_orientation(monkeypatch):

@@ -1,7 +1,8 @@
 """Scanned pages read with Tesseract: rendered in grey at the scan's own resolution (at most OCR_DPI,
 lower for a page too large for the limits); a photographed page's light evened out and its paper
 warped flat; despeckled, straightened and cleared of ruling lines; read; turned upright and read
-again when the reading says the page lies turned; then read again where lines were lost or words
+again when the reading says the page still lies turned (a page turned on the glass is told by its
+ink and turned before it is read: orientation.py); then read again where lines were lost or words
 unsure (pipeline/read/reread.py). Settings in data/ocr.toml; costs in README, "Speed"."""
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from pipeline.config import load_toml
 from pipeline.limits import MIB, RENDER_BYTES_PER_PIXEL, Limits, default_limits, seconds_left
 from pipeline.read.layout import Piece, pieces_to_text
 from pipeline.read.pdf_text import open_pdf, pdf_header_offset
-from pipeline.read import tesseract
+from pipeline.read import orientation, tesseract
 from pipeline.records import ReadError
 
 if TYPE_CHECKING:  # PIL and numpy are imported where a page is rendered, not when this module is
@@ -131,9 +132,7 @@ def ocr_page(page, limits: Limits | None = None, number: int = 1) -> OcrResult:
     if blank_render(rendered):
         return "", None, {}
     rendered = flatten_photograph(rendered)
-    if on_its_side(rendered):
-        rendered = osd_upright(rendered) or rendered
-    prepared = prepare_scan(rendered, dpi)
+    rendered, prepared = upright_page(rendered, dpi)
     data = tesseract.run_tesseract(prepared.image, 3, _time_left(), dpi)
     turned = turn_upright(rendered, data, dpi)
     del rendered
@@ -197,13 +196,42 @@ def render_grey(page, dpi: float) -> "Image.Image":
     return image if image.mode == "L" else image.convert("L")
 
 
+def upright_page(rendered: "Image.Image", dpi: float) -> tuple["Image.Image", "Prepared"]:
+    """The page turned upright, as rendered and as prepared, told by its ink before it is read
+    (pipeline/read/orientation.py): a page on its side is turned a quarter turn, and a page whose
+    lines carry their ink below their x-height bands a half turn. A page on its side whose ink
+    cannot say which quarter asks Tesseract's orientation detection."""
+    import numpy as np
+    from PIL import Image
+
+    on_side = orientation.on_its_side(rendered)
+    if on_side:
+        rendered = rendered.transpose(Image.Transpose.ROTATE_90)
+    prepared = prepare_scan(rendered, dpi)
+    verdict = orientation.upside_down(np.asarray(prepared.image), dpi, prepared.ink)
+    if verdict:
+        return rendered.transpose(Image.Transpose.ROTATE_180), prepared.half_turned()
+    if verdict is None and on_side:
+        upright = orientation.osd_upright(rendered, _time_left())
+        if upright is not None:
+            return upright, prepare_scan(upright, dpi)
+    return rendered, prepared
+
+
 @dataclass
 class Prepared:
-    """A page made ready for Tesseract, and where its ruling lines were whitened (bit 1: a
-    horizontal rule, bit 2: a vertical one), so a second reading can paint them back in."""
+    """A page made ready for Tesseract, where its ruling lines were whitened (bit 1: a horizontal
+    rule, bit 2: a vertical one), so a second reading can paint them back in, and the grey its ink
+    is darker than."""
 
     image: "Image.Image"
     rules: "np.ndarray"
+    ink: float
+
+    def half_turned(self) -> "Prepared":
+        from PIL import Image
+
+        return Prepared(self.image.transpose(Image.Transpose.ROTATE_180), self.rules[::-1, ::-1].copy(), self.ink)
 
 
 def prepare_scan(image: "Image.Image", dpi: float = OCR_DPI) -> Prepared:
@@ -215,12 +243,14 @@ def prepare_scan(image: "Image.Image", dpi: float = OCR_DPI) -> Prepared:
     ink, paper = grey_levels(pixels)
     pixels = straighten(pixels, estimate_skew(pixels, ink))
     pixels, rules = wipe_rules(pixels, dpi, ink + settings()["rule_lift"] * (paper - ink))
-    return Prepared(Image.fromarray(pixels), rules)
+    return Prepared(Image.fromarray(pixels), rules, ink)
 
 
 def grey_levels(pixels: "np.ndarray") -> tuple[float, float]:
-    """The page's ink threshold (Otsu's, between ink and paper) and its paper's grey (the 90th
-    percentile), from every 4th pixel each way."""
+    """The page's ink threshold (Otsu's, between ink and paper: a pixel darker than it is ink) and
+    its paper's grey (the 90th percentile), from every 4th pixel each way. Otsu's level is the last
+    grey of the dark class, so the threshold is half a level above it: on a page of pure black and
+    white (a bilevel scan) the level is 0, and black must still count as ink."""
     import numpy as np
 
     sample = pixels[::4, ::4]
@@ -229,7 +259,7 @@ def grey_levels(pixels: "np.ndarray") -> tuple[float, float]:
     with np.errstate(divide="ignore", invalid="ignore"):
         between = (mass[-1] * weight - mass * weight[-1]) ** 2 / (weight * (weight[-1] - weight))
     between[~np.isfinite(between)] = -1
-    return float(np.argmax(between)), float(np.searchsorted(weight, 0.9 * weight[-1]))
+    return float(np.argmax(between)) + 0.5, float(np.searchsorted(weight, 0.9 * weight[-1]))
 
 
 def _median3(a: "np.ndarray", b: "np.ndarray", c: "np.ndarray") -> "np.ndarray":
@@ -447,74 +477,22 @@ def _wiped(rule: "np.ndarray", dark: "np.ndarray", other: "np.ndarray", reach: i
     return out
 
 
-def standing_words(data: dict[str, list]) -> float:
-    """The share of a reading's longer words (four characters or more) whose boxes are taller than
-    wide: Tesseract reads the lines of a page lying on its side as vertical text, every word right
-    and every box on end, so the words alone do not say the page is turned."""
-    from pipeline.read.reread import kept_word
-
-    longer = [i for i, text in enumerate(data["text"]) if len(text.strip()) >= 4 and kept_word(text, float(data["conf"][i]))]
-    return sum(data["height"][i] > data["width"][i] for i in longer) / len(longer) if longer else 0.0
-
-
-def known_words(data: dict[str, list]) -> tuple[int, float]:
-    """How many of a reading's words are words of the letters (data/letter_words.txt, authorities'
-    names), and their share of its words: a page read upside down or sideways gives fragments."""
-    import regex
-
-    from pipeline.read.quality import letter_vocabulary
-    from pipeline.read.reread import kept_word
-
-    vocabulary = letter_vocabulary()
-    words = [w.lower() for i, text in enumerate(data["text"]) if kept_word(text, float(data["conf"][i]))
-             for w in regex.findall(r"\p{L}+", text)]
-    known = sum(w in vocabulary for w in words)
-    return known, known / len(words) if words else 0.0
-
-
-def osd_upright(image: "Image.Image") -> "Image.Image | None":
-    """The page turned as Tesseract's orientation detection (OSD) says it must be to stand upright;
-    None when OSD finds it upright, cannot tell, or is unsure (under osd_confidence)."""
-    from PIL import Image
-
-    found = tesseract.orientation(image, _time_left())
-    if found is None or found[0] == 0 or found[1] < settings()["osd_confidence"]:
-        return None
-    # OSD's turn is clockwise; PIL's transpositions are counter-clockwise
-    return image.transpose({90: Image.Transpose.ROTATE_270, 180: Image.Transpose.ROTATE_180, 270: Image.Transpose.ROTATE_90}[found[0]])
-
-
-def on_its_side(image: "Image.Image") -> bool:
-    """Whether the page's lines of ink run down it rather than across: its dark pixels counted by
-    column vary more than counted by row (by side_ratio). Upright letters measure 0.1-0.3, pages on
-    their side 3-7; a few milliseconds on a copy a quarter the size, so that a page on its side is
-    turned before it is read, not after a reading that is thrown away."""
-    import numpy as np
-
-    factor = max(1, round(image.width / 600))
-    small = np.asarray(image.reduce(factor) if factor > 1 else image)
-    ys, xs = np.nonzero(small < settings()["ink_level"])
-    if len(ys) < 200:
-        return False
-    return float(np.var(np.bincount(xs))) > settings()["side_ratio"] * float(np.var(np.bincount(ys)))
-
-
 def turn_upright(rendered: "Image.Image", data: dict[str, list], dpi: float) -> tuple[Prepared, dict[str, list]] | None:
-    """For a page whose reading has few words of the letters (upright_words, upright_share), or whose
-    words stand on end (a page on its side): the page turned as Tesseract's orientation detection
-    says, prepared and read again, when that reading has more of the letters' words standing level;
-    else None. An upright page pays only for counting its words."""
-    cfg = settings()
-    known, share = known_words(data)
-    on_end = standing_words(data) > 0.5
-    if known >= cfg["upright_words"] and share >= cfg["upright_share"] and not on_end:
+    """For a page whose reading does not look upright (orientation.reads_upright: few words of the
+    letters, or words standing on end): the page turned as Tesseract's orientation detection says,
+    prepared and read again, when that reading has more of the letters' words standing level; else
+    None. The ink turned most turned pages before they were read; this is for the rest."""
+    if orientation.reads_upright(data):
         return None
-    upright = osd_upright(rendered)
+    upright = orientation.osd_upright(rendered, _time_left())
     if upright is None:
         return None
+    known = orientation.known_words(data)[0]
+    on_end = orientation.standing_words(data) > 0.5
     prepared = prepare_scan(upright, dpi)
     again = tesseract.run_tesseract(prepared.image, 3, _time_left(), dpi)
-    better = known_words(again)[0] > known or (on_end and standing_words(again) <= 0.5 and known_words(again)[0] >= 0.8 * known)
+    again_known = orientation.known_words(again)[0]
+    better = again_known > known or (on_end and orientation.standing_words(again) <= 0.5 and again_known >= 0.8 * known)
     return (prepared, again) if better else None
 
 
