@@ -10,6 +10,7 @@ One module per kind of reading, each with the functions the others call:
   furniture removed;
 - `quality`: how well a reading reads, to choose between two;
 - `ocr`: Tesseract on rendered scans; `reread`: second readings of lost lines and unsure words;
+  `orientation`: which way up a scanned page lies, told before it is read; `tesseract`: one reading;
 - `ocr_layer`: scans with someone else's OCR under them;
 - `salvage`: PDFs PDFium cannot open;
 - `wrappers`: the quoting prefixes of a letter forwarded by e-mail, taken off before it is read;

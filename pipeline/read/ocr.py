@@ -128,7 +128,7 @@ def ocr_page(page, limits: Limits | None = None, number: int = 1) -> OcrResult:
     from pipeline.read.reread import OcrWords, kept_word, second_reading, word_key
 
     dpi, _ = ocr_resolution(page, number, limits or default_limits())
-    rendered = render_grey(page, dpi)
+    rendered = render_grey(page, dpi, scan=scan_resolution(page) is not None)
     if blank_render(rendered):
         return "", None, {}
     rendered = flatten_photograph(rendered)
@@ -189,9 +189,15 @@ def _time_left() -> float | None:
     return None if left is None else max(left, 0.5)
 
 
-def render_grey(page, dpi: float) -> "Image.Image":
-    """The page rendered, in grey (PDFium's own grey rendering takes a third longer than colour
-    turned grey by PIL)."""
+def render_grey(page, dpi: float, scan: bool = False) -> "Image.Image":
+    """The page rendered in grey. A scan is rendered straight into a grey bitmap, which for a page
+    that is one image gives the same pixels as rendering in colour and turning them grey, in half
+    the time; a page of text or drawings is rendered in colour and turned grey by PIL, since PDFium's
+    grey bitmap draws text without its smoothing."""
+    import pypdfium2.raw as pdfium_c
+
+    if scan:
+        return page.render(scale=dpi / 72, force_bitmap_format=pdfium_c.FPDFBitmap_Gray).to_pil()
     image = page.render(scale=dpi / 72).to_pil()
     return image if image.mode == "L" else image.convert("L")
 
@@ -374,17 +380,29 @@ def wipe_rules(pixels: "np.ndarray", dpi: float = OCR_DPI, level: float | None =
     h, w = dark.shape
     reach = max(2, round(cfg["rule_reach"] * dpi / 300))
     thickest = max(2, round(cfg["rule_thickest"] * dpi / 300))
-    rules = np.zeros(dark.shape, dtype=np.uint8)
     wide, tall = lengths or (int(w * cfg["rule_width"]), int(h * cfg["rule_height"]))
     across = _rule_pixels(dark, max(wide, 16), cfg["rule_fill"], axis=1)
     down = _rule_pixels(dark, max(tall, 16), cfg["rule_fill"], axis=0)
-    rules[_wiped(across, dark, down, reach, thickest)] |= 1
-    rules[_wiped(down.T, dark.T, across.T, reach, thickest).T] |= 2
-    if not rules.any():
+    rules = np.zeros(dark.shape, dtype=np.uint8)
+    horizontal = _wiped(across, dark, down, reach, thickest)
+    vertical = _wiped(down.T, dark.T, across.T, reach, thickest)
+    if not horizontal and not vertical:
         return pixels, rules
     out = pixels.copy()
-    out[rules > 0] = 255
+    # only the bands of rows (of the page turned, for vertical rules: columns) holding a rule are written
+    for bit, marks, page, bands in ((1, rules, out, horizontal), (2, rules.T, out.T, vertical)):
+        for lo, hi, wiped in bands:
+            marks[lo:hi][wiped] |= bit
+            page[lo:hi][wiped] = 255
     return out, rules
+
+
+@lru_cache(maxsize=1)
+def _mostly_dark_byte() -> "np.ndarray":
+    """For each byte, whether three quarters of its eight bits are set: eight pixels, mostly dark."""
+    import numpy as np
+
+    return np.array([bin(b).count("1") >= 6 for b in range(256)])
 
 
 def _rule_pixels(dark: "np.ndarray", length: int, fill: float, axis: int, block: int = 8) -> "np.ndarray":
@@ -396,11 +414,12 @@ def _rule_pixels(dark: "np.ndarray", length: int, fill: float, axis: int, block:
 
     n = dark.shape[axis]
     m = n // block * block
-    if axis == 1:
-        counts = dark[:, :m].reshape(dark.shape[0], m // block, block).sum(axis=2, dtype=np.int16)
+    if axis == 1 and block == 8:  # a row's eight pixels as the bits of a byte, and its count looked up
+        blocks = _mostly_dark_byte()[np.packbits(dark[:, :m], axis=1)]
+    elif axis == 1:
+        blocks = dark[:, :m].reshape(dark.shape[0], m // block, block).sum(axis=2, dtype=np.int16) >= (3 * block) // 4
     else:
-        counts = dark[:m].reshape(m // block, block, dark.shape[1]).sum(axis=1, dtype=np.int16)
-    blocks = counts >= (3 * block) // 4
+        blocks = dark[:m].reshape(m // block, block, dark.shape[1]).sum(axis=1, dtype=np.int16) >= (3 * block) // 4
     size = max(length // block, 2)
     k = blocks.shape[axis]
     ruled = np.zeros(dark.shape, dtype=bool)
@@ -438,16 +457,18 @@ def _grow(mask: "np.ndarray", r: int) -> "np.ndarray":
     return out
 
 
-def _wiped(rule: "np.ndarray", dark: "np.ndarray", other: "np.ndarray", reach: int, thickest: int) -> "np.ndarray":
+def _wiped(rule: "np.ndarray", dark: "np.ndarray", other: "np.ndarray", reach: int,
+           thickest: int) -> list[tuple[int, int, "np.ndarray"]]:
     """The pixels to whiten for a mask of horizontal rule pixels: the rule and one pixel either side
     (its soft edges), except in columns where a stroke crosses it: dark pixels off the rule within
     reach both above and below (a rule of the other direction, `other`, meeting it is no stroke).
     Where the rule is thicker than `thickest` it is no rule (a large letter's stem, a black box).
-    Only the bands of rows that hold a rule are looked at."""
+    Only the bands of rows that hold a rule are looked at, and each is given back as its rows
+    (from, to) and its mask, so the page is not passed over again to mark them."""
     import numpy as np
 
     h, w = rule.shape
-    out = np.zeros(rule.shape, dtype=bool)
+    out: list[tuple[int, int, np.ndarray]] = []
     flags = rule.any(axis=1)
     if not flags.any():
         return out
@@ -471,9 +492,10 @@ def _wiped(rule: "np.ndarray", dark: "np.ndarray", other: "np.ndarray", reach: i
         below = sums[np.minimum(rows + 1 + reach, n)] - sums[rows + 1]  # ... and below
         crossing = core & (above > 0) & (below > 0)
         # a column a stroke crosses keeps the whole of the rule's width there
-        crossed = np.zeros(w, dtype=bool)
-        crossed |= crossing.any(axis=0)
-        out[lo:hi] |= core & ~crossed[None, :]
+        crossed = crossing.any(axis=0)
+        wiped = core & ~crossed[None, :]
+        if wiped.any():
+            out.append((lo, hi, wiped))
     return out
 
 
@@ -540,9 +562,12 @@ def flatten_photograph(image: "Image.Image") -> "Image.Image":
             paper = float(np.percentile(light, 95))
     if float(np.percentile(light, 5)) >= cfg["light_ratio"] * paper:
         return image
-    full = np.asarray(Image.fromarray(np.clip(light, 1, 255).astype(np.uint8)).resize(image.size, Image.BILINEAR), dtype=np.float32)
-    even = np.asarray(image, dtype=np.float32) * (paper / full)
-    return Image.fromarray(np.clip(even, 0, 255).astype(np.uint8))
+    # each pixel times its paper's gain (paper / the light there), in one float array worked in place
+    even = np.asarray(Image.fromarray(np.clip(light, 1, 255).astype(np.uint8)).resize(image.size, Image.BILINEAR), dtype=np.float32)
+    np.divide(paper, even, out=even)
+    even *= np.asarray(image)
+    np.clip(even, 0, 255, out=even)
+    return Image.fromarray(even.astype(np.uint8))
 
 
 def paper_corners(small: "np.ndarray") -> list[tuple[float, float]] | None:
