@@ -152,11 +152,13 @@ def main() -> int:
         import ocr_cost
 
         ocr_cost.main([])
-        summary = json.loads((ROOT / ".bench" / "ocr_cost.json").read_text())["summary"]
-        for group, figures in summary.items():
+        report = json.loads((ROOT / ".bench" / "ocr_cost.json").read_text())
+        for group, figures in report["summary"].items():
             key = group.replace(" ", "_")
             results[f"ocr_{key}_worst_ratio_to_tesseract_cpu"] = figures["worst_ratio_cpu"]
+            results[f"ocr_{key}_worst_ratio_to_engine_at_tool_dpi_cpu"] = figures["worst_ratio_engine_at_tool"]
             results[f"ocr_{key}_cer"] = figures["tool_cer"]
+        results[f"ocr_within_{report['target']}x_of_tesseract_every_page"] = report["target_met"]["cpu"]
     table = Table(title="ofsted-letters benchmark")
     table.add_column("measure")
     table.add_column("value", justify="right")

@@ -205,7 +205,7 @@ def pages_folder(seed: int, folder: Path | None = None) -> Path:
     return folder
 
 
-def measure(keys: list[str] | None = None, repeat: int = 2, bare: bool = True, seed: int = LETTER_SEED,
+def measure(keys: list[str] | None = None, repeat: int = 3, bare: bool = True, seed: int = LETTER_SEED,
             folder: Path | None = None) -> list[Measure]:
     """Each page's tool and bare timings (best of repeat, in turn) and CERs."""
     folder = pages_folder(seed, folder)
@@ -251,7 +251,9 @@ STEPS = (
     ("  skew search", "read/ocr.py", "estimate_skew"),
     ("  rotation", "read/ocr.py", "straighten"),
     ("  wipe_rules", "read/ocr.py", "wipe_rules"),
-    ("orientation (OSD)", "read/ocr.py", "turn_upright"),
+    ("orientation by ink (on its side, upside down)", "read/orientation.py", "on_its_side"),
+    ("orientation by ink (on its side, upside down)", "read/orientation.py", "ink_balance"),
+    ("orientation after a reading (words; OSD)", "read/ocr.py", "turn_upright"),
     ("photograph check", "read/ocr.py", "flatten_photograph"),
     ("Tesseract calls (all)", "read/tesseract.py", "run_tesseract"),
     ("Tesseract calls (all)", "pytesseract.py", "run_and_get_output"),
@@ -331,7 +333,7 @@ def target_lines(results: list[Measure]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--only", default="", help="comma-separated parts of page keys to read (e.g. 300-grey,photo); default all")
-    ap.add_argument("--repeat", type=int, default=2, help="times to time each page, tool and bare in turn (best kept)")
+    ap.add_argument("--repeat", type=int, default=3, help="times to time each page, tool and bare in turn (best kept)")
     ap.add_argument("--no-bare", action="store_true", help="no bare Tesseract runs: the tool's CER only")
     ap.add_argument("--profile", action="store_true", help="print where the tool's time goes, per step")
     ap.add_argument("--seed", type=int, default=LETTER_SEED)

@@ -238,6 +238,21 @@ def test_the_character_error_rate_command_on_a_small_sample(tmp_path):
     assert pages["200-turned90-p1"]["tool_cer"] <= 0.02  # turned upright before it is read
 
 
+def test_the_cost_benchmark_says_which_bare_runs_every_page_is_within_the_target_of():
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import ocr_cost
+
+    pages = [ocr_cost.Measure("300-grey-p1", 300, "grey", tool_cpu=1.2, bare_cpu=1.1, engine_cpu=1.0, tool_dpi=300, engine_at_tool_cpu=1.0),
+             ocr_cost.Measure("150-grey-p1", 150, "grey", tool_cpu=0.9, bare_cpu=0.8, engine_cpu=0.6, tool_dpi=200, engine_at_tool_cpu=0.72)]
+    assert pages[1].ratio("engine") == 1.5 and pages[1].ratio("engine_at_tool") == 1.25
+    assert ocr_cost.target_met(pages) == {"cpu": True, "engine": False, "engine_at_tool": True}
+    lines = ocr_cost.target_lines(pages)
+    assert lines[0].startswith("within 1.3x of the tesseract program at the scan's resolution: met on every page")
+    assert "not met on 1 of 2 pages (150-grey-p1 1.5)" in lines[1]
+    cer_only = [ocr_cost.Measure("300-grey-p1", 300, "grey", tool_cpu=1.2)]
+    assert ocr_cost.target_met(cer_only) == {"cpu": None, "engine": None, "engine_at_tool": None} and not ocr_cost.target_lines(cer_only)
+
+
 def test_a_speck_read_as_a_stop_inside_a_scanned_authority_name_is_not_how_it_is_written():
     """'Oxfordshire. Council' in a scan's address: the gazetteer matches the name, and the stop a speck
     left in it is no part of authority_as_written; a text letter's words are kept as written."""
