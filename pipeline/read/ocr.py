@@ -191,9 +191,9 @@ def _time_left() -> float | None:
 
 def render_grey(page, dpi: float, scan: bool = False) -> "Image.Image":
     """The page rendered in grey. A scan is rendered straight into a grey bitmap, which for a page
-    that is one image gives the same pixels as rendering in colour and turning them grey, in half
-    the time; a page of text or drawings is rendered in colour and turned grey by PIL, since PDFium's
-    grey bitmap draws text without its smoothing."""
+    that is one image gives the same pixels as rendering in colour and turning them grey, in a third
+    to two thirds less time; a page of text or drawings is rendered in colour and turned grey by PIL,
+    since PDFium's grey bitmap draws text without its smoothing."""
     import pypdfium2.raw as pdfium_c
 
     if scan:
