@@ -38,6 +38,16 @@ def lines_of_words(width: int = 900, height: int = 600) -> np.ndarray:
 # ------------------------------------------------------------------ preparation
 
 
+def test_the_ink_threshold_of_a_bilevel_page_lies_between_its_black_and_white():
+    """Otsu's level is ambiguous over a gap in the greys: its middle is taken, so a page of pure black
+    and white has ink (at the gap's first level, 0, no black pixel was darker than the threshold)."""
+    bilevel = np.where(lines_of_words() < 128, 0, 255).astype(np.uint8)
+    ink, paper = ocr.grey_levels(bilevel)
+    assert ink == 127 and paper == 255 and (bilevel < ink).any()
+    tilted = np.asarray(Image.fromarray(bilevel).rotate(1.5, resample=Image.Resampling.NEAREST, fillcolor=255))
+    assert abs(abs(ocr.estimate_skew(tilted, ocr.grey_levels(tilted)[0])) - 1.5) <= 0.1  # so it is straightened
+
+
 def test_despeckle_is_the_three_by_three_median():
     pixels = np.random.default_rng(0).integers(0, 256, (300, 200), dtype=np.uint8)
     ours = ocr.despeckle(pixels, band=64)  # bands smaller than the image: their seams must not show

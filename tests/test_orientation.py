@@ -61,15 +61,6 @@ def test_the_ink_cannot_tell_a_page_of_capitals_or_a_blank_one(image):
     assert orientation.upside_down(np.asarray(turned.image), 150, turned.ink) is None
 
 
-def test_a_half_turned_preparation_turns_its_ruling_lines_with_it():
-    image = scanned_page(4, 150, "grey")
-    page = prepared(image, 150)
-    page.rules[10, 20] = 1
-    turned = page.half_turned()
-    assert turned.image.size == page.image.size and turned.rules[-11, -21] == 1
-    assert np.array_equal(np.asarray(turned.image)[::-1, ::-1], np.asarray(page.image))
-
-
 def reads(monkeypatch) -> list[int]:
     """The page segmentation modes Tesseract is asked to read with, in turn; orientation detection
     must not be asked."""

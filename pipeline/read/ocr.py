@@ -215,8 +215,9 @@ def upright_page(rendered: "Image.Image", dpi: float) -> tuple["Image.Image", "P
         rendered = rendered.transpose(Image.Transpose.ROTATE_90)
     prepared = prepare_scan(rendered, dpi)
     verdict = orientation.upside_down(np.asarray(prepared.image), dpi, prepared.ink)
-    if verdict:
-        return rendered.transpose(Image.Transpose.ROTATE_180), prepared.half_turned()
+    if verdict:  # prepared again upright, as an upright scan is (the skew's shear runs the other way)
+        rendered = rendered.transpose(Image.Transpose.ROTATE_180)
+        return rendered, prepare_scan(rendered, dpi)
     if verdict is None and on_side:
         upright = orientation.osd_upright(rendered, _time_left())
         if upright is not None:
@@ -234,11 +235,6 @@ class Prepared:
     rules: "np.ndarray"
     ink: float
 
-    def half_turned(self) -> "Prepared":
-        from PIL import Image
-
-        return Prepared(self.image.transpose(Image.Transpose.ROTATE_180), self.rules[::-1, ::-1].copy(), self.ink)
-
 
 def prepare_scan(image: "Image.Image", dpi: float = OCR_DPI) -> Prepared:
     """Grey, despeckled, straightened and cleared of ruling lines: what Tesseract reads best."""
@@ -254,9 +250,10 @@ def prepare_scan(image: "Image.Image", dpi: float = OCR_DPI) -> Prepared:
 
 def grey_levels(pixels: "np.ndarray") -> tuple[float, float]:
     """The page's ink threshold (Otsu's, between ink and paper: a pixel darker than it is ink) and
-    its paper's grey (the 90th percentile), from every 4th pixel each way. Otsu's level is the last
-    grey of the dark class, so the threshold is half a level above it: on a page of pure black and
-    white (a bilevel scan) the level is 0, and black must still count as ink."""
+    its paper's grey (the 90th percentile), from every 4th pixel each way. Where no page has the
+    greys between ink and paper, every level over that gap splits the page alike, and the middle of
+    the gap is taken: a bilevel page rendered pixel for pixel gives 127, where the gap's first
+    level, 0, counted no black pixel as ink (and the page was not straightened)."""
     import numpy as np
 
     sample = pixels[::4, ::4]
@@ -265,7 +262,8 @@ def grey_levels(pixels: "np.ndarray") -> tuple[float, float]:
     with np.errstate(divide="ignore", invalid="ignore"):
         between = (mass[-1] * weight - mass * weight[-1]) ** 2 / (weight * (weight[-1] - weight))
     between[~np.isfinite(between)] = -1
-    return float(np.argmax(between)) + 0.5, float(np.searchsorted(weight, 0.9 * weight[-1]))
+    best = np.flatnonzero(between == between.max())
+    return (float(best[0]) + float(best[-1])) / 2, float(np.searchsorted(weight, 0.9 * weight[-1]))
 
 
 def _median3(a: "np.ndarray", b: "np.ndarray", c: "np.ndarray") -> "np.ndarray":
