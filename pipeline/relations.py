@@ -33,6 +33,14 @@ def _wording() -> tuple[regex.Pattern, regex.Pattern, regex.Pattern, regex.Patte
 
 
 @lru_cache(maxsize=1)
+def _other_time() -> regex.Pattern:
+    """Words just after a comparator that make it another time's figure: a year, "last year", "previously"."""
+    r = vocab()["relations"]
+    return regex.compile(rf"^[\s,]*(?:[\w'’-]+\s+){{0,3}}?(?:(?:in|of|from)\s+)?(?:(?:19|20)\d\d\b|(?:{alternation(r['other_times'])})\b)",
+                         regex.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
 def _reversed_trend() -> tuple[regex.Pattern, regex.Pattern]:
     verbs = alternation(vocab()["relations"]["trend_verbs"])
     return regex.compile(rf"\b(?:{verbs})\s+to\s+$", regex.IGNORECASE), regex.compile(r"^,?\s+from\s+$", regex.IGNORECASE)
@@ -71,6 +79,11 @@ def fold_relations(stats: list[Statistic], numbers: list[NumberSpan], text: str)
         scope = scope_after.match(text[stat.end:stat.end + 60]) or scope_before.search(comparator.search(before).group())
         owner.comparator_value = stat.value
         owner.comparator_scope = " ".join(scope["scope"].split()).lower() if scope else None
+        if (scope is None and owner.problem is None and stat.subject and owner.subject
+                and stat.subject.lower() == owner.subject.lower() and not _other_time().match(text[stat.end:stat.end + 60])):
+            # a comparison differs in something: with no other place or time, not in whom it counts either
+            owner.problem = (f"compared with a figure for {stat.subject}, it is given the same subject and no other place or "
+                             f"time: which group it counts is not clear")
         _fold(stat, owner, "comparator", stats, numbers)
 
 

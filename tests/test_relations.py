@@ -30,3 +30,29 @@ def test_a_comparator_is_a_column_of_the_statistic_it_is_set_against(sentence, v
 def test_changes_are_no_statistics():
     stats, numbers, _ = read_statistics("Good childminding rose by 12 per cent, and outstanding provision by 5 percentage points.")
     assert stats == [] and {n.rule for n in numbers} == {"change"}
+
+
+@pytest.mark.parametrize("sentence, scope", [
+    ("Two thirds of nurseries are good, against 58% of nurseries elsewhere.", "elsewhere"),
+    ("In the county 71% of childminders are good, compared with 64% of childminders in the rest of the county.", "the rest of the county"),
+])
+def test_a_comparator_elsewhere_is_scoped(sentence, scope):
+    stats, _, _ = read_statistics(sentence)
+    assert len(stats) == 1 and stats[0].comparator_scope == scope and stats[0].problem is None
+
+
+@pytest.mark.parametrize("sentence", [
+    "Of the schools, 89% are good or better, compared with 85% of schools last year.",
+    "Some 89% of schools are good, compared with 85% of schools in 2008.",
+])
+def test_a_comparator_of_the_same_subject_at_another_time_is_no_doubt(sentence):
+    stats, _, _ = read_statistics(sentence)
+    assert len(stats) == 1 and stats[0].comparator_value == 85 and stats[0].problem is None
+
+
+def test_a_statistic_given_its_comparators_subject_with_no_other_place_or_time_is_flagged():
+    """'89% are good or better, compared with 88% of academies': a comparison differs in something, so a
+    statistic that took the comparator's own subject has probably taken the wrong one."""
+    stats, _, _ = read_statistics("Maintained schools do as well as academies: 89% are good or better, compared with 88% of academies.")
+    assert len(stats) == 1 and stats[0].comparator_value == 88
+    assert "same subject" in stats[0].problem

@@ -41,6 +41,7 @@ class StatisticFinder(WordReading, DistractorRules, StatisticChecks, JudgementAs
         self.possessive_marks = set(q["possessive_marks"])
         self.pronouns = set(q["pronouns"])
         self.links = phrase_index(q["links"])
+        self.ratio_links = set(q["ratio_links"])
         self.refer_back_after = phrase_index(q["refer_back_after"])
         self.trailing_base_after = phrase_index(q["trailing_base_after"])
         self.vague = set(q["vague"])

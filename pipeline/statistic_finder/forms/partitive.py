@@ -30,7 +30,7 @@ class PartitiveForm:
             found = self._subject_after(s, base.end)
             if universal and value is None:
                 value = base.value
-            if link == "in":
+            if link in self.ratio_links:
                 subject, end = self._subject_for_amount(s, base.end, True)
                 if found is not None:
                     subject, end = found[1], found[0]
