@@ -48,6 +48,12 @@ def test_shipped_model_patterns_match_the_vocabulary_files():
          [("Of the 22 children's homes inspected, 5", "count", 5, 22, None, "children's homes", "outstanding")]),
         ("Provision is only satisfactory for pupils in one of the four special schools.",
          [("one of the four special schools", "count", 1, 4, None, "special schools", "satisfactory")]),
+        # a count's grade written between its number and its setting
+        ("There are two inadequate secure units in the region.",
+         [("two inadequate secure units", "count", 2, None, None, "secure units", "inadequate")]),
+        ("The county has no inadequate nursery schools, and 97 per cent of its childminders are good or better.",
+         [("no inadequate nursery schools", "count", 0, None, "no", "nursery schools", "inadequate"),
+          ("97 per cent of its childminders", "percentage", 97, None, None, "childminders", "good or better")]),
     ],
 )
 def test_statistics_in_hard_sentences(nlp, sentence, expected):
@@ -158,6 +164,16 @@ def test_every_number_is_accounted_for(nlp):
 def test_statistics_checked_against_themselves(nlp, sentence, problem):
     found = nlp(sentence)._.statistics
     assert found and any(problem in (s.problem or "") for s in found)
+
+
+@pytest.mark.parametrize("sentence, problem", [
+    ("The three good schools have become outstanding.", "graded 'good' before its setting and 'outstanding' after it"),
+    # in a partitive's base the grade picks out the base ("the 20 outstanding childminders"): it is no judgement
+    ("Each of the 20 outstanding childminders received an award.", "went to no statistic"),
+])
+def test_a_grade_before_a_setting_that_is_not_plainly_the_counts_is_flagged(nlp, sentence, problem):
+    found = list(nlp(sentence)._.statistics)
+    assert len(found) == 1 and problem in (found[0].problem or "")
 
 
 def test_a_judged_number_no_form_explains_is_unexplained(nlp):

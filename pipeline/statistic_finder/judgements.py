@@ -64,8 +64,20 @@ class JudgementAssignment:
                 stat.kind, stat.subject, stat.measure = "indicator", indicator.subject, indicator.measure
                 own[id(stat)] = False
                 continue
+            # "no inadequate nursery schools", "three outstanding children's centres": a count's grade written between
+            # its number and its setting; one written after it too, and other, leaves the statistic in doubt. In a
+            # partitive's base ("each of the 20 outstanding childminders") the grade picks out the base: no judgement
+            inside = [j for j in judgements if start <= j[0] and j[1] <= end] if stat.form == "count" else []
+            if inside:  # a grade after a later statistic is that one's ("no inadequate schools and 97% are good")
+                after = [j for j in after if not any(end <= o.start - s.char_start < j[0] for o in s.stats if o is not stat)]
+            if inside and after and inside[0][2].lower() != after[0][2].lower():
+                stat.problem = stat.problem or f"graded {inside[0][2]!r} before its setting and {after[0][2]!r} after it"
+            if inside:
+                s.used_judgements.add(inside[0][0])
             if after:
                 chosen = after[0]
+            elif inside:
+                chosen = inside[0]
             else:
                 inherits = any(w in text[c_start:start].lower() for w in self.inherit)
                 before = in_clause

@@ -29,10 +29,14 @@ class WordReading:
         return phrases.before(self._lower, i, start)[0]
 
     def _subject_after(self, s: Sentence, i: int, max_modifiers: int = 2) -> tuple[int, str] | None:
-        """The subject written right after token i ("three special schools", "three inspected children's homes")."""
+        """The subject written right after token i ("three special schools", "three inspected children's homes"),
+        a grade phrase between them included ("no inadequate nursery schools": the grade is the count's judgement,
+        which _assign_judgements reads inside the statistic)."""
         j = i
         skipped = 0
+        graded = False
         free: int | None = None  # a describing word the vocabulary does not know ("38 high schools")
+        grades = {a: b for a, b, _ in s.judgements}
         while j < s.end:
             if j in s.subjects:
                 end, phrase = s.subjects[j]
@@ -42,6 +46,10 @@ class WordReading:
             if skipped < max_modifiers and self._lower[j] in self.modifiers:
                 j += 1
                 skipped += 1
+                continue
+            if not graded and j in grades and grades[j] > j:
+                j = grades[j]
+                graded = True
                 continue
             if free is None and skipped < max_modifiers and self._describes(j):
                 free = j
