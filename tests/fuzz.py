@@ -57,8 +57,14 @@ def run_problems(folder: Path, out: Path, returncode: int, stderr: str, peak_mb:
     letters = pd.read_csv(out / "letters.csv", dtype=str, keep_default_na=False)
     errors = pd.read_csv(out / "errors.csv", dtype=str, keep_default_na=False)
     inputs = sorted(p.name for p in folder.iterdir())
-    if sorted(Path(p).name for p in letters["source_path"]) != inputs:
-        problems.append(f"{len(letters)} rows for {len(inputs)} inputs")
+    names = letters["source_path"].map(lambda p: Path(p).name)
+    if sorted(set(names)) != inputs or len(set(names)) != len(inputs):
+        problems.append(f"rows for {names.nunique()} of {len(inputs)} inputs")
+    # a file read as several letters (a bundle; a damaged file repeating its body) has one row per part, 1..parts
+    for name, rows in letters.groupby(names):
+        if len(rows) > 1 and (sorted(rows["part"]) != sorted(str(k) for k in range(1, len(rows) + 1))
+                              or set(rows["parts"]) != {str(len(rows))}):
+            problems.append(f"{name}: {len(rows)} rows that are not its parts 1..{len(rows)}")
     if not letters["letter_id"].is_unique:
         problems.append("letter_ids repeat")
     unknown = set(letters["status"]) - STATUSES
