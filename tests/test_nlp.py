@@ -176,6 +176,16 @@ def test_a_grade_before_a_setting_that_is_not_plainly_the_counts_is_flagged(nlp,
     assert len(found) == 1 and problem in (found[0].problem or "")
 
 
+@pytest.mark.parametrize("sentence", [
+    "Some 64% of pupils at Key Stage 4 gained five or more good GCSEs.",
+    "Around 55% of children reached a good level of development by the age of five.",
+])
+def test_a_grade_word_inside_a_measure_of_attainment_is_no_judgement(nlp, sentence):
+    """'good GCSEs': an outcome no inspection judged, so the share has no grade word and goes to a person."""
+    found = list(nlp(sentence)._.statistics)
+    assert len(found) == 1 and found[0].judgement is None
+
+
 def test_a_judged_number_no_form_explains_is_unexplained(nlp):
     assert ("three", "unexplained", "") in numbers(nlp, "In the borough, three are good.")
 

@@ -41,6 +41,7 @@ class StatisticFinder(WordReading, DistractorRules, StatisticChecks, JudgementAs
         self.possessive_marks = set(q["possessive_marks"])
         self.pronouns = set(q["pronouns"])
         self.links = phrase_index(q["links"])
+        self.measure_nouns = phrase_index(v["judgements"]["measure_nouns"])
         self.ratio_links = set(q["ratio_links"])
         self.refer_back_after = phrase_index(q["refer_back_after"])
         self.trailing_base_after = phrase_index(q["trailing_base_after"])
@@ -104,8 +105,8 @@ class StatisticFinder(WordReading, DistractorRules, StatisticChecks, JudgementAs
             elif label == self.subject_label:
                 subjects[a] = (b, phrase)
                 last_subject = a
-            elif label == self.judgement_label:
-                judgements.append((a, b, phrase))
+            elif label == self.judgement_label and not self._phrase_at(b, len(self._lower), self.measure_nouns):
+                judgements.append((a, b, phrase))  # not "good GCSEs": a grade word in a measure of attainment
         stats: list[Statistic] = []
         numbers: list[NumberSpan] = []
         previous: list[Base] = []
