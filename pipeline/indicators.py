@@ -32,6 +32,7 @@ class _Vocabulary:
     opening: regex.Pattern
     of_subject: regex.Pattern
     verb: regex.Pattern
+    state: regex.Pattern
 
 
 
@@ -45,6 +46,7 @@ def _vocabulary() -> _Vocabulary:
         opening=regex.compile(rf"^\W*(?:the\s+)?(?P<subject>{subjects})\b", regex.IGNORECASE),
         of_subject=regex.compile(rf"^\s*of\s+(?:the\s+|all\s+)?(?P<subject>{subjects})\b", regex.IGNORECASE),
         verb=regex.compile(rf"\b(?:{alternation(v['verbs'])})\b", regex.IGNORECASE),
+        state=regex.compile(rf"^\s*(?:{alternation(v['states'])})\s+(?!\d)\w", regex.IGNORECASE),
     )
 
 
@@ -60,7 +62,8 @@ def read_indicator(clause: str, before: str, after: str, subject: str | None, ad
     of its clause after the statistic; adjacent says the statistic's subject is written with the figure
     ("56% of pupils"), not found elsewhere in the sentence. The subject is, in order: the group a lead
     names ("the proportion of care leavers ... is 94%"), the figure's own group ("56% of pupils
-    attained ..."), or a group opening the clause ("Re-referrals ... rose to 31.5%").
+    attained ..."), a group opening the clause ("Re-referrals ... rose to 31.5%"), or the sentence's
+    group when a state follows the figure ("care leavers ..., with 88% in education").
     """
     words = _vocabulary()
     lead = indicator_lead(before, stated=False)
@@ -74,6 +77,10 @@ def read_indicator(clause: str, before: str, after: str, subject: str | None, ad
     opening = words.opening.match(clause)
     if opening is not None:
         return Indicator(_clean(opening["subject"]), _measure(clause[opening.end():]))
+    if is_indicator_subject(subject) and words.state.match(after):
+        # "care leavers ... with 88% in education, employment or training": the group named in the sentence,
+        # the state it is measured in written after the figure (not a time: "in 2008-09")
+        return Indicator(str(subject), _measure(after, predicate=True))
     return None
 
 

@@ -9,6 +9,9 @@ from pipeline.indicators import indicator_lead, is_indicator_subject
     ("At Key Stage 4, 57% of pupils achieved five or more GCSEs at grades A* to C.", 57, "pupils", "achieved five or more GCSEs"),
     ("The proportion of care leavers in suitable accommodation (NI 147) is 91%.", 91, "care leavers", "in suitable accommodation"),
     ("Re-referrals to children's social care (NI 65) rose to 27.5% in 2008-09.", 27.5, "Re-referrals", "to children's social care"),
+    # the group named earlier in the sentence, its state after the figure, a grade word before it about the service
+    ("Outcomes for care leavers are good, with 88% in education, employment or training.", 88, "care leavers",
+     "in education, employment or training"),
     ("Just 62% of initial assessments were completed within seven working days.", 62, "initial assessments", "were completed within seven working days"),
     ("The number of looked after children has risen to 277.", 277, "looked after children", None),
 ])
