@@ -270,11 +270,18 @@ def test_duplicates_point_at_their_originals(corpus, golds):
     assert all(f["expected_status"] == "ok" for f in dups.values() if not f["reason"].startswith("conflict"))
 
 
+def first_difference(a: bytes, b: bytes) -> str:
+    """Where two generations of a file part, with the bytes around it: what a producer put in that varies."""
+    at = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+    return f"lengths {len(a)} and {len(b)}, first difference at {at}: {a[max(0, at - 60):at + 40]!r} / {b[max(0, at - 60):at + 40]!r}"
+
+
 def test_same_seed_same_bytes_other_seed_other_letters(corpus, tmp_path):
     out, manifest = corpus
     again = gen.generate_corpus(tmp_path / "again", count=24, seed=0)
     for entry in again["files"]:
-        assert (tmp_path / "again" / entry["file"]).read_bytes() == (out / entry["file"]).read_bytes(), entry["name"]
+        first, second = (out / entry["file"]).read_bytes(), (tmp_path / "again" / entry["file"]).read_bytes()
+        assert second == first, f"{entry['name']}: {first_difference(first, second)}"
         if entry["gold"]:
             assert (tmp_path / "again" / entry["gold"]).read_bytes() == (out / entry["gold"]).read_bytes()
     other = gen.generate_corpus(tmp_path / "other", count=4, seed=1, kinds={"text"})
