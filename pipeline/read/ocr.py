@@ -81,8 +81,12 @@ def ocr_resolution(page, number: int, limits: Limits) -> tuple[float, str | None
     """The DPI to render a page at for OCR: the scan's own resolution, scaled up a little, within
     min_dpi and OCR_DPI (data/ocr.toml); and a note when it is lowered to keep the image within the
     pixel and memory limits; ReadError if that would go below min_ocr_dpi."""
+    return _resolution(page, scan_resolution(page), number, limits)
+
+
+def _resolution(page, native: float | None, number: int, limits: Limits) -> tuple[float, str | None]:
+    """ocr_resolution for a page whose scan's resolution (None: no scan) is known already."""
     cfg = settings()
-    native = scan_resolution(page)
     wanted = OCR_DPI if native is None else round(min(OCR_DPI, max(cfg["min_dpi"], native * cfg["upscale"])), 1)
     width, height = page.get_width(), page.get_height()
     pixels = (width * wanted / 72) * (height * wanted / 72)
@@ -127,8 +131,9 @@ def ocr_page(page, limits: Limits | None = None, number: int = 1) -> OcrResult:
     """
     from pipeline.read.reread import OcrWords, kept_word, second_reading, word_key
 
-    dpi, _ = ocr_resolution(page, number, limits or default_limits())
-    rendered = render_grey(page, dpi, scan=scan_resolution(page) is not None)
+    native = scan_resolution(page)
+    dpi, _ = _resolution(page, native, number, limits or default_limits())
+    rendered = render_grey(page, dpi, scan=native is not None)
     if blank_render(rendered):
         return "", None, {}
     rendered = flatten_photograph(rendered)
@@ -403,19 +408,18 @@ def _mostly_dark_byte() -> "np.ndarray":
     return np.array([bin(b).count("1") >= 6 for b in range(256)])
 
 
-def _rule_pixels(dark: "np.ndarray", length: int, fill: float, axis: int, block: int = 8) -> "np.ndarray":
+def _rule_pixels(dark: "np.ndarray", length: int, fill: float, axis: int) -> "np.ndarray":
     """The dark pixels that lie on a dark run nearly `length` long along axis (1: a row's, 0: a
-    column's). Looked for in blocks of `block` pixels along the run (a block is dark when three
-    quarters of it is), a window of blocks at a time, so the page is passed over once and the
-    working arrays are an eighth of its size."""
+    column's). Looked for in blocks of 8 pixels along the run (a block is dark when three quarters
+    of it is), a window of blocks at a time, so the page is passed over once and the working arrays
+    are an eighth of its size."""
     import numpy as np
 
+    block = 8
     n = dark.shape[axis]
     m = n // block * block
-    if axis == 1 and block == 8:  # a row's eight pixels as the bits of a byte, and its count looked up
+    if axis == 1:  # a row's eight pixels as the bits of a byte, and its count looked up
         blocks = _mostly_dark_byte()[np.packbits(dark[:, :m], axis=1)]
-    elif axis == 1:
-        blocks = dark[:, :m].reshape(dark.shape[0], m // block, block).sum(axis=2, dtype=np.int16) >= (3 * block) // 4
     else:
         blocks = dark[:m].reshape(m // block, block, dark.shape[1]).sum(axis=1, dtype=np.int16) >= (3 * block) // 4
     size = max(length // block, 2)
@@ -498,17 +502,17 @@ def _wiped(rule: "np.ndarray", dark: "np.ndarray", other: "np.ndarray", reach: i
 
 
 def turn_upright(rendered: "Image.Image", data: dict[str, list], dpi: float) -> tuple[Prepared, dict[str, list]] | None:
-    """For a page whose reading does not look upright (orientation.reads_upright: few words of the
-    letters, or words standing on end): the page turned as Tesseract's orientation detection says,
+    """For a page whose reading does not look upright (few words of the letters, or words standing
+    on end: orientation.reads_upright): the page turned as Tesseract's orientation detection says,
     prepared and read again, when that reading has more of the letters' words standing level; else
     None. The ink turned most turned pages before they were read; this is for the rest."""
-    if orientation.reads_upright(data):
+    known, share = orientation.known_words(data)
+    on_end = orientation.standing_words(data) > 0.5
+    if orientation.reads_upright(known, share, on_end):
         return None
     upright = orientation.osd_upright(rendered, _time_left())
     if upright is None:
         return None
-    known = orientation.known_words(data)[0]
-    on_end = orientation.standing_words(data) > 0.5
     prepared = prepare_scan(upright, dpi)
     again = tesseract.run_tesseract(prepared.image, 3, _time_left(), dpi)
     again_known = orientation.known_words(again)[0]

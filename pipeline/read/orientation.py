@@ -33,14 +33,14 @@ def settings() -> dict[str, Any]:
 
 
 def on_its_side(image: "Image.Image") -> bool:
-    """Whether the page's lines of ink run down it rather than across: its dark pixels counted by
-    column vary more than counted by row (by side_ratio). Upright letters measure 0.1-0.3, pages on
-    their side 3-7; a few milliseconds on a copy a quarter the size."""
+    """Whether the page's lines of ink run down it rather than across: its dark pixels (darker than
+    [ocr] ink_level) counted by column vary more than counted by row (by side_ratio). Upright letters
+    measure 0.1-0.3, pages on their side 3-7; a few milliseconds on a copy a quarter the size."""
     import numpy as np
 
     factor = max(1, round(image.width / 600))
     small = np.asarray(image.reduce(factor) if factor > 1 else image)
-    ys, xs = np.nonzero(small < settings()["ink_level"])
+    ys, xs = np.nonzero(small < load_toml("ocr.toml")["ocr"]["ink_level"])
     if len(ys) < 200:
         return False
     return float(np.var(np.bincount(xs))) > settings()["side_ratio"] * float(np.var(np.bincount(ys)))
@@ -135,8 +135,7 @@ def known_words(data: dict[str, list]) -> tuple[int, float]:
     return known, known / len(words) if words else 0.0
 
 
-def reads_upright(data: dict[str, list]) -> bool:
-    """Whether a page's reading looks like an upright page's: enough of the letters' words
-    (upright_words, upright_share), their boxes lying level."""
-    known, share = known_words(data)
-    return known >= settings()["upright_words"] and share >= settings()["upright_share"] and standing_words(data) <= 0.5
+def reads_upright(known: int, share: float, on_end: bool) -> bool:
+    """Whether a page's reading looks like an upright page's: enough of the letters' words (known_words
+    over upright_words and upright_share), their boxes lying level (not on_end: standing_words)."""
+    return known >= settings()["upright_words"] and share >= settings()["upright_share"] and not on_end

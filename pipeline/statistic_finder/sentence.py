@@ -41,9 +41,11 @@ class Sentence:
     by_start: dict[int, Quantity] = field(default_factory=dict)
     previous: list[Base] = field(default_factory=list)  # the bases of the sentence before
     refers: dict[int, Statistic] = field(default_factory=dict)  # id of a refer-back statistic -> the statistic it counts part of
+    grade_ends: dict[int, int] = field(default_factory=dict)  # first token of each grade phrase -> the token after it
 
     def __post_init__(self) -> None:
         self.by_start = {q.start: q for q in self.quantities}
+        self.grade_ends = {a: b for a, b, _ in self.judgements}
 
 
 class Phrases:

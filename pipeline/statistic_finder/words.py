@@ -36,7 +36,6 @@ class WordReading:
         skipped = 0
         graded = False
         free: int | None = None  # a describing word the vocabulary does not know ("38 high schools")
-        grades = {a: b for a, b, _ in s.judgements}
         while j < s.end:
             if j in s.subjects:
                 end, phrase = s.subjects[j]
@@ -47,8 +46,8 @@ class WordReading:
                 j += 1
                 skipped += 1
                 continue
-            if not graded and j in grades and grades[j] > j:
-                j = grades[j]
+            if not graded and s.grade_ends.get(j, j) > j:
+                j = s.grade_ends[j]
                 graded = True
                 continue
             if free is None and skipped < max_modifiers and self._describes(j):
